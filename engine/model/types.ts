@@ -1,0 +1,47 @@
+// The one model interface the decoder uses: verify a tree of new tokens, then commit the accepted path.
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+export type Quantization = 'none' | 'int8' | 'int4';
+
+export interface LoadOptions {
+  device?: Device;
+  quantization?: Quantization;
+  /** Folder for the built-graph cache; defaults to a per-user cache folder. */
+  cacheDir?: string;
+  /** Progress callback: stage name and fraction in [0, 1]. */
+  onProgress?: (stage: string, fraction: number) => void;
+  /** Human-readable warnings (CUDA fallback, corrupt cache rebuilt, …). */
+  onWarning?: (message: string) => void;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  vocabSize: number;
+  maxContext: number;
+  device: 'cpu' | 'cuda';
+  quantization: Quantization;
+  numLayers: number;
+  hiddenSize: number;
+  parameters: number;
+}
+
+/**
+ * One sequence's model state: the committed context lives in the KV cache.
+ * A linear sequence is the special case where parents[j] = j - 1.
+ */
+export interface Model {
+  readonly info: ModelInfo;
+  /** Tokens committed to the KV cache so far. */
+  readonly contextLength: number;
+  /**
+   * Runs the model on new tokens laid out as a tree after the committed context.
+   * parents[j] < j, or -1 when node j follows the last committed token.
+   * Returns logits for every node, row-major [tokens.length, vocabSize].
+   */
+  forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array>;
+  /** Keeps the KV entries of the given nodes of the last forward (a root path, in order) and drops the rest. */
+  commit(acceptedNodes: readonly number[]): void;
+  /** Shrinks the committed context to its first n tokens (reusing a shared prompt prefix). */
+  truncate(n: number): void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,189 @@
+// The JSON-RPC protocol between the VS Code extension and the engine process (vscode-jsonrpc over stdio).
+// Pure types and message names only: both sides import this file.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface InitializeParams {
+  clientName: string;
+  clientVersion: string;
+  /** Folder where the engine persists its global history (past completions). */
+  storageDir?: string;
+  /** Byte budget for the global index (documents plus history). */
+  indexBudgetBytes?: number;
+}
+export interface InitializeResult {
+  version: string;
+  protocolVersion: number;
+  pid: number;
+  capabilities: { methods: string[]; devices: string[]; drafters: string[] };
+}
+
+export interface LoadModelParams {
+  /** A local checkpoint folder in Hugging Face layout. */
+  model: string;
+  device?: 'auto' | 'cpu' | 'cuda';
+  quantization?: 'none' | 'int8' | 'int4';
+  cacheDir?: string;
+}
+export interface LoadModelResult {
+  model: string;
+  architecture: string;
+  device: 'cpu' | 'cuda';
+  vocabSize: number;
+  maxContext: number;
+  /** Name of the FIM template chosen for this model (qwen, deepseek, starcoder, codellama, generic). */
+  fimTemplate: string;
+  loadMs: number;
+  warnings: string[];
+}
+export interface LoadProgressParams {
+  stage: string;
+  fraction: number;
+  message?: string;
+}
+
+export interface DocumentParams {
+  uri: string;
+  languageId?: string;
+}
+export interface OpenDocumentParams extends DocumentParams {
+  version: number;
+  text: string;
+  /** 'editor' for an open editor, 'workspace' for a file indexed in the background. */
+  source: 'editor' | 'workspace';
+}
+export interface TextChange {
+  /** Offset (UTF-16 code units) and length of the replaced range in the previous version. */
+  rangeOffset: number;
+  rangeLength: number;
+  text: string;
+}
+export interface ChangeDocumentParams extends DocumentParams {
+  version: number;
+  changes: TextChange[];
+}
+
+export interface GenerationMetrics {
+  steps: number;
+  tokens: number;
+  /** Mean accepted tokens per step (tokens / steps). */
+  mat: number;
+  tokensPerS: number;
+  draftMs: number;
+  verifyMs: number;
+  totalMs: number;
+  firstTokenMs: number;
+  acceptedByDrafter: Record<string, number>;
+}
+export type FinishReason = 'stop' | 'length' | 'eos' | 'block_end' | 'time_budget' | 'cancelled';
+
+interface GenerationParamsBase {
+  /** Client-chosen id; partial results are sent as `presage/partial` notifications carrying it. */
+  requestId: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop?: string[];
+  timeBudgetMs?: number;
+}
+export interface CompleteParams extends GenerationParamsBase {
+  uri?: string;
+  language: string;
+  prefix: string;
+  suffix: string;
+  /** Stop at the end of the enclosing block or statement (tree-sitter). */
+  stopAtBlockEnd?: boolean;
+}
+export interface RewriteParams extends GenerationParamsBase {
+  uri?: string;
+  language: string;
+  instruction: string;
+  /** The selected text: also the main draft source. */
+  selection: string;
+  prefix?: string;
+  suffix?: string;
+}
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+export interface ContextSnippet {
+  uri: string;
+  text: string;
+  startLine?: number;
+}
+export interface ChatParams extends GenerationParamsBase {
+  messages: ChatMessage[];
+  context?: ContextSnippet[];
+}
+export interface GenerationResult {
+  text: string;
+  finishReason: FinishReason;
+  metrics: GenerationMetrics;
+}
+export interface PartialResultParams {
+  requestId: string;
+  /** Text appended since the previous partial result. */
+  delta: string;
+}
+
+export interface RecordAcceptanceParams {
+  uri?: string;
+  language?: string;
+  text: string;
+}
+
+export interface SurfaceStats {
+  requests: number;
+  cancelled: number;
+  mat: number;
+  tokensPerS: number;
+  latencyMsP50: number;
+  latencyMsP95: number;
+  firstTokenMsP50: number;
+}
+export interface StatsResult {
+  version: string;
+  pid: number;
+  rssBytes: number;
+  model?: { path: string; architecture: string; device: string };
+  documents: number;
+  indexedTokens: number;
+  indexBytes: number;
+  historyBytes: number;
+  surfaces: Record<'complete' | 'rewrite' | 'chat', SurfaceStats>;
+}
+export interface IndexedDocumentsResult {
+  uris: string[];
+}
+
+export type EngineState = 'starting' | 'loading' | 'ready' | 'generating' | 'error' | 'no-model';
+export interface StatusParams {
+  state: EngineState;
+  message?: string;
+  tokensPerS?: number;
+  mat?: number;
+}
+
+export const Initialize = new RequestType<InitializeParams, InitializeResult, void>('initialize');
+export const LoadModel = new RequestType<LoadModelParams, LoadModelResult, void>('loadModel');
+export const OpenDocument = new NotificationType<OpenDocumentParams>('openDocument');
+export const ChangeDocument = new NotificationType<ChangeDocumentParams>('changeDocument');
+export const CloseDocument = new NotificationType<DocumentParams>('closeDocument');
+export const RemoveDocument = new NotificationType<DocumentParams>('removeDocument');
+export const Complete = new RequestType<CompleteParams, GenerationResult, void>('complete');
+export const Rewrite = new RequestType<RewriteParams, GenerationResult, void>('rewrite');
+export const Chat = new RequestType<ChatParams, GenerationResult, void>('chat');
+export const RecordAcceptance = new NotificationType<RecordAcceptanceParams>('recordAcceptance');
+export const ClearHistory = new RequestType0<void, void>('clearHistory');
+export const Stats = new RequestType0<StatsResult, void>('stats');
+export const IndexedDocuments = new RequestType0<IndexedDocumentsResult, void>('indexedDocuments');
+export const Shutdown = new RequestType0<void, void>('shutdown');
+
+export const LoadProgress = new NotificationType<LoadProgressParams>('presage/loadProgress');
+export const PartialResult = new NotificationType<PartialResultParams>('presage/partial');
+export const Status = new NotificationType<StatusParams>('presage/status');
+export const Log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('presage/log');
