@@ -119,10 +119,16 @@ export interface ChatParams extends GenerationParamsBase {
   messages: ChatMessage[];
   context?: ContextSnippet[];
 }
+export interface Citation {
+  uri: string;
+  startLine?: number;
+}
 export interface GenerationResult {
   text: string;
   finishReason: FinishReason;
   metrics: GenerationMetrics;
+  /** Chat only: the workspace files the answer drew on. */
+  citations?: Citation[];
 }
 export interface PartialResultParams {
   requestId: string;
