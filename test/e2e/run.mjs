@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// End-to-end tests in a real VS Code (code-server) driven by chromium through playwright-core. Offline.
+// Usage: node test/e2e/run.mjs [--only name,name] [--vsix] [--keep]
+//   --only   run only the scenarios whose name contains one of the given words
+//   --vsix   install a real `vsce package` .vsix instead of staging the same file set (slower)
+//   --keep   keep the temporary profile under .cache/e2e/run for inspection
+// Prints one line per scenario with its duration, then "N passed, N failed, N skipped", then one JSON line.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, screenshot } from './lib/browser.mjs';
+import { installVsixWith, makeProfile, startCodeServer } from './lib/codeServer.mjs';
+import { installVsix, stageExtension } from './lib/extension.mjs';
+import { buildTinyModel } from './lib/model.mjs';
+import { stopAll } from './lib/processes.mjs';
+import { ensureToolchain, findChromium } from './lib/toolchain.mjs';
+import { openWorkbench } from './lib/workbench.mjs';
+import { SCENARIOS, Skip } from './scenarios.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cacheDir = path.join(root, '.cache', 'e2e');
+const artifacts = path.join(root, 'test', 'artifacts');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : [];
+const log = (message) => console.log(`[e2e] ${message}`);
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+async function setUp() {
+  const started = Date.now();
+  const toolchain = ensureToolchain(cacheDir, log);
+  const chromiumPath = findChromium();
+  for (const built of ['dist/extension.js', 'dist/engine.js']) {
+    if (!fs.existsSync(path.join(root, built))) throw new Error(`${built} is missing: run npm run build first`);
+  }
+  const runDir = path.join(cacheDir, 'run');
+  let model;
+  let modelError;
+  try {
+    model = buildTinyModel(root, path.join(cacheDir, 'tiny-model'));
+  } catch (error) {
+    modelError = error.message;
+    log(`tiny model: ${modelError}`);
+  }
+  const profile = makeProfile(runDir, {
+    workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'),
+    settings: model ? { 'presage.model': model } : {},
+  });
+  if (flag('--vsix')) {
+    const vsix = installVsix(root, runDir, (file) => installVsixWith(toolchain, profile, file));
+    log(`installed ${path.relative(root, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB)`);
+  } else {
+    const staged = stageExtension(root, profile.extensionsDir);
+    log(`staged the packaged file set into ${path.relative(root, staged)}`);
+  }
+  const server = await startCodeServer(toolchain, profile);
+  log(`code-server ${toolchain.codeServerVersion} (pid ${server.pid}) at ${server.url}`);
+  const browser = await launchBrowser(chromiumPath, path.join(runDir, 'chromium'));
+  log(`chromium pid ${browser.pid}`);
+  await openWorkbench(browser.page, server.url);
+  log(`workbench open after ${seconds(Date.now() - started)} of set-up`);
+  return { toolchain, profile, server, browser, model, modelError };
+}
+
+async function main() {
+  const selected = SCENARIOS.filter((s) => only.length === 0 || only.some((word) => s.name.toLowerCase().includes(word.toLowerCase())));
+  const results = [];
+  let env;
+  let exitCode = 0;
+  try {
+    env = await setUp();
+    for (const scenario of selected) {
+      const started = Date.now();
+      const shots = [];
+      const t = {
+        ...env,
+        page: env.browser.page,
+        root,
+        log: (m) => log(`  ${scenario.name}: ${m}`),
+        /** One screenshot per surface, kept on success too (README and notes). */
+        shot: async (surface) => shots.push(path.relative(root, await screenshot(env.browser.page, artifacts, `e2e-${slug(surface)}`))),
+      };
+      let outcome;
+      let detail = '';
+      try {
+        await Promise.race([
+          scenario.run(t),
+          new Promise((_, reject) => setTimeout(() => reject(new Error(`scenario timed out after ${seconds(scenario.timeoutMs)}`)), scenario.timeoutMs).unref()),
+        ]);
+        outcome = 'passed';
+      } catch (error) {
+        if (error instanceof Skip) {
+          outcome = 'skipped';
+          detail = error.message;
+        } else {
+          outcome = 'failed';
+          detail = error?.stack ?? String(error);
+          await t.shot(`${scenario.name}-failure`).catch(() => {});
+        }
+      }
+      const ms = Date.now() - started;
+      results.push({ name: scenario.name, outcome, ms, screenshots: shots, detail });
+      const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[outcome];
+      console.log(`${mark} ${scenario.name} (${seconds(ms)})${detail ? `: ${outcome === 'failed' ? '\n' : ''}${detail}` : ''}`);
+      for (const file of shots) console.log(`     screenshot ${file}`);
+      await scenario.cleanUp?.(t).catch((error) => log(`  ${scenario.name}: clean-up failed: ${error.message}`));
+    }
+  } catch (error) {
+    exitCode = 1;
+    console.error(`[e2e] set-up failed: ${error?.stack ?? error}`);
+    if (env?.server) console.error(env.server.logs.slice(-30).join('\n'));
+  } finally {
+    await env?.browser?.stop();
+    await env?.server?.stop();
+    await stopAll();
+  }
+  const count = (o) => results.filter((r) => r.outcome === o).length;
+  if (count('failed') > 0) exitCode = 1;
+  // The profile (server and extension-host logs included) stays for inspection after a failure or with --keep.
+  if (env?.profile && exitCode === 0 && !flag('--keep')) fs.rmSync(env.profile.dir, { recursive: true, force: true });
+  else if (env?.profile) log(`profile kept at ${path.relative(root, env.profile.dir)}`);
+  console.log(`${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
+  console.log(JSON.stringify({ suite: 'e2e', passed: count('passed'), failed: count('failed'), skipped: count('skipped'), setupFailed: exitCode === 1 && results.length === 0, scenarios: results.map(({ detail, ...r }) => ({ ...r, reason: r.outcome === 'skipped' ? detail : undefined })) }));
+  process.exit(exitCode);
+}
+
+await main();
