@@ -15,6 +15,8 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage',
+  '--disable-breakpad',
+  '--disable-crash-reporter',
   '--window-size=1440,900',
 ];
 

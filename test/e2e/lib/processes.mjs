@@ -5,6 +5,12 @@ import { spawn } from 'node:child_process';
 /** @type {Map<number, {name: string, child: import('node:child_process').ChildProcess}>} */
 const running = new Map();
 let hooksInstalled = false;
+let stopping = false;
+
+/** True once a signal asked everything to stop. */
+export function isStopping() {
+  return stopping;
+}
 
 function isAlive(pid) {
   try {
@@ -48,8 +54,9 @@ function installHooks() {
   process.on('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
+      stopping = true;
       process.stderr.write(`\n${signal}: stopping ${running.size} process group(s)\n`);
-      stopAll().finally(() => process.exit(130));
+      stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
 }
