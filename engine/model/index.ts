@@ -1,8 +1,18 @@
 // Public entry of the model runtime: load a Hugging Face checkpoint into a Model, write tiny random checkpoints.
-import type { TextTokenizer } from '../tokenizer';
+process.env.ORT_DISABLE_TELEMETRY = '1';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadTokenizer, type TextTokenizer } from '../tokenizer';
+import { checkpointHash, openCheckpoint, readWeight, type Checkpoint } from './checkpoint';
+import { buildGraph, DEFAULT_BUILD_OPTIONS, GRAPH_BUILDER_VERSION, type GraphBuildOptions } from './graph';
+import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writeEntry } from './graphCache';
+import { loadOrt, openSession, OrtModel } from './session';
+import { writeTiny } from './tiny';
 import type { LoadOptions, Model, ModelInfo } from './types';
+import { parameterCount } from './weights';
 
 export type { LoadOptions, Model, ModelInfo } from './types';
+export { SUPPORTED_ARCHITECTURES } from './config';
 
 export interface LoadedCheckpoint {
   model: Model;
@@ -15,12 +25,15 @@ export interface LoadedCheckpoint {
   dir: string;
 }
 
+/** A model without its tokenizer (test fixtures, benchmarks). */
 export interface LoadedModel {
   model: Model;
   info: ModelInfo;
   eosTokenIds: number[];
   modelType: string;
   dir: string;
+  /** Folder of the built graph in the cache. */
+  graphDir: string;
 }
 
 export interface TinyCheckpointOptions {
@@ -48,14 +61,76 @@ export interface TinyCheckpointOptions {
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-export async function loadModel(_dir: string, _options: LoadOptions = {}): Promise<LoadedModel> {
-  throw new Error('loadModel: not implemented yet');
+function buildOptions(options: LoadOptions): GraphBuildOptions {
+  return {
+    ...DEFAULT_BUILD_OPTIONS,
+    quantization: options.quantization ?? 'none',
+    accuracyLevel: options.accuracyLevel ?? DEFAULT_BUILD_OPTIONS.accuracyLevel,
+  };
 }
 
-export async function loadCheckpoint(_dir: string, _options: LoadOptions = {}): Promise<LoadedCheckpoint> {
-  throw new Error('loadCheckpoint: not implemented yet');
+/** Builds (or finds in the cache) the graph of a checkpoint; returns its folder. */
+export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): string {
+  const build = buildOptions(options);
+  const key = cacheKey({ version: GRAPH_BUILDER_VERSION, checkpoint: checkpointHash(ckpt), build });
+  const dir = path.join(options.cacheDir ?? defaultCacheDir(), key);
+  const problem = verifyEntry(dir, key);
+  if (problem === undefined) return dir;
+  if (problem !== 'missing') options.onWarning?.(`graph cache ${dir} is corrupt (${problem}); rebuilding`);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  writeEntry(dir, key, (tmp) => {
+    const fd = fs.openSync(path.join(tmp, WEIGHTS_FILE), 'w');
+    let built;
+    try {
+      built = buildGraph(ckpt.config, (name, shape) => readWeight(ckpt, name, shape), build, fd, WEIGHTS_FILE, (f) => options.onProgress?.('build', f));
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.writeFileSync(path.join(tmp, MODEL_FILE), built.model);
+  });
+  return dir;
 }
 
-export async function writeTinyCheckpoint(_options: TinyCheckpointOptions): Promise<void> {
-  throw new Error('writeTinyCheckpoint: not implemented yet');
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
+  const ckpt = openCheckpoint(dir);
+  const c = ckpt.config;
+  let graphDir = prepareGraph(ckpt, options);
+  const device = options.device === 'cuda' ? 'cuda' : 'cpu';
+  const sessionOptions = { device, threads: options.threads, onWarning: options.onWarning } as const;
+  let opened;
+  try {
+    opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
+  } catch (err) {
+    // A cache entry that passes its checksum but does not load (e.g. written by another ORT build) is rebuilt once.
+    options.onWarning?.(`graph cache ${graphDir} failed to load (${(err as Error).message.split('\n')[0]}); rebuilding`);
+    fs.rmSync(graphDir, { recursive: true, force: true });
+    graphDir = prepareGraph(ckpt, options);
+    opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
+  }
+  options.onProgress?.('session', 1);
+  const info: ModelInfo = {
+    architecture: c.architecture,
+    vocabSize: c.vocabSize,
+    maxContext: c.maxPositionEmbeddings,
+    device: opened.device,
+    quantization: options.quantization ?? 'none',
+    numLayers: c.numLayers,
+    hiddenSize: c.hiddenSize,
+    parameters: parameterCount(c),
+  };
+  const model = new OrtModel(await loadOrt(), opened.session, c, info);
+  return { model, info, eosTokenIds: ckpt.eosTokenIds, modelType: c.modelType, dir, graphDir };
+}
+
+export async function loadCheckpoint(dir: string, options: LoadOptions = {}): Promise<LoadedCheckpoint> {
+  if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) throw new Error(`${dir}: tokenizer.json not found (use loadModel for a checkpoint without a tokenizer)`);
+  const tokenizer = loadTokenizer(dir);
+  const loaded = await loadModel(dir, options);
+  const eosTokenIds = [...new Set([...loaded.eosTokenIds, ...tokenizer.eosTokenIds])];
+  return { model: loaded.model, tokenizer, info: loaded.info, eosTokenIds, modelType: loaded.modelType, dir };
+}
+
+export async function writeTinyCheckpoint(options: TinyCheckpointOptions): Promise<void> {
+  await writeTiny(options);
 }

@@ -12,6 +12,10 @@ export interface LoadOptions {
   onProgress?: (stage: string, fraction: number) => void;
   /** Human-readable warnings (CUDA fallback, corrupt cache rebuilt, …). */
   onWarning?: (message: string) => void;
+  /** ORT intra-op threads; defaults to ORT's choice (all cores). */
+  threads?: number;
+  /** MatMulNBits accuracy_level for int8/int4: 0 float compute (exact), 4 int8 activations (default, faster on CPU). */
+  accuracyLevel?: number;
 }
 
 export interface ModelInfo {

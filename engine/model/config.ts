@@ -1,0 +1,144 @@
+// Parses a Hugging Face config.json into the few numbers the graph builder and the reference need.
+export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM'] as const;
+export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
+
+export type RopeScaling =
+  | { type: 'none' }
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPosition: number };
+
+export interface ModelConfig {
+  architecture: Architecture;
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projection bias. */
+  qkvBias: boolean;
+  /** o_proj bias (llama attention_bias). */
+  oBias: boolean;
+  /** gate/up/down bias (llama mlp_bias). */
+  mlpBias: boolean;
+  eosTokenIds: number[];
+}
+
+function positiveInt(raw: Record<string, unknown>, key: string, where: string): number {
+  const v = raw[key];
+  if (v === undefined || v === null) throw new Error(`${where}: missing required key "${key}"`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${where}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optionalNumber(raw: Record<string, unknown>, key: string, fallback: number, where: string): number {
+  const v = raw[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function tokenIdList(v: unknown): number[] {
+  if (typeof v === 'number' && Number.isInteger(v)) return [v];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number' && Number.isInteger(x));
+  return [];
+}
+
+function parseRopeScaling(v: unknown, where: string): RopeScaling {
+  if (v === undefined || v === null) return { type: 'none' };
+  if (typeof v !== 'object') throw new Error(`${where}: "rope_scaling" must be an object or null`);
+  const r = v as Record<string, unknown>;
+  const type = (r.rope_type ?? r.type) as unknown;
+  if (type === 'default') return { type: 'none' };
+  if (type === 'linear') {
+    const factor = optionalNumber(r, 'factor', NaN, where);
+    if (!(factor > 0)) throw new Error(`${where}: rope_scaling type linear needs a positive "factor"`);
+    return { type: 'linear', factor };
+  }
+  if (type === 'llama3') {
+    const factor = optionalNumber(r, 'factor', NaN, where);
+    const lowFreqFactor = optionalNumber(r, 'low_freq_factor', NaN, where);
+    const highFreqFactor = optionalNumber(r, 'high_freq_factor', NaN, where);
+    const originalMaxPosition = optionalNumber(r, 'original_max_position_embeddings', NaN, where);
+    if (![factor, lowFreqFactor, highFreqFactor, originalMaxPosition].every((x) => x > 0) || highFreqFactor === lowFreqFactor) {
+      throw new Error(`${where}: rope_scaling type llama3 needs factor, low_freq_factor, high_freq_factor (distinct) and original_max_position_embeddings`);
+    }
+    return { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPosition };
+  }
+  throw new Error(`${where}: unsupported rope_scaling type ${JSON.stringify(type)} (supported: default, linear, llama3)`);
+}
+
+/** Validates and normalises a parsed config.json; `where` names the file in error messages. */
+export function parseConfig(raw: Record<string, unknown>, where = 'config.json'): ModelConfig {
+  const archs = raw.architectures;
+  const arch = Array.isArray(archs) && typeof archs[0] === 'string' ? (archs[0] as string) : undefined;
+  const modelType = typeof raw.model_type === 'string' ? raw.model_type : undefined;
+  let architecture: Architecture | undefined;
+  if (arch && (SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) architecture = arch as Architecture;
+  else if (!arch && modelType === 'llama') architecture = 'LlamaForCausalLM';
+  else if (!arch && modelType === 'qwen2') architecture = 'Qwen2ForCausalLM';
+  if (!architecture) {
+    throw new Error(
+      `${where}: unsupported architecture ${JSON.stringify(arch ?? modelType ?? null)}; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
+    );
+  }
+  const hiddenSize = positiveInt(raw, 'hidden_size', where);
+  const numHeads = positiveInt(raw, 'num_attention_heads', where);
+  const numKvHeads = raw.num_key_value_heads === undefined || raw.num_key_value_heads === null ? numHeads : positiveInt(raw, 'num_key_value_heads', where);
+  if (numHeads % numKvHeads !== 0) throw new Error(`${where}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
+  const headDim = raw.head_dim === undefined || raw.head_dim === null ? hiddenSize / numHeads : positiveInt(raw, 'head_dim', where);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`${where}: head size ${headDim} must be an even integer`);
+  const act = raw.hidden_act ?? 'silu';
+  if (act !== 'silu') throw new Error(`${where}: unsupported hidden_act ${JSON.stringify(act)} (supported: silu)`);
+  const isQwen = architecture === 'Qwen2ForCausalLM';
+  return {
+    architecture,
+    modelType: modelType ?? (isQwen ? 'qwen2' : 'llama'),
+    vocabSize: positiveInt(raw, 'vocab_size', where),
+    hiddenSize,
+    intermediateSize: positiveInt(raw, 'intermediate_size', where),
+    numLayers: positiveInt(raw, 'num_hidden_layers', where),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: optionalNumber(raw, 'rms_norm_eps', 1e-6, where),
+    ropeTheta: optionalNumber(raw, 'rope_theta', 10000, where),
+    ropeScaling: parseRopeScaling(raw.rope_scaling, where),
+    maxPositionEmbeddings: raw.max_position_embeddings === undefined ? 4096 : positiveInt(raw, 'max_position_embeddings', where),
+    tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : raw.tie_word_embeddings === true,
+    qkvBias: isQwen ? true : raw.attention_bias === true,
+    oBias: !isQwen && raw.attention_bias === true,
+    mlpBias: !isQwen && raw.mlp_bias === true,
+    eosTokenIds: tokenIdList(raw.eos_token_id),
+  };
+}
+
+/** RoPE inverse frequencies, [headDim / 2], with the configured scaling applied (as in transformers). */
+export function ropeInvFreq(config: ModelConfig): Float64Array {
+  const half = config.headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / config.headDim);
+  const s = config.ropeScaling;
+  if (s.type === 'linear') for (let i = 0; i < half; i++) inv[i]! /= s.factor;
+  if (s.type === 'llama3') {
+    const lowFreqWavelen = s.originalMaxPosition / s.lowFreqFactor;
+    const highFreqWavelen = s.originalMaxPosition / s.highFreqFactor;
+    for (let i = 0; i < half; i++) {
+      const f = inv[i]!;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > lowFreqWavelen) inv[i] = f / s.factor;
+      else if (wavelen >= highFreqWavelen) {
+        const smooth = (s.originalMaxPosition / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+        inv[i] = (1 - smooth) * (f / s.factor) + smooth * f;
+      }
+    }
+  }
+  return inv;
+}

@@ -1,0 +1,256 @@
+// Builds the ONNX graph of a Llama/Qwen2 decoder with a tree-attention bias input, using onnx-proto.
+// Inputs: input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float),
+// past_key.i / past_value.i [1,P,kvHeads,headDim]. Outputs: logits [1,S,vocab], new_key.i / new_value.i [1,S,kvHeads,headDim].
+// Weights go to an external data file (models over 2 GB cannot live inside one protobuf).
+import fs from 'node:fs';
+import { onnx } from 'onnx-proto';
+import { ropeInvFreq, type ModelConfig } from './config';
+import { quantizeWeight } from './quantize';
+import { layerPrefix } from './weights';
+import type { Quantization } from './types';
+
+export const GRAPH_BUILDER_VERSION = 1;
+
+export interface GraphBuildOptions {
+  quantization: Quantization;
+  /** Block size of MatMulNBits quantization (power of two, >= 16). */
+  blockSize: number;
+  /** MatMulNBits accuracy_level: 0 = float compute, 4 = int8 activations (faster on CPU). */
+  accuracyLevel: number;
+}
+
+export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4 };
+
+export type WeightSource = (name: string, shape: readonly number[]) => Float32Array;
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+const UINT8 = onnx.TensorProto.DataType.UINT8;
+const ALIGN = 4096;
+
+/** Appends tensor bytes to the external data file, page-aligned so ORT can map them. */
+class ExternalData {
+  private offset = 0;
+  constructor(private readonly fd: number, readonly location: string) {}
+  append(bytes: Uint8Array): { offset: number; length: number } {
+    const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
+    if (pad) {
+      fs.writeSync(this.fd, new Uint8Array(pad));
+      this.offset += pad;
+    }
+    const at = this.offset;
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+    this.offset += bytes.length;
+    return { offset: at, length: bytes.length };
+  }
+}
+
+type Attr = number | number[] | string | { float: number };
+
+class Graph {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  private counter = 0;
+  constructor(private readonly external: ExternalData) {}
+
+  op(type: string, inputs: string[], attrs: Record<string, Attr> = {}, domain = '', outputs?: string[]): string {
+    const out = outputs ?? [`${type}_${this.counter++}`];
+    const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
+      if (typeof v === 'number') return { name, type: onnx.AttributeProto.AttributeType.INT, i: v };
+      if (typeof v === 'string') return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) };
+      if (Array.isArray(v)) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v };
+      return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v.float };
+    });
+    this.nodes.push({ opType: type, input: inputs, output: out, attribute, domain, name: `${type}_${this.nodes.length}` });
+    return out[0]!;
+  }
+
+  tensor(name: string, dataType: number, dims: number[], bytes: Uint8Array): string {
+    if (bytes.length <= 1024) {
+      this.initializers.push({ name, dataType, dims, rawData: bytes });
+    } else {
+      const { offset, length } = this.external.append(bytes);
+      this.initializers.push({
+        name,
+        dataType,
+        dims,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: this.external.location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(length) },
+        ],
+      });
+    }
+    return name;
+  }
+
+  floats(name: string, data: Float32Array, dims: number[]): string {
+    return this.tensor(name, FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  ints(name: string, values: number[]): string {
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    return this.tensor(name, INT64, [values.length], new Uint8Array(data.buffer));
+  }
+
+  scalar(name: string, value: number): string {
+    return this.floats(name, Float32Array.of(value), []);
+  }
+}
+
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
+  return out;
+}
+
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
+export interface BuiltGraph {
+  /** Serialized ModelProto; initializers over 1 KB point into the external data file. */
+  model: Uint8Array;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/**
+ * Builds the graph, writing weights to `externalFd` (to be saved as `externalLocation` next to the model).
+ * `onProgress` gets the fraction of layers done.
+ */
+export function buildGraph(
+  c: ModelConfig,
+  weights: WeightSource,
+  options: GraphBuildOptions,
+  externalFd: number,
+  externalLocation: string,
+  onProgress?: (fraction: number) => void,
+): BuiltGraph {
+  const g = new Graph(new ExternalData(externalFd, externalLocation));
+  const H = c.hiddenSize;
+  const D = c.headDim;
+  const nH = c.numHeads;
+  const kvH = c.numKvHeads;
+  const group = nH / kvH;
+  const quantBits = options.quantization === 'int4' ? 4 : options.quantization === 'int8' ? 8 : 0;
+  if (quantBits && (options.blockSize < 16 || (options.blockSize & (options.blockSize - 1)) !== 0)) {
+    throw new Error(`quantization block size must be a power of two >= 16, got ${options.blockSize}`);
+  }
+
+  const linear = (x: string, name: string, outDim: number, inDim: number, bias: boolean): string => {
+    const w = weights(`${name}.weight`, [outDim, inDim]);
+    let y: string;
+    if (quantBits) {
+      const q = quantizeWeight(w, outDim, inDim, quantBits as 4 | 8, options.blockSize);
+      const blob = (options.blockSize * quantBits) / 8;
+      const b = g.tensor(`${name}.qweight`, UINT8, [outDim, q.blocksPerCol, blob], q.data);
+      const s = g.floats(`${name}.scales`, q.scales, [outDim * q.blocksPerCol]);
+      y = g.op('MatMulNBits', [x, b, s], { K: inDim, N: outDim, bits: quantBits, block_size: options.blockSize, accuracy_level: options.accuracyLevel }, 'com.microsoft');
+    } else {
+      y = g.op('MatMul', [x, g.floats(`${name}.weight_t`, transpose(w, outDim, inDim), [inDim, outDim])]);
+    }
+    if (bias) y = g.op('Add', [y, g.floats(`${name}.bias`, weights(`${name}.bias`, [outDim]), [outDim])]);
+    return y;
+  };
+
+  const two = g.scalar('const.two', 2);
+  const eps = g.scalar('const.eps', c.rmsNormEps);
+  const rmsNorm = (x: string, name: string): string => {
+    const ms = g.op('ReduceMean', [g.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
+    const normed = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, eps])])]);
+    return g.op('Mul', [normed, g.floats(name, weights(name, [H]), [H])]);
+  };
+
+  // Rotary tables for this call's positions: cos/sin [1,S,1,D].
+  const invFreq = Float32Array.from(ropeInvFreq(c));
+  const posF = g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: FLOAT }), g.ints('const.axis2', [2])]);
+  const freqs = g.op('Mul', [posF, g.floats('rope.inv_freq', invFreq, [D / 2])]);
+  const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), g.ints('const.axis2b', [2])]);
+  const cos = g.op('Cos', [angles]);
+  const sin = g.op('Sin', [angles]);
+  const halves = g.ints('const.halves', [D / 2, D / 2]);
+  const rope = (x: string): string => {
+    const a = `${x}_lo`;
+    const b = `${x}_hi`;
+    g.op('Split', [x, halves], { axis: -1 }, '', [a, b]);
+    const rotated = g.op('Concat', [g.op('Neg', [b]), a], { axis: -1 });
+    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  };
+
+  const qShape = g.ints('const.q_shape', [0, 0, nH, D]);
+  const kvShape = g.ints('const.kv_shape', [0, 0, kvH, D]);
+  const groupedShape = g.ints('const.grouped_shape', [1, kvH, -1, D]);
+  const headsShape = g.ints('const.heads_shape', [1, nH, -1, D]);
+  const mergedShape = g.ints('const.merged_shape', [0, 0, nH * D]);
+  const scale = g.scalar('const.scale', 1 / Math.sqrt(D));
+  // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
+  const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
+
+  const embed = g.floats('model.embed_tokens.weight', weights('model.embed_tokens.weight', [c.vocabSize, H]), [c.vocabSize, H]);
+  let x = g.op('Gather', [embed, 'input_ids'], { axis: 0 });
+  const inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', 'total'])];
+  const outputs = [valueInfo('logits', FLOAT, [1, 'seq', c.vocabSize])];
+
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = layerPrefix(l);
+    const xn = rmsNorm(x, `${p}.input_layernorm.weight`);
+    const q = rope(g.op('Reshape', [linear(xn, `${p}.self_attn.q_proj`, nH * D, H, c.qkvBias), qShape]));
+    g.op('Identity', [rope(g.op('Reshape', [linear(xn, `${p}.self_attn.k_proj`, kvH * D, H, c.qkvBias), kvShape]))], {}, '', [`new_key.${l}`]);
+    g.op('Reshape', [linear(xn, `${p}.self_attn.v_proj`, kvH * D, H, c.qkvBias), kvShape], {}, '', [`new_value.${l}`]);
+    inputs.push(valueInfo(`past_key.${l}`, FLOAT, [1, 'past', kvH, D]), valueInfo(`past_value.${l}`, FLOAT, [1, 'past', kvH, D]));
+    outputs.push(valueInfo(`new_key.${l}`, FLOAT, [1, 'seq', kvH, D]), valueInfo(`new_value.${l}`, FLOAT, [1, 'seq', kvH, D]));
+    const keys = g.op('Concat', [`past_key.${l}`, `new_key.${l}`], { axis: 1 }); // [1,T,kvH,D]
+    const values = g.op('Concat', [`past_value.${l}`, `new_value.${l}`], { axis: 1 });
+    const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]); // [1,kvH,G*S,D]
+    const scores = g.op('Add', [g.op('MatMul', [qg, g.op('Transpose', [keys], { perm: [0, 2, 3, 1] })]), bias]);
+    const probs = g.op('Softmax', [scores], { axis: -1 });
+    const ctx = g.op('MatMul', [probs, g.op('Transpose', [values], { perm: [0, 2, 1, 3] })]); // [1,kvH,G*S,D]
+    const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
+    const h1 = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, H, nH * D, c.oBias)]);
+    const hn = rmsNorm(h1, `${p}.post_attention_layernorm.weight`);
+    const gate = linear(hn, `${p}.mlp.gate_proj`, c.intermediateSize, H, c.mlpBias);
+    const up = linear(hn, `${p}.mlp.up_proj`, c.intermediateSize, H, c.mlpBias);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    x = g.op('Add', [h1, linear(act, `${p}.mlp.down_proj`, H, c.intermediateSize, c.mlpBias)]);
+    onProgress?.((l + 1) / c.numLayers);
+  }
+
+  const xf = rmsNorm(x, 'model.norm.weight');
+  const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
+  if (quantBits) {
+    const w = weights(`${headName}.weight`, [c.vocabSize, H]);
+    const q = quantizeWeight(w, c.vocabSize, H, quantBits as 4 | 8, options.blockSize);
+    const blob = (options.blockSize * quantBits) / 8;
+    const b = g.tensor('lm_head.qweight', UINT8, [c.vocabSize, q.blocksPerCol, blob], q.data);
+    const s = g.floats('lm_head.scales', q.scales, [c.vocabSize * q.blocksPerCol]);
+    g.op('MatMulNBits', [xf, b, s], { K: H, N: c.vocabSize, bits: quantBits, block_size: options.blockSize, accuracy_level: options.accuracyLevel }, 'com.microsoft', ['logits']);
+  } else {
+    // Gemm with transB reads the [vocab, hidden] matrix as stored, so tied embeddings are not duplicated.
+    const headW = c.tieWordEmbeddings ? embed : g.floats('lm_head.weight', weights('lm_head.weight', [c.vocabSize, H]), [c.vocabSize, H]);
+    const flat = g.op('Reshape', [xf, g.ints('const.flat', [-1, H])]);
+    const logits2d = g.op('Gemm', [flat, headW], { transB: 1 });
+    g.op('Reshape', [logits2d, g.ints('const.logits_shape', [1, -1, c.vocabSize])], {}, '', ['logits']);
+  }
+
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'presage',
+    producerVersion: String(GRAPH_BUILDER_VERSION),
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    graph: { name: c.architecture, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
+  });
+  return {
+    model: onnx.ModelProto.encode(model).finish(),
+    inputNames: inputs.map((i) => i.name!),
+    outputNames: outputs.map((o) => o.name!),
+  };
+}

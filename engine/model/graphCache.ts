@@ -1,0 +1,84 @@
+// On-disk cache of built graphs: <cacheDir>/<key>/{model.onnx, weights.bin, manifest.json}.
+// The key hashes the checkpoint and the build options; the manifest lets a corrupt entry be detected.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const MODEL_FILE = 'model.onnx';
+export const WEIGHTS_FILE = 'weights.bin';
+const MANIFEST = 'manifest.json';
+const SAMPLE = 1 << 20;
+
+export function defaultCacheDir(): string {
+  if (process.env.PRESAGE_CACHE_DIR) return process.env.PRESAGE_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'presage', 'graphs');
+}
+
+export function cacheKey(parts: unknown): string {
+  return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** Full hash of small files; for large ones, size plus 64 sampled 1 MB blocks. */
+function fileDigest(file: string): { size: number; sha256: string } {
+  const size = fs.statSync(file).size;
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(SAMPLE);
+    const stride = size <= 64 * SAMPLE ? SAMPLE : Math.floor(size / 64);
+    for (let pos = 0; pos < size; pos += stride) {
+      const n = fs.readSync(fd, buf, 0, Math.min(SAMPLE, size - pos), pos);
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { size, sha256: h.digest('hex') };
+}
+
+interface Manifest {
+  key: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+/** Why the cache entry is unusable, or undefined when it is valid. Missing entries are reported as 'missing'. */
+export function verifyEntry(dir: string, key: string): string | undefined {
+  const manifestFile = path.join(dir, MANIFEST);
+  if (!fs.existsSync(manifestFile)) return fs.existsSync(dir) ? 'manifest.json is missing' : 'missing';
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
+  } catch {
+    return 'manifest.json is not valid JSON';
+  }
+  if (manifest.key !== key || !manifest.files) return 'manifest.json does not match this checkpoint';
+  for (const name of [MODEL_FILE, WEIGHTS_FILE]) {
+    const file = path.join(dir, name);
+    const want = manifest.files[name];
+    if (!want) return `manifest.json does not list ${name}`;
+    if (!fs.existsSync(file)) return `${name} is missing`;
+    const got = fileDigest(file);
+    if (got.size !== want.size) return `${name} has ${got.size} bytes, expected ${want.size}`;
+    if (got.sha256 !== want.sha256) return `${name} content does not match its checksum`;
+  }
+  return undefined;
+}
+
+/** Builds into a temporary folder next to the entry, writes the manifest, then renames it into place. */
+export function writeEntry(dir: string, key: string, build: (tmpDir: string) => void): void {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    build(tmp);
+    const manifest: Manifest = { key, files: {} };
+    for (const name of [MODEL_FILE, WEIGHTS_FILE]) manifest.files[name] = fileDigest(path.join(tmp, name));
+    fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,107 @@
+// The Model implementation: an onnxruntime-node session over the built graph plus the KV cache.
+process.env.ORT_DISABLE_TELEMETRY = '1';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { ModelConfig } from './config';
+import { KvCache } from './kvCache';
+import { treeLayout } from './treeMask';
+import type { Device, Model, ModelInfo } from './types';
+
+type Ort = typeof import('onnxruntime-node');
+
+let ortModule: Ort | undefined;
+export async function loadOrt(): Promise<Ort> {
+  ortModule ??= await import('onnxruntime-node');
+  return ortModule;
+}
+
+export interface SessionOptions {
+  device: Device;
+  threads?: number;
+  onWarning?: (message: string) => void;
+}
+
+/** Opens the session on the requested device; CUDA that fails to load falls back to CPU with a warning. */
+export async function openSession(modelPath: string, options: SessionOptions): Promise<{ session: InferenceSession; device: 'cpu' | 'cuda' }> {
+  const ort = await loadOrt();
+  const base: InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  };
+  if (options.device === 'cuda') {
+    try {
+      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] }), device: 'cuda' };
+    } catch (err) {
+      options.onWarning?.(`CUDA execution provider is not available (${(err as Error).message.split('\n')[0]}); running on CPU`);
+    }
+  }
+  return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), device: 'cpu' };
+}
+
+export class OrtModel implements Model {
+  private readonly kv: KvCache;
+  private readonly stride: number;
+  private disposed = false;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly session: InferenceSession,
+    private readonly config: ModelConfig,
+    readonly info: ModelInfo,
+  ) {
+    this.stride = config.numKvHeads * config.headDim;
+    this.kv = new KvCache(config.numLayers, this.stride, info.maxContext);
+  }
+
+  get contextLength(): number {
+    return this.kv.length;
+  }
+
+  async forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
+    if (this.disposed) throw new Error('forward: model was disposed');
+    const s = tokens.length;
+    if (s === 0) throw new Error('forward: no tokens');
+    if (parents.length !== s) throw new Error(`forward: ${s} tokens but ${parents.length} parents`);
+    tokens.forEach((t, j) => {
+      if (!Number.isInteger(t) || t < 0 || t >= this.config.vocabSize) throw new Error(`forward: token ${t} at node ${j} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+    });
+    this.kv.discardStaged();
+    const past = this.kv.length;
+    const layout = treeLayout(parents, past);
+    this.kv.reserve(s);
+    const { Tensor: T } = this.ort;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, s]),
+      position_ids: new T('int64', BigInt64Array.from(layout.positions, (p) => BigInt(p)), [1, s]),
+      attention_bias: new T('float32', layout.bias, [1, 1, s, past + s]),
+    };
+    const dims = [1, past, this.config.numKvHeads, this.config.headDim];
+    for (let l = 0; l < this.config.numLayers; l++) {
+      const kv = this.kv.past(l);
+      feeds[`past_key.${l}`] = new T('float32', kv.key, dims);
+      feeds[`past_value.${l}`] = new T('float32', kv.value, dims);
+    }
+    const out = await this.session.run(feeds);
+    const keys: Float32Array[] = [];
+    const values: Float32Array[] = [];
+    for (let l = 0; l < this.config.numLayers; l++) {
+      keys.push(out[`new_key.${l}`]!.data as Float32Array);
+      values.push(out[`new_value.${l}`]!.data as Float32Array);
+    }
+    this.kv.stage(parents, keys, values);
+    return out.logits!.data as Float32Array;
+  }
+
+  commit(acceptedNodes: readonly number[]): void {
+    this.kv.commit(acceptedNodes);
+  }
+
+  truncate(n: number): void {
+    this.kv.truncate(n);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
