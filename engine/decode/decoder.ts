@@ -1,0 +1,283 @@
+// The speculative loop for one model: draft -> lay out the tree -> one forward -> accept the longest path ->
+// bonus token -> commit (compact KV) -> tell the drafter -> stream. Requests must be serialized by the caller
+// (see queue.ts): the model holds one sequence.
+import type { Draft, Drafter } from '../draft/types';
+import type { Model } from '../model/types';
+import { ForwardCostModel, chooseTreeSize, layoutTree, orderDraft, type CostPoint } from './budget';
+import { createRng, type SamplingOptions } from './sampling';
+import { TextStream } from './textStream';
+import { acceptTree, chooseToken } from './verify';
+
+export type DecodeFinish = 'stop' | 'length' | 'eos' | 'block_end' | 'time_budget' | 'cancelled';
+
+export interface DecodeMetrics {
+  steps: number;
+  tokens: number;
+  mat: number;
+  tokensPerS: number;
+  draftMs: number;
+  verifyMs: number;
+  prefillMs: number;
+  totalMs: number;
+  firstTokenMs: number;
+  /** Prompt tokens reused from the committed context (not recomputed). */
+  reusedPromptTokens: number;
+  /** Draft nodes verified in total, and accepted in total. */
+  draftedTokens: number;
+  acceptedTokens: number;
+  acceptedByDrafter: Record<string, number>;
+}
+
+export interface DecodeRequest {
+  requestId: string;
+  /** Token ids the model sees (special tokens included); must not be empty. */
+  prompt: readonly number[];
+  /** Extra token sequences the drafter may copy from (references, the selection, a predicted output). */
+  references?: readonly (readonly number[])[];
+  maxTokens: number;
+  sampling?: SamplingOptions;
+  eosTokenIds?: readonly number[];
+  stop?: readonly string[];
+  /** Caller's cut rule on the text: index at which to end (block end), or -1 to continue. */
+  stopAt?: (text: string) => number;
+  timeBudgetMs?: number;
+  signal?: AbortSignal;
+  /** Streams newly stable text (and the tokens of the step). */
+  onDelta?: (delta: string) => void;
+  /** Speculate (default true). False gives plain one-token-per-step decoding. */
+  speculative?: boolean;
+  /** Upper bound on verified draft nodes per step (default 64). */
+  maxDraftTokens?: number;
+  /** Verify exactly this many draft nodes when available (no cost-based sizing); for tests and benchmarks. */
+  fixedDraftTokens?: number;
+  /** Let the drafter's global history learn the output (default true). */
+  learn?: boolean;
+}
+
+export interface DecodeResult {
+  tokens: number[];
+  text: string;
+  finishReason: DecodeFinish;
+  metrics: DecodeMetrics;
+}
+
+export interface DecoderOptions {
+  model: Model;
+  drafter?: Drafter;
+  decode: (ids: readonly number[]) => string;
+  /** Forward-cost table (e.g. from bench-forward); refined online either way. */
+  costTable?: CostPoint[];
+  /** Prompt tokens per prefill forward. */
+  prefillChunk?: number;
+  /** Extra per-step overhead in ms added to the cost estimate before drafting time is measured. */
+  stepOverheadMs?: number;
+}
+
+const now = (): number => performance.now();
+
+export class Decoder {
+  readonly model: Model;
+  readonly drafter: Drafter | undefined;
+  private readonly _decode: (ids: readonly number[]) => string;
+  private readonly _cost: ForwardCostModel;
+  private readonly _prefillChunk: number;
+  private _draftMsAvg: number;
+  /** Mirror of the tokens in the model's KV cache. */
+  private _committed: number[] = [];
+
+  constructor(options: DecoderOptions) {
+    this.model = options.model;
+    this.drafter = options.drafter;
+    this._decode = options.decode;
+    this._cost = new ForwardCostModel(options.costTable ? { table: options.costTable } : {});
+    this._prefillChunk = Math.max(1, options.prefillChunk ?? 512);
+    this._draftMsAvg = options.stepOverheadMs ?? 0.05;
+    if (this.model.contextLength !== 0) this.model.truncate(0);
+  }
+
+  /** Tokens currently committed in the model (for prefix reuse). */
+  get committed(): readonly number[] {
+    return this._committed;
+  }
+
+  get costModel(): ForwardCostModel {
+    return this._cost;
+  }
+
+  /** Drops the whole committed context. */
+  reset(): void {
+    this.model.truncate(0);
+    this._committed = [];
+  }
+
+  async generate(req: DecodeRequest): Promise<DecodeResult> {
+    const t0 = now();
+    const prompt = req.prompt;
+    if (prompt.length === 0) throw new Error('generate: the prompt is empty (at least one token is needed)');
+    const vocab = this.model.info.vocabSize;
+    for (const t of prompt) {
+      if (!Number.isInteger(t) || t < 0 || t >= vocab) throw new Error(`generate: prompt token ${t} is outside the vocabulary (0..${vocab - 1})`);
+    }
+    const maxContext = this.model.info.maxContext;
+    if (prompt.length >= maxContext) throw new Error(`generate: the prompt has ${prompt.length} tokens, the model's context is ${maxContext}`);
+    const maxTokens = Math.max(0, Math.min(Math.floor(req.maxTokens), maxContext - prompt.length));
+    const sampling = req.sampling ?? {};
+    const rng = createRng(sampling.seed ?? 0x5eed);
+    const eos = new Set(req.eosTokenIds ?? []);
+    const drafter = req.speculative === false ? undefined : this.drafter;
+    const maxDraft = Math.max(0, Math.floor(req.maxDraftTokens ?? 64));
+    const stream = new TextStream({ decode: this._decode, ...(req.stop ? { stop: req.stop } : {}), ...(req.stopAt ? { stopAt: req.stopAt } : {}) });
+    const metrics: DecodeMetrics = {
+      steps: 0, tokens: 0, mat: 0, tokensPerS: 0, draftMs: 0, verifyMs: 0, prefillMs: 0, totalMs: 0, firstTokenMs: 0,
+      reusedPromptTokens: 0, draftedTokens: 0, acceptedTokens: 0, acceptedByDrafter: {},
+    };
+    const output: number[] = [];
+    let finish: DecodeFinish | undefined;
+    let drafterStarted = false;
+
+    const emit = (tokens: readonly number[]): void => {
+      // Applies EOS and max-tokens to a step's new tokens, then streams the text.
+      const kept: number[] = [];
+      for (const t of tokens) {
+        if (eos.has(t)) {
+          finish = 'eos';
+          break;
+        }
+        if (output.length + kept.length >= maxTokens) {
+          finish = 'length';
+          break;
+        }
+        kept.push(t);
+      }
+      if (kept.length > 0) {
+        if (output.length === 0) metrics.firstTokenMs = now() - t0;
+        output.push(...kept);
+        const delta = stream.push(kept);
+        if (delta && req.onDelta) req.onDelta(delta);
+        if (stream.stopped) finish = stream.stopped;
+      }
+      if (!finish && output.length >= maxTokens) finish = 'length';
+    };
+    const cancelled = (): boolean => req.signal?.aborted === true;
+    const overTime = (): boolean => req.timeBudgetMs !== undefined && req.timeBudgetMs > 0 && now() - t0 > req.timeBudgetMs;
+
+    try {
+      if (cancelled()) finish = 'cancelled';
+      else if (maxTokens === 0) finish = 'length';
+      // Prefill: reuse the common prefix with what the model already holds; keep the last prompt token uncommitted
+      // no earlier than needed to get its logits.
+      let pending = -1;
+      if (!finish) {
+        const tPrefill = now();
+        let common = 0;
+        const committed = this._committed;
+        while (common < committed.length && common < prompt.length && committed[common] === prompt[common]) common++;
+        const keep = Math.min(common, prompt.length - 1);
+        if (keep < committed.length) {
+          this.model.truncate(keep);
+          committed.length = keep;
+        }
+        metrics.reusedPromptTokens = keep;
+        let logits: Float32Array | undefined;
+        let rows = 0;
+        for (let start = keep; start < prompt.length; start += this._prefillChunk) {
+          if (cancelled()) break;
+          const chunk = prompt.slice(start, Math.min(prompt.length, start + this._prefillChunk));
+          const parents = chunk.map((_, i) => i - 1);
+          logits = await this.model.forward(chunk, parents);
+          this.model.commit(chunk.map((_, i) => i));
+          committed.push(...chunk);
+          rows = chunk.length;
+        }
+        metrics.prefillMs = now() - tPrefill;
+        if (cancelled() || !logits) finish = 'cancelled';
+        else {
+          pending = chooseToken(logits, rows - 1, vocab, sampling, rng);
+          metrics.steps = 1;
+          if (drafter) {
+            drafter.begin(req.requestId, prompt, req.references);
+            drafterStarted = true;
+          }
+          emit([pending]);
+          if (drafter && !finish) drafter.observe(req.requestId, [pending]);
+        }
+      }
+
+      while (!finish) {
+        if (cancelled()) {
+          finish = 'cancelled';
+          break;
+        }
+        if (overTime()) {
+          finish = 'time_budget';
+          break;
+        }
+        // Room left in the context for the pending token plus the tree.
+        const room = maxContext - this._committed.length - 1;
+        if (room < 1) {
+          finish = 'length';
+          break;
+        }
+        let draft: Draft | undefined;
+        let chosen: number[] = [];
+        if (drafter && maxDraft > 0) {
+          const tDraft = now();
+          draft = drafter.propose(req.requestId, Math.min(maxDraft, room - 1));
+          const ms = now() - tDraft;
+          metrics.draftMs += ms;
+          this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
+          const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
+          const k = req.fixedDraftTokens !== undefined
+            ? Math.min(order.length, Math.max(0, Math.floor(req.fixedDraftTokens)))
+            : chooseTreeSize(order.map((j) => draft!.probs[j] ?? 0), this._cost, this._draftMsAvg, order.length);
+          chosen = order.slice(0, k);
+        }
+        const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
+        const tVerify = now();
+        const logits = await this.model.forward(tree.tokens, tree.parents);
+        const verifyMs = now() - tVerify;
+        metrics.verifyMs += verifyMs;
+        this._cost.record(tree.tokens.length, verifyMs);
+        const { path, bonus } = acceptTree(tree.tokens, tree.parents, logits, vocab, sampling, rng);
+        this.model.commit(path);
+        for (const node of path) this._committed.push(tree.tokens[node]!);
+        metrics.steps++;
+        metrics.draftedTokens += tree.tokens.length - 1;
+        metrics.acceptedTokens += path.length - 1;
+        if (draft) {
+          for (let i = 1; i < path.length; i++) {
+            const j = tree.draftIndex[path[i]!]!;
+            const source = draft.sources?.[j] ?? drafter!.name;
+            metrics.acceptedByDrafter[source] = (metrics.acceptedByDrafter[source] ?? 0) + 1;
+          }
+        }
+        const fresh = path.slice(1).map((node) => tree.tokens[node]!);
+        fresh.push(bonus);
+        pending = bonus;
+        emit(fresh);
+        if (drafter && !finish) drafter.observe(req.requestId, fresh);
+      }
+    } catch (err) {
+      // Leave the model in a known state: the sequence may be half-updated.
+      this.reset();
+      if (drafterStarted) drafter!.end(req.requestId);
+      drafterStarted = false;
+      throw err;
+    } finally {
+      if (drafterStarted) drafter!.end(req.requestId, finish !== 'cancelled' && req.learn !== false ? output : undefined);
+    }
+    if (finish === 'cancelled') {
+      // Free what the request generated at once; the prompt prefix stays for reuse by the next request.
+      const keep = Math.min(this._committed.length, prompt.length);
+      this.model.truncate(keep);
+      this._committed.length = keep;
+    }
+    const tail = stream.finish();
+    if (tail && req.onDelta && finish !== 'cancelled') req.onDelta(tail);
+    metrics.tokens = output.length;
+    metrics.totalMs = now() - t0;
+    metrics.mat = metrics.steps > 0 ? output.length / metrics.steps : 0;
+    metrics.tokensPerS = metrics.totalMs > 0 ? (output.length * 1000) / metrics.totalMs : 0;
+    return { tokens: output, text: stream.text, finishReason: finish ?? 'length', metrics };
+  }
+}
