@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Draft } from '../draft/types';
 import { Decoder, type DecodeRequest } from './decoder';
 import { argmax, createRng, targetDistribution, type SamplingOptions } from './sampling';
 import { ScriptedDrafter } from './scriptedDrafter';

@@ -1,0 +1,116 @@
+// Fill-in-the-middle prompts per model family. Special tokens are inserted by id (never parsed from user text),
+// prefix and suffix are cut to a token budget (the end of the prefix and the start of the suffix are kept).
+
+export type FimTemplateName = 'qwen' | 'deepseek' | 'starcoder' | 'codellama' | 'generic';
+
+/** What prompt building needs from a tokenizer. */
+export interface PromptTokenizer {
+  encode(text: string): number[];
+  tokenId(token: string): number | undefined;
+  readonly bosTokenId?: number | undefined;
+  readonly eosTokenIds?: readonly number[];
+  /** tokenizer_config.json; `add_bos_token: true` asks for BOS before plain prompts. */
+  readonly config?: Record<string, unknown>;
+}
+
+interface FimTokens {
+  prefix: string;
+  suffix: string;
+  middle: string;
+  /** Prepend BOS before the prompt. */
+  bos: boolean;
+  /** Tokens that end a completion besides the tokenizer's EOS. */
+  stops: string[];
+}
+
+const FAMILIES: Record<Exclude<FimTemplateName, 'generic'>, FimTokens> = {
+  qwen: { prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', bos: false, stops: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'] },
+  deepseek: { prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>', bos: true, stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
+  starcoder: { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>', bos: false, stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'] },
+  codellama: { prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>', bos: true, stops: ['▁<EOT>', '<EOT>', '</s>'] },
+};
+
+/** Picks the template from the tokenizer's special tokens (the vocabulary is what the model was trained with). */
+export function detectFimTemplate(tokenizer: PromptTokenizer): FimTemplateName {
+  for (const name of ['qwen', 'deepseek', 'starcoder', 'codellama'] as const) {
+    const f = FAMILIES[name];
+    if (tokenizer.tokenId(f.prefix) !== undefined && tokenizer.tokenId(f.suffix) !== undefined && tokenizer.tokenId(f.middle) !== undefined) return name;
+  }
+  if (tokenizer.tokenId('<PRE>') !== undefined && tokenizer.tokenId('<SUF>') !== undefined && tokenizer.tokenId('<MID>') !== undefined) return 'codellama';
+  return 'generic';
+}
+
+export interface FimPromptOptions {
+  /** Total prompt budget in tokens (default 2048). */
+  maxPromptTokens?: number;
+  /** Share of the budget the suffix may take (default 0.25). */
+  suffixShare?: number;
+}
+
+export interface BuiltPrompt {
+  ids: number[];
+  /** Token ids that end generation (EOS and the family's end tokens). */
+  stopTokenIds: number[];
+  /** Stop strings on the generated text. */
+  stop: string[];
+  template: string;
+}
+
+/** Cheap character pre-cut so that huge files are not tokenized whole (a token is rarely over 16 chars). */
+const CHARS_PER_TOKEN_BOUND = 16;
+
+export function tailTokens(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+  if (budget <= 0 || text.length === 0) return [];
+  const ids = tokenizer.encode(text.length > budget * CHARS_PER_TOKEN_BOUND ? text.slice(text.length - budget * CHARS_PER_TOKEN_BOUND) : text);
+  return ids.length > budget ? ids.slice(ids.length - budget) : ids;
+}
+
+export function headTokens(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+  if (budget <= 0 || text.length === 0) return [];
+  const ids = tokenizer.encode(text.length > budget * CHARS_PER_TOKEN_BOUND ? text.slice(0, budget * CHARS_PER_TOKEN_BOUND) : text);
+  return ids.length > budget ? ids.slice(0, budget) : ids;
+}
+
+function stopIds(tokenizer: PromptTokenizer, names: readonly string[]): number[] {
+  const ids = new Set<number>(tokenizer.eosTokenIds ?? []);
+  for (const n of names) {
+    const id = tokenizer.tokenId(n);
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
+}
+
+function requireId(tokenizer: PromptTokenizer, token: string, template: string): number {
+  const id = tokenizer.tokenId(token) ?? tokenizer.tokenId(token.replace(/^▁/, ''));
+  if (id === undefined) throw new Error(`FIM template '${template}' needs the token ${token}, which the tokenizer lacks`);
+  return id;
+}
+
+export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplateName, prefix: string, suffix: string, options: FimPromptOptions = {}): BuiltPrompt {
+  const budget = Math.max(8, Math.floor(options.maxPromptTokens ?? 2048));
+  const share = Math.min(0.9, Math.max(0, options.suffixShare ?? 0.25));
+  if (template === 'generic') {
+    // No FIM tokens: complete the prefix; the suffix cannot be shown to the model.
+    const bos = tokenizer.config?.add_bos_token === true ? tokenizer.bosTokenId : undefined;
+    const body = tailTokens(tokenizer, prefix, budget - (bos !== undefined ? 1 : 0));
+    const ids = bos !== undefined ? [bos, ...body] : body;
+    if (ids.length === 0) ids.push(...(tokenizer.eosTokenIds?.length ? [tokenizer.eosTokenIds[0]!] : tokenizer.encode('\n')));
+    return { ids, stopTokenIds: stopIds(tokenizer, []), stop: [], template };
+  }
+  const f = FAMILIES[template];
+  const pre = requireId(tokenizer, f.prefix, template);
+  const suf = requireId(tokenizer, f.suffix, template);
+  const mid = requireId(tokenizer, f.middle, template);
+  const bos = f.bos ? tokenizer.bosTokenId : undefined;
+  const room = budget - 3 - (bos !== undefined ? 1 : 0);
+  // Both whole when they fit; otherwise the suffix gets its share (or what the prefix leaves) and the prefix the rest.
+  let suffixIds = headTokens(tokenizer, suffix, room);
+  let prefixIds = tailTokens(tokenizer, prefix, room);
+  if (prefixIds.length + suffixIds.length > room) {
+    const suffixRoom = Math.min(suffixIds.length, Math.max(Math.floor(room * share), room - prefixIds.length));
+    suffixIds = suffixIds.slice(0, suffixRoom);
+    prefixIds = prefixIds.slice(prefixIds.length - (room - suffixRoom));
+  }
+  const ids = [...(bos !== undefined ? [bos] : []), pre, ...prefixIds, suf, ...suffixIds, mid];
+  return { ids, stopTokenIds: stopIds(tokenizer, f.stops), stop: [], template };
+}
