@@ -92,6 +92,13 @@ export class KvCache {
     this.staged = undefined;
   }
 
+  /** Benchmarks only: treats n positions (zeros or stale values) as committed, without running the model. */
+  fillSynthetic(n: number): void {
+    this.ensure(n);
+    this.committed = n;
+    this.staged = undefined;
+  }
+
   truncate(n: number): void {
     if (!Number.isInteger(n) || n < 0 || n > this.committed) throw new Error(`truncate: ${n} is not within the committed context of ${this.committed}`);
     this.committed = n;

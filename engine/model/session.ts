@@ -95,6 +95,11 @@ export class OrtModel implements Model {
     this.kv.commit(acceptedNodes);
   }
 
+  /** Benchmarks only: a committed context of n positions with placeholder K/V (costs are shape-dependent only). */
+  setSyntheticContext(n: number): void {
+    this.kv.fillSynthetic(n);
+  }
+
   truncate(n: number): void {
     this.kv.truncate(n);
   }

@@ -114,7 +114,12 @@ export async function writeTiny(o: TinyCheckpointOptions): Promise<void> {
   if (o.tokenizerDir) {
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt']) {
       const src = path.join(o.tokenizerDir, f);
-      if (fs.existsSync(src)) fs.copyFileSync(src, path.join(o.out, f));
+      const dest = path.join(o.out, f);
+      if (fs.existsSync(src)) {
+        fs.rmSync(dest, { force: true });
+        fs.copyFileSync(src, dest);
+        fs.chmodSync(dest, 0o644);
+      }
       else if (f === 'tokenizer.json') throw new Error(`make-tiny-model: ${src} not found`);
     }
   }

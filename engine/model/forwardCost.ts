@@ -1,0 +1,104 @@
+// The forward-pass cost curve the decoder uses to size its trees: ms for S tree tokens after a context of C.
+import type { Model } from './types';
+
+export interface CostSample {
+  s: number;
+  context: number;
+  ms: number;
+}
+
+export interface ForwardCost {
+  /** Estimated ms of one forward of s tree tokens after `context` committed tokens. */
+  forwardCostMs(s: number, context: number): number;
+  /** ms = a + b·s + c·context + d·s·context */
+  coefficients: [number, number, number, number];
+  samples: CostSample[];
+}
+
+function solve4(m: number[][], v: number[]): number[] {
+  const a = m.map((row, i) => [...row, v[i]!]);
+  for (let col = 0; col < 4; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < 4; r++) if (Math.abs(a[r]![col]!) > Math.abs(a[pivot]![col]!)) pivot = r;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    const p = a[col]![col]!;
+    if (Math.abs(p) < 1e-12) continue;
+    for (let r = 0; r < 4; r++) {
+      if (r === col) continue;
+      const f = a[r]![col]! / p;
+      for (let k = col; k <= 4; k++) a[r]![k]! -= f * a[col]![k]!;
+    }
+  }
+  return a.map((row, i) => (Math.abs(row[i]!) < 1e-12 ? 0 : row[4]! / row[i]!));
+}
+
+/** Least-squares fit of the bilinear cost model; estimates are clamped to the smallest measured cost. */
+export function fitForwardCost(samples: readonly CostSample[]): ForwardCost {
+  if (samples.length === 0) throw new Error('fitForwardCost: no samples');
+  // Normalise context so the normal equations are well conditioned.
+  const k = 1000;
+  const feats = samples.map((x) => [1, x.s, x.context / k, (x.s * x.context) / k]);
+  const m = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => feats.reduce((acc, f) => acc + f[i]! * f[j]!, 0)));
+  const v = [0, 1, 2, 3].map((i) => feats.reduce((acc, f, n) => acc + f[i]! * samples[n]!.ms, 0));
+  const [a, b, c, d] = solve4(m, v) as [number, number, number, number];
+  const floor = Math.min(...samples.map((x) => x.ms));
+  const coefficients: [number, number, number, number] = [a, b, c / k, d / k];
+  return {
+    coefficients,
+    samples: [...samples],
+    forwardCostMs: (s, context) => Math.max(floor, a + b * s + (c * context) / k + (d * s * context) / k),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** A binary-ish tree of s nodes (node j's parent is (j-1)/2), the shape speculative decoding verifies. */
+export function benchTree(s: number): { tokens: number[]; parents: number[] } {
+  const parents = Array.from({ length: s }, (_, j) => (j === 0 ? -1 : Math.floor((j - 1) / 2)));
+  return { tokens: parents.map((_, j) => (j * 7 + 3) % 100), parents };
+}
+
+type SyntheticContext = { setSyntheticContext(n: number): void };
+
+/**
+ * Times forward passes (median of `reps` after one warm-up) for each tree size and context.
+ * Uses placeholder context K/V when the model supports it, otherwise prefills real tokens.
+ * Leaves the model with an empty context.
+ */
+export async function measureForwardCost(model: Model, sizes: readonly number[], contexts: readonly number[], reps = 3): Promise<CostSample[]> {
+  const samples: CostSample[] = [];
+  const synthetic = typeof (model as Partial<SyntheticContext>).setSyntheticContext === 'function' ? (model as unknown as SyntheticContext) : undefined;
+  for (const context of contexts) {
+    model.truncate(0);
+    if (synthetic) synthetic.setSyntheticContext(context);
+    else if (context > 0) {
+      const tokens = Array.from({ length: context }, (_, i) => (i * 13 + 1) % 100);
+      await model.forward(tokens, tokens.map((_, i) => i - 1));
+      model.commit(tokens.map((_, i) => i));
+    }
+    for (const s of sizes) {
+      const { tokens, parents } = benchTree(s);
+      const times: number[] = [];
+      for (let r = 0; r <= reps; r++) {
+        const t0 = performance.now();
+        await model.forward(tokens, parents);
+        const dt = performance.now() - t0;
+        if (r > 0) times.push(dt);
+      }
+      model.commit([]);
+      samples.push({ s, context, ms: median(times) });
+    }
+  }
+  model.truncate(0);
+  return samples;
+}
+
+/** A quick calibration at load: a few sizes at two contexts, fitted. */
+export async function calibrateForwardCost(model: Model, reps = 2): Promise<ForwardCost> {
+  const maxCtx = Math.min(1024, Math.max(64, model.info.maxContext - 64));
+  return fitForwardCost(await measureForwardCost(model, [1, 8, 32], [32, maxCtx], reps));
+}
