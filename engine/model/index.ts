@@ -69,13 +69,13 @@ function buildOptions(options: LoadOptions): GraphBuildOptions {
   };
 }
 
-/** Builds (or finds in the cache) the graph of a checkpoint; returns its folder. */
-export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): string {
+/** Builds (or finds in the cache) the graph of a checkpoint; returns its folder and whether it came from the cache. */
+export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): { dir: string; cached: boolean } {
   const build = buildOptions(options);
   const key = cacheKey({ version: GRAPH_BUILDER_VERSION, checkpoint: checkpointHash(ckpt), build });
   const dir = path.join(options.cacheDir ?? defaultCacheDir(), key);
   const problem = verifyEntry(dir, key);
-  if (problem === undefined) return dir;
+  if (problem === undefined) return { dir, cached: true };
   if (problem !== 'missing') options.onWarning?.(`graph cache ${dir} is corrupt (${problem}); rebuilding`);
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   writeEntry(dir, key, (tmp) => {
@@ -88,24 +88,27 @@ export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): strin
     }
     fs.writeFileSync(path.join(tmp, MODEL_FILE), built.model);
   });
-  return dir;
+  return { dir, cached: false };
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   process.env.ORT_DISABLE_TELEMETRY = '1';
+  const ort = await loadOrt();
   const ckpt = openCheckpoint(dir);
   const c = ckpt.config;
-  let graphDir = prepareGraph(ckpt, options);
+  const prepared = prepareGraph(ckpt, options);
+  const graphDir = prepared.dir;
   const device = options.device === 'cuda' ? 'cuda' : 'cpu';
   const sessionOptions = { device, threads: options.threads, onWarning: options.onWarning } as const;
   let opened;
   try {
     opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
   } catch (err) {
-    // A cache entry that passes its checksum but does not load (e.g. written by another ORT build) is rebuilt once.
-    options.onWarning?.(`graph cache ${graphDir} failed to load (${(err as Error).message.split('\n')[0]}); rebuilding`);
+    if (!prepared.cached) throw err;
+    // A cache entry that passes its checksum but does not load (e.g. written by another builder) is rebuilt once.
+    options.onWarning?.(`graph cache ${graphDir} is corrupt (failed to load: ${(err as Error).message.split('\n')[0]}); rebuilding`);
     fs.rmSync(graphDir, { recursive: true, force: true });
-    graphDir = prepareGraph(ckpt, options);
+    prepareGraph(ckpt, options);
     opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
   }
   options.onProgress?.('session', 1);
@@ -119,7 +122,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     hiddenSize: c.hiddenSize,
     parameters: parameterCount(c),
   };
-  const model = new OrtModel(await loadOrt(), opened.session, c, info);
+  const model = new OrtModel(ort, opened.session, c, info);
   return { model, info, eosTokenIds: ckpt.eosTokenIds, modelType: c.modelType, dir, graphDir };
 }
 

@@ -29,7 +29,7 @@ export async function openSession(modelPath: string, options: SessionOptions): P
   };
   if (options.device === 'cuda') {
     try {
-      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] }), device: 'cuda' };
+      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'], logSeverityLevel: 4 }), device: 'cuda' };
     } catch (err) {
       options.onWarning?.(`CUDA execution provider is not available (${(err as Error).message.split('\n')[0]}); running on CPU`);
     }
