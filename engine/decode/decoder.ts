@@ -169,6 +169,8 @@ export class Decoder {
       let pending = -1;
       if (!finish) {
         const tPrefill = now();
+        // Another user of the model may have changed its context: then the mirror is stale and nothing is reused.
+        if (this.model.contextLength !== this._committed.length) this.reset();
         let common = 0;
         const committed = this._committed;
         while (common < committed.length && common < prompt.length && committed[common] === prompt[common]) common++;

@@ -1,0 +1,58 @@
+// One loaded model ready to serve: checkpoint, tokenizer, decoder, drafter, prompt templates and a request queue.
+import { Decoder } from '../decode/decoder';
+import { makeDrafter } from '../decode/drafters';
+import { RequestQueue } from '../decode/queue';
+import type { Drafter } from '../draft/types';
+import { loadCheckpoint, type LoadedCheckpoint } from '../model/index';
+import type { LoadOptions } from '../model/types';
+import { detectChatTemplate, type ChatTemplateName } from '../prompt/chat';
+import { detectFimTemplate, type FimTemplateName } from '../prompt/fim';
+import type { TextTokenizer } from '../tokenizer';
+
+export interface ModelHost {
+  readonly checkpoint: LoadedCheckpoint;
+  readonly tokenizer: TextTokenizer;
+  readonly decoder: Decoder;
+  readonly drafter: Drafter | undefined;
+  readonly fimTemplate: FimTemplateName;
+  readonly chatTemplate: ChatTemplateName;
+  readonly queue: RequestQueue;
+  readonly eosTokenIds: number[];
+  readonly loadMs: number;
+  dispose(): Promise<void>;
+}
+
+export interface HostOptions extends LoadOptions {
+  drafter?: string;
+}
+
+export async function openModelHost(dir: string, options: HostOptions = {}): Promise<ModelHost> {
+  const t0 = performance.now();
+  const drafter = makeDrafter(options.drafter ?? 'hybrid');
+  const checkpoint = await loadCheckpoint(dir, options);
+  return hostFor(checkpoint, drafter, performance.now() - t0);
+}
+
+export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0): ModelHost {
+  const tokenizer = checkpoint.tokenizer;
+  const decoder = new Decoder({ model: checkpoint.model, ...(drafter ? { drafter } : {}), decode: (ids) => tokenizer.decode(ids) });
+  return {
+    checkpoint,
+    tokenizer,
+    decoder,
+    drafter,
+    fimTemplate: detectFimTemplate(tokenizer),
+    chatTemplate: detectChatTemplate(tokenizer),
+    queue: new RequestQueue(),
+    eosTokenIds: checkpoint.eosTokenIds,
+    loadMs,
+    dispose: () => checkpoint.model.dispose(),
+  };
+}
+
+/** Token ids of a plain text prompt, with BOS when the tokenizer asks for it. */
+export function plainPromptIds(tokenizer: TextTokenizer, text: string): number[] {
+  const ids = tokenizer.encode(text);
+  const bos = tokenizer.bosTokenId;
+  return tokenizer.config.add_bos_token === true && bos !== undefined ? [bos, ...ids] : ids;
+}

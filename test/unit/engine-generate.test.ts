@@ -1,0 +1,117 @@
+// Speculative decoding on real tiny ORT checkpoints: token-identical to plain greedy across drafters and budgets,
+// with prompts taken from the public replay files.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Decoder } from '../../engine/decode/decoder';
+import { makeDrafter } from '../../engine/decode/drafters';
+import { createRng } from '../../engine/decode/sampling';
+import { ScriptedDrafter } from '../../engine/decode/scriptedDrafter';
+import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../../engine/model/index';
+import { generateWith } from '../../engine/cli/generate';
+import { hostFor } from '../../engine/server/host';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-gen-'));
+const cacheDir = path.join(root, 'cache');
+const checkpoints: { name: string; ckpt: LoadedCheckpoint }[] = [];
+
+interface ReplayRecord {
+  prompt: string;
+  output: string;
+  references: string[];
+}
+function replayPrompts(): ReplayRecord[] {
+  const out: ReplayRecord[] = [];
+  for (const file of ['llama-vscode.jsonl', 'requests.jsonl']) {
+    const lines = fs.readFileSync(path.join('/work/shared/bench/replay', file), 'utf8').split('\n').filter(Boolean);
+    for (const i of [0, 5]) {
+      const r = JSON.parse(lines[i]!) as ReplayRecord;
+      out.push({ prompt: r.prompt.slice(-1200), output: r.output, references: r.references.map((x) => x.slice(0, 2000)) });
+    }
+  }
+  return out;
+}
+
+before(async () => {
+  const specs = [
+    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 1 },
+    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: '/work/shared/tokenizers/cl100k', seed: 2 },
+  ];
+  for (const s of specs) {
+    const out = path.join(root, s.name);
+    await writeTinyCheckpoint({ out, layers: 2, ...s });
+    checkpoints.push({ name: s.name, ckpt: await loadCheckpoint(out, { cacheDir, threads: 1 }) });
+  }
+});
+after(async () => {
+  for (const c of checkpoints) await c.ckpt.model.dispose();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** Trees around a known continuation: the true path plus wrong siblings and random branches. */
+function noisyOracle(truth: readonly number[], promptLength: number, vocab: number, seed: number): ScriptedDrafter {
+  const rng = createRng(seed);
+  return new ScriptedDrafter('noisy-oracle', (context, maxTokens) => {
+    const done = context.length - promptLength;
+    const tokens: number[] = [];
+    const parents: number[] = [];
+    const probs: number[] = [];
+    let parent = -1;
+    for (let i = done; i < truth.length && tokens.length < maxTokens; i++) {
+      if (rng() < 0.3 && tokens.length < maxTokens) {
+        tokens.push(Math.floor(rng() * vocab));
+        parents.push(parent);
+        probs.push(0.2);
+      }
+      if (tokens.length >= maxTokens) break;
+      // Occasionally break the path so that acceptance stops in the middle.
+      tokens.push(rng() < 0.1 ? Math.floor(rng() * vocab) : truth[i]!);
+      parents.push(parent);
+      probs.push(0.9);
+      parent = tokens.length - 1;
+    }
+    return { tokens, parents, probs, score: probs.reduce((a, b) => a + b, 0), matchLen: 2 };
+  });
+}
+
+test('speculative == greedy on tiny checkpoints, replay prompts, several drafters and budgets', async () => {
+  const prompts = replayPrompts();
+  for (const { name, ckpt } of checkpoints) {
+    const tok = ckpt.tokenizer;
+    for (const [pi, rec] of prompts.entries()) {
+      const plainHost = hostFor(ckpt, undefined);
+      const base = { prompt: rec.prompt, references: rec.references, maxTokens: 24, stopAtEos: false };
+      const greedy = await generateWith(plainHost, { ...base, mode: 'greedy' });
+      assert.equal(greedy.tokens.length, 24);
+      const variants: { label: string; host: ReturnType<typeof hostFor>; fixed?: number }[] = [
+        { label: 'pld adaptive', host: hostFor(ckpt, makeDrafter('pld')) },
+        { label: 'pld fixed 16', host: hostFor(ckpt, makeDrafter('pld')), fixed: 16 },
+        { label: 'noisy oracle fixed 8', host: hostFor(ckpt, noisyOracle(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, pi)), fixed: 8 },
+        { label: 'noisy oracle fixed 24', host: hostFor(ckpt, noisyOracle(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, pi + 50)), fixed: 24 },
+      ];
+      for (const v of variants) {
+        const spec = await generateWith(v.host, { ...base, mode: 'speculative', ...(v.fixed !== undefined ? { fixedDraftTokens: v.fixed } : {}) });
+        assert.deepEqual(spec.tokens, greedy.tokens, `${name} prompt ${pi} ${v.label}`);
+        assert.equal(spec.text, tok.decode(greedy.tokens));
+        if (v.label.startsWith('noisy')) assert.ok(spec.mat > 1.5, `${name} ${v.label}: MAT ${spec.mat} (drafts should be accepted)`);
+      }
+    }
+  }
+});
+
+test('prefix reuse on a real checkpoint: a second request sharing the prompt prefix gives the same tokens', async () => {
+  const { ckpt } = checkpoints[0]!;
+  const prompt = ckpt.tokenizer.encode(replayPrompts()[1]!.prompt);
+  const decoder = new Decoder({ model: ckpt.model, decode: (ids) => ckpt.tokenizer.decode(ids) });
+  const first = await decoder.generate({ requestId: 'a', prompt, maxTokens: 12 });
+  const longer = [...prompt, ...first.tokens.slice(0, 5)];
+  const reused = await decoder.generate({ requestId: 'b', prompt: longer, maxTokens: 12 });
+  assert.ok(reused.metrics.reusedPromptTokens >= prompt.length);
+  const fresh = new Decoder({ model: ckpt.model, decode: (ids) => ckpt.tokenizer.decode(ids) });
+  const cold = await fresh.generate({ requestId: 'c', prompt: longer, maxTokens: 12 });
+  assert.equal(cold.metrics.reusedPromptTokens, 0);
+  assert.deepEqual(reused.tokens, cold.tokens);
+  assert.deepEqual(cold.tokens.slice(0, 7), first.tokens.slice(5, 12));
+});
