@@ -43,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const cacheDir = flag(args, 'cache-dir') ?? path.join(workDir, 'graphs');
   const results: Record<string, unknown>[] = [];
   const table: Record<string, Record<string, Record<string, number>>> = {};
+  const tableMin: Record<string, Record<string, Record<string, number>>> = {};
   for (const quantization of quants) {
     const t0 = performance.now();
     const loaded = await loadModel(modelDir, {
@@ -64,9 +65,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     const fit = fitForwardCost(samples);
     table[quantization] = {};
+    tableMin[quantization] = {};
     for (const x of samples) {
       (table[quantization]![`ctx${x.context}`] ??= {})[`s${x.s}`] = Math.round(x.ms * 10) / 10;
-      log(`${quantization} context ${x.context} S=${x.s}: ${x.ms.toFixed(1)} ms`);
+      (tableMin[quantization]![`ctx${x.context}`] ??= {})[`s${x.s}`] = Math.round((x.minMs ?? x.ms) * 10) / 10;
+      log(`${quantization} context ${x.context} S=${x.s}: median ${x.ms.toFixed(1)} ms, min ${(x.minMs ?? x.ms).toFixed(1)} ms`);
     }
     results.push({ quantization, load_s: Math.round(loadS * 10) / 10, samples, fit: fit.coefficients, device: loaded.info.device, parameters: loaded.info.parameters });
   }
@@ -76,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       cpus: os.cpus().length,
       reps,
       ms_median: table,
+      ms_min: tableMin,
       results,
     }) + '\n',
   );
