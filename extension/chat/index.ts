@@ -1,4 +1,11 @@
-// Chat panel. (Placeholder until the chat surface lands.)
+// Chat panel: the `presage.chat` webview view and the command that focuses it.
+import * as vscode from 'vscode';
 import type { Ctx } from '../api';
+import { ChatViewProvider } from './provider';
 
-export function registerChat(_ctx: Ctx): void {}
+export function registerChat(ctx: Ctx): void {
+  const provider = new ChatViewProvider(ctx);
+  ctx.pushCleanup(provider);
+  ctx.pushCleanup(vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, { webviewOptions: { retainContextWhenHidden: true } }));
+  ctx.pushCleanup(vscode.commands.registerCommand('presage.openChat', () => vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`)));
+}
