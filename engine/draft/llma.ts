@@ -1,0 +1,280 @@
+// LLMA, inference with reference (arXiv 2304.04487): when the last tokens of the context match a span of a
+// reference document, the tokens that follow that span are copied as a linear draft.
+//
+// Reference documents are the request's references, its prompt (for an edit, the prompt is the document
+// being rewritten) and the workspace documents. Generated tokens are not a reference: copying from them is
+// PLD's and SAM's job. Once a span is chosen the copy stays aligned with it while the output keeps matching,
+// as in LLMA; otherwise the most recent occurrence with the longest match (up to maxMatch tokens, at least
+// minMatch) is chosen among the candidates of a bigram hash chain and of a unigram chain.
+//
+// Workspace documents share one index: new documents are appended; replacing or removing one marks the index
+// stale and it is rebuilt lazily at the next begin or propose. LLMA keeps no history across requests.
+import { checkTokens, MAX_TOKEN_ID } from './pld';
+import type { Draft, Drafter } from './types';
+
+export interface ReferenceCopyOptions {
+  /** Shortest context suffix that triggers a copy (default 1, as in LLMA's scripts). */
+  minMatch?: number;
+  /** Longest suffix compared when ranking occurrences (default 8). */
+  maxMatch?: number;
+  /** Tokens copied per draft, k - 1 with LLMA's k = 20 (default 19); the draft budget caps it too. */
+  copyLength?: number;
+  /** Occurrences examined per hash chain (default 32). */
+  maxCandidates?: number;
+  /** Search the request's prompt as a reference (default true). */
+  promptAsReference?: boolean;
+  /** Per-token decay of the estimated acceptance along the draft (default 0.9). */
+  decay?: number;
+}
+
+const SEPARATOR = -1;
+const TOKEN_SPACE = MAX_TOKEN_ID + 1;
+
+/** Concatenated documents with hash chains: for each position, the previous one ending the same uni/bigram. */
+export class ReferenceIndex {
+  text = new Int32Array(256);
+  length = 0;
+  private _prevUni = new Int32Array(256);
+  private _prevBi = new Int32Array(256);
+  private readonly _headUni = new Map<number, number>();
+  private readonly _headBi = new Map<number, number>();
+
+  append(tokens: ArrayLike<number>): void {
+    for (let i = 0; i < tokens.length; i++) this._push(tokens[i]!);
+    this._push(SEPARATOR);
+  }
+
+  /** Most recent positions (newest first) where the unigram (or bigram) ending at a position equals the key. */
+  *candidates(last: number, beforeLast: number | undefined, max: number): Generator<number> {
+    let seen = 0;
+    if (beforeLast !== undefined) {
+      for (let p = this._headBi.get(beforeLast * TOKEN_SPACE + last) ?? -1; p >= 0 && seen < max; p = this._prevBi[p]!, seen++) yield p;
+    }
+    seen = 0;
+    for (let p = this._headUni.get(last) ?? -1; p >= 0 && seen < max; p = this._prevUni[p]!, seen++) yield p;
+  }
+
+  estimateBytes(): number {
+    return this.text.byteLength * 3 + 40 * (this._headUni.size + this._headBi.size);
+  }
+
+  private _push(token: number): void {
+    const pos = this.length;
+    if (pos === this.text.length) {
+      const size = pos * 2;
+      this.text = grow(this.text, size);
+      this._prevUni = grow(this._prevUni, size);
+      this._prevBi = grow(this._prevBi, size);
+    }
+    this.text[pos] = token;
+    this.length = pos + 1;
+    this._prevUni[pos] = -1;
+    this._prevBi[pos] = -1;
+    if (token === SEPARATOR) return;
+    this._prevUni[pos] = this._headUni.get(token) ?? -1;
+    this._headUni.set(token, pos);
+    const before = pos > 0 ? this.text[pos - 1]! : SEPARATOR;
+    if (before !== SEPARATOR) {
+      const key = before * TOKEN_SPACE + token;
+      this._prevBi[pos] = this._headBi.get(key) ?? -1;
+      this._headBi.set(key, pos);
+    }
+  }
+}
+
+function grow(a: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+interface LlmaRequest {
+  local: ReferenceIndex;
+  /** Prompt plus generated tokens. */
+  context: number[];
+  /** The span being copied: its index and the position of the next token to copy, or null. */
+  source: ReferenceIndex | null;
+  sourcePos: number;
+  sourceMatch: number;
+}
+
+export class ReferenceCopyDrafter implements Drafter {
+  readonly name = 'llma';
+  private readonly _minMatch: number;
+  private readonly _maxMatch: number;
+  private readonly _copyLength: number;
+  private readonly _maxCandidates: number;
+  private readonly _promptAsReference: boolean;
+  private readonly _decay: number;
+  private readonly _documents = new Map<string, Int32Array>();
+  private _workspace = new ReferenceIndex();
+  private _stale = false;
+  private readonly _requests = new Map<string, LlmaRequest>();
+  private _peakBytes = 0;
+
+  constructor(options: ReferenceCopyOptions = {}) {
+    this._minMatch = integer(options.minMatch ?? 1, 'minMatch', 1);
+    this._maxMatch = integer(options.maxMatch ?? 8, 'maxMatch', this._minMatch);
+    this._copyLength = integer(options.copyLength ?? 19, 'copyLength', 1);
+    this._maxCandidates = integer(options.maxCandidates ?? 32, 'maxCandidates', 1);
+    this._promptAsReference = options.promptAsReference ?? true;
+    this._decay = options.decay ?? 0.9;
+    if (!(this._decay > 0 && this._decay <= 1)) throw new Error(`llma: decay must be in (0, 1], got ${options.decay}`);
+  }
+
+  begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
+    checkTokens(prompt, `llma: prompt of ${requestId}`);
+    references.forEach((ref, i) => checkTokens(ref, `llma: reference ${i} of ${requestId}`));
+    const local = new ReferenceIndex();
+    for (const ref of references) local.append(ref);
+    if (this._promptAsReference) local.append(prompt);
+    this._requests.set(requestId, { local, context: [...prompt], source: null, sourcePos: -1, sourceMatch: 0 });
+    this._ensureWorkspace();
+    this._notePeak();
+  }
+
+  observe(requestId: string, tokens: readonly number[]): void {
+    const req = this._request(requestId);
+    checkTokens(tokens, `llma: tokens observed for ${requestId}`);
+    for (const t of tokens) {
+      req.context.push(t);
+      // Stay aligned with the copied span while the output follows it.
+      if (req.source && req.sourcePos < req.source.length && req.source.text[req.sourcePos] === t) {
+        req.sourcePos++;
+        req.sourceMatch++;
+      } else {
+        req.source = null;
+      }
+    }
+  }
+
+  propose(requestId: string, maxTokens: number): Draft {
+    const req = this._request(requestId);
+    const budget = Math.min(this._copyLength, Math.max(0, Math.floor(maxTokens)));
+    const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
+    if (budget === 0) return draft;
+    this._ensureWorkspace();
+    if (!req.source || !this._canCopy(req.source, req.sourcePos)) this._findSource(req);
+    const source = req.source;
+    if (!source) return draft;
+    const m = Math.min(req.sourceMatch, this._maxMatch);
+    let p = m / (m + 1);
+    for (let pos = req.sourcePos; draft.tokens.length < budget && pos < source.length; pos++) {
+      const t = source.text[pos]!;
+      if (t === SEPARATOR) break;
+      draft.parents.push(draft.tokens.length - 1);
+      draft.tokens.push(t);
+      draft.probs.push(p);
+      draft.score += p;
+      p *= this._decay;
+    }
+    draft.matchLen = req.sourceMatch;
+    return draft;
+  }
+
+  end(requestId: string, _output?: readonly number[]): void {
+    this._requests.delete(requestId);
+  }
+
+  setDocument(docId: string, tokens: readonly number[]): void {
+    checkTokens(tokens, `llma: document ${docId}`);
+    const copy = Int32Array.from(tokens);
+    const replaced = this._documents.has(docId);
+    this._documents.set(docId, copy);
+    if (replaced) this._stale = true;
+    else if (!this._stale) this._workspace.append(copy);
+    this._notePeak();
+  }
+
+  removeDocument(docId: string): void {
+    if (this._documents.delete(docId)) this._stale = true;
+  }
+
+  clearHistory(): void {}
+
+  /** LLMA keeps no history across requests. */
+  exportHistory(): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  importHistory(data: Uint8Array): void {
+    if (data.length !== 0) throw new Error(`llma: keeps no history, expected an empty buffer, got ${data.length} bytes`);
+  }
+
+  estimateBytes(): number {
+    let bytes = this._workspace.estimateBytes();
+    for (const doc of this._documents.values()) bytes += doc.byteLength;
+    for (const req of this._requests.values()) bytes += req.local.estimateBytes() + 8 * req.context.length;
+    return bytes;
+  }
+
+  peakBytes(): number {
+    return this._peakBytes;
+  }
+
+  hasRequest(requestId: string): boolean {
+    return this._requests.has(requestId);
+  }
+
+  /** A position can be copied from when it holds a token (not a separator or the end). */
+  private _canCopy(index: ReferenceIndex, pos: number): boolean {
+    return pos >= 0 && pos < index.length && index.text[pos] !== SEPARATOR;
+  }
+
+  /** The longest (then most recent, local before workspace) occurrence of the context's suffix. */
+  private _findSource(req: LlmaRequest): void {
+    req.source = null;
+    req.sourcePos = -1;
+    req.sourceMatch = 0;
+    const ctx = req.context;
+    const n = ctx.length;
+    if (n === 0) return;
+    const last = ctx[n - 1]!;
+    const beforeLast = n >= 2 ? ctx[n - 2] : undefined;
+    for (const index of [req.local, this._workspace]) {
+      let bestEnd = -1;
+      let bestMatch = req.sourceMatch;
+      for (const end of index.candidates(last, beforeLast, this._maxCandidates)) {
+        if (!this._canCopy(index, end + 1)) continue;
+        let m = 1;
+        while (m < this._maxMatch && m < n && end - m >= 0 && index.text[end - m] === ctx[n - 1 - m]) m++;
+        // Longer wins; among equals the newest (chains mix bigram and unigram order, so compare positions).
+        if (m >= this._minMatch && (m > bestMatch || (m === bestMatch && bestEnd >= 0 && end > bestEnd))) {
+          bestEnd = end;
+          bestMatch = m;
+        }
+      }
+      if (bestEnd >= 0) {
+        req.source = index;
+        req.sourcePos = bestEnd + 1;
+        req.sourceMatch = bestMatch;
+        if (bestMatch === this._maxMatch) return;
+      }
+    }
+  }
+
+  private _ensureWorkspace(): void {
+    if (!this._stale) return;
+    const index = new ReferenceIndex();
+    for (const doc of this._documents.values()) index.append(doc);
+    this._workspace = index;
+    this._stale = false;
+    for (const req of this._requests.values()) if (req.source !== req.local) req.source = null;
+  }
+
+  private _request(requestId: string): LlmaRequest {
+    const req = this._requests.get(requestId);
+    if (!req) throw new Error(`llma: unknown request '${requestId}' (call begin first)`);
+    return req;
+  }
+
+  private _notePeak(): void {
+    const bytes = this.estimateBytes();
+    if (bytes > this._peakBytes) this._peakBytes = bytes;
+  }
+}
+
+function integer(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new Error(`llma: ${name} must be an integer ≥ ${min}, got ${value}`);
+  return value;
+}
