@@ -41,12 +41,13 @@ export function spawnEngine(enginePath: string, args: string[] = [], env: NodeJS
   connection.listen();
   const exited = new Promise<EngineExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const describe = (e: EngineExit): string => (e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
-  const guard = async <R>(method: string, pending: Promise<R>): Promise<R> => {
+  const guard = async <R>(method: string, send: () => Promise<R>): Promise<R> => {
     const died = exited.then((e) => {
       throw new EngineProcessError(`the engine process ${describe(e)} during '${method}'`, e);
     });
+    died.catch(() => undefined);
     try {
-      return await Promise.race([pending, died]);
+      return await Promise.race([send(), died]);
     } catch (err) {
       // A connection error caused by the exit is reported as the exit.
       if (!(err instanceof EngineProcessError) && child.exitCode === null && child.signalCode === null) throw err;
@@ -61,8 +62,8 @@ export function spawnEngine(enginePath: string, args: string[] = [], env: NodeJS
     exited,
     stderr: () => stderr,
     request: <P, R>(type: RequestType<P, R, void>, params: P, cancel?: CancellationTokenSource) =>
-      guard(type.method, cancel ? connection.sendRequest<R>(type.method, params, cancel.token) : connection.sendRequest<R>(type.method, params)),
-    request0: <R>(type: RequestType0<R, void>) => guard(type.method, connection.sendRequest<R>(type.method)),
+      guard(type.method, () => (cancel ? connection.sendRequest<R>(type.method, params, cancel.token) : connection.sendRequest<R>(type.method, params))),
+    request0: <R>(type: RequestType0<R, void>) => guard(type.method, () => connection.sendRequest<R>(type.method)),
     notify: <P>(type: NotificationType<P>, params: P) => void connection.sendNotification(type.method, params).catch(() => undefined),
     dispose: () => {
       connection.dispose();
