@@ -103,23 +103,19 @@ export function validateDraft(draft: Draft, maxTokens: number, who: string): voi
 
 /** Longest root path of the draft whose tokens equal truth[from], truth[from+1], … (greedy acceptance). */
 export function acceptedLength(draft: Draft, truth: ArrayLike<number>, from: number): number {
-  let node = -1;
-  let a = 0;
   const n = draft.tokens.length;
-  while (from + a < truth.length) {
-    const want = truth[from + a];
-    let next = -1;
-    for (let j = node + 1; j < n; j++) {
-      if (draft.parents[j] === node && draft.tokens[j] === want) {
-        next = j;
-        break;
-      }
+  // depth[j] > 0 when the whole root path of node j matches the truth; nodes come after their parents.
+  const depth = new Int32Array(n);
+  let best = 0;
+  for (let j = 0; j < n; j++) {
+    const p = draft.parents[j]!;
+    const d = p < 0 ? 1 : depth[p]! > 0 ? depth[p]! + 1 : 0;
+    if (d > 0 && from + d - 1 < truth.length && draft.tokens[j] === truth[from + d - 1]) {
+      depth[j] = d;
+      if (d > best) best = d;
     }
-    if (next < 0) break;
-    node = next;
-    a++;
   }
-  return a;
+  return best;
 }
 
 function percentile(sorted: Float64Array, q: number): number {

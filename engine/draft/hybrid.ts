@@ -19,6 +19,8 @@ export interface HybridOptions {
   maxMatch?: number;
   /** Occurrences taken per index and step. */
   maxCandidates?: number;
+  /** Propose the prompt text near the rewrite's alignment after novel output (default false: no gain measured). */
+  resync?: boolean;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
   extra?: Drafter[];
 }
@@ -30,10 +32,14 @@ interface RequestState {
   promptLength: number;
   generated: number;
   last: Draft | null;
+  /** Where the output last copied the prompt from (continuation start), or -1: the rewrite's alignment. */
+  aligned: number;
 }
 
 const CONTEXT = '\u0000context';
 const MAX_TRIE = 1024;
+/** A match this long inside the prompt counts as the output copying it. */
+const RESYNC_MATCH = 4;
 
 export class HybridDrafter implements Drafter {
   readonly name = 'hybrid';
@@ -47,6 +53,7 @@ export class HybridDrafter implements Drafter {
   private readonly _maxMatch: number;
   private readonly _maxCandidates: number;
   private readonly _extra: Drafter[];
+  private readonly _resyncOn: boolean;
   // Survival statistics: accepted draft tokens and rejections observed (with a weak prior).
   private _accepted = 8;
   private _rejected = 1;
@@ -65,6 +72,7 @@ export class HybridDrafter implements Drafter {
     this._maxMatch = options.maxMatch ?? 32;
     this._maxCandidates = options.maxCandidates ?? 24;
     this._extra = options.extra ?? [];
+    this._resyncOn = options.resync ?? false;
   }
 
   begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
@@ -72,7 +80,7 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, aligned: promptStart });
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
 
@@ -97,16 +105,16 @@ export class HybridDrafter implements Drafter {
     const global = this._global.query(ctx, end, q);
     this._trieReset();
     let bestMatch = 0;
-    const add = (arena: Int32Array, occ: Occurrence[], source: number): void => {
+    const add = (arena: Int32Array, arenaEnd: number, occ: Occurrence[], source: number): void => {
       for (const o of occ) {
         bestMatch = Math.max(bestMatch, o.matchLen);
-        this._trieInsert(arena, o.pos + 1, budget, Math.exp(this._matchWeight * Math.min(o.matchLen, this._maxMatch)), source);
+        this._trieInsert(arena, o.pos + 1, arenaEnd, budget, Math.exp(this._matchWeight * Math.min(o.matchLen, this._maxMatch)), source);
       }
     };
-    add(ctx, local, 1);
-    add(this._global.arena, global, 2);
-    // A rewrite usually starts by restating its input: at the start of the output, the prompt is a candidate.
-    if (st.generated === 0 && st.promptLength > 0) this._trieInsert(ctx, st.promptStart, budget, Math.exp(this._matchWeight * 2), 3);
+    add(ctx, end, local, 1);
+    add(this._global.arena, this._global.length, global, 2);
+    if (this._resyncOn) this._resync(st, local, budget);
+    else if (st.generated === 0 && st.promptLength > 0) this._trieInsert(ctx, st.promptStart, end, budget, Math.exp(this._matchWeight * 2), 3);
     for (const d of this._extra) this._insertDraft(d.propose(requestId, budget), d.name === 'sam' ? 4 : d.name === 'llma' ? 5 : 6);
     draft.matchLen = bestMatch;
     this._select(budget, draft);
@@ -182,6 +190,34 @@ export class HybridDrafter implements Drafter {
     }
   }
 
+  /**
+   * A rewrite copies its input in order. Long matches inside the prompt move the alignment forward; after novel
+   * text (no long match) the output usually resumes near the alignment, so the text right at it and the
+   * nearest later spots that follow the context's last token become candidates.
+   */
+  private _resync(st: RequestState, local: Occurrence[], budget: number): void {
+    const lo = st.promptStart;
+    const hi = st.promptStart + st.promptLength;
+    let best = 0;
+    for (const o of local) {
+      if (o.pos >= lo && o.pos < hi && o.matchLen >= RESYNC_MATCH && o.matchLen > best) {
+        best = o.matchLen;
+        st.aligned = o.pos + 1;
+      }
+    }
+    if (best > 0 || st.aligned < lo || st.aligned >= hi) return;
+    const arena = st.index.arena;
+    const weight = Math.exp(this._matchWeight * (RESYNC_MATCH - 1));
+    this._trieInsert(arena, st.aligned, st.index.length, budget, weight, 3);
+    const last = arena[st.index.length - 1];
+    let found = 0;
+    for (let p = st.aligned; p < hi - 1 && found < 4; p++) {
+      if (arena[p] !== last) continue;
+      this._trieInsert(arena, p + 1, st.index.length, budget, weight / (found + 1), 3);
+      found++;
+    }
+  }
+
   /** Updates the survival statistics: how far the verifier followed the last draft, and whether it stopped early. */
   private _learn(draft: Draft, tokens: readonly number[]): void {
     let node = -1;
@@ -233,12 +269,13 @@ export class HybridDrafter implements Drafter {
     return c;
   }
 
-  private _trieInsert(arena: Int32Array, from: number, budget: number, weight: number, source: number): void {
+  private _trieInsert(arena: Int32Array, from: number, end: number, budget: number, weight: number, source: number): void {
     let node = 0;
     this._tWeight[0] += weight;
-    for (let k = 0; k < budget; k++) {
-      const t = arena[from + k];
-      if (t === undefined || t < 0) break;
+    const stop = Math.min(end, from + budget);
+    for (let k = from; k < stop; k++) {
+      const t = arena[k]!;
+      if (t < 0) break;
       const c = this._childOf(node, t, source);
       if (c < 0) break;
       this._tWeight[c] += weight;
@@ -261,7 +298,7 @@ export class HybridDrafter implements Drafter {
     }
   }
 
-  private static readonly _SOURCES = ['', 'context', 'global', 'prompt', 'sam', 'llma', 'extra'];
+  private static readonly _SOURCES = ['', 'context', 'global', 'alignment', 'sam', 'llma', 'extra'];
 
   /** Best-first selection of trie nodes by estimated acceptance probability (a parent always outranks its child). */
   private _select(budget: number, draft: Draft): void {

@@ -3,6 +3,8 @@ import type { Drafter } from './types';
 import { NoDrafter } from './none';
 import { HybridDrafter, type HybridOptions } from './hybrid';
 import { PromptLookupDrafter, type PromptLookupOptions } from './pld';
+import { SuffixAutomatonDrafter, type SuffixAutomatonOptions } from './sam';
+import { ReferenceCopyDrafter, type ReferenceCopyOptions } from './llma';
 import { SuffixDecodingDrafter, type SuffixDecodingOptions } from './suffixDecoding';
 
 export const DRAFTER_NAMES = ['suffix', 'sam', 'llma', 'pld', 'hybrid', 'none'] as const;
@@ -11,6 +13,8 @@ export type DrafterName = (typeof DRAFTER_NAMES)[number];
 export interface DrafterOptions {
   suffix?: SuffixDecodingOptions;
   pld?: PromptLookupOptions;
+  sam?: SuffixAutomatonOptions;
+  llma?: ReferenceCopyOptions;
   hybrid?: HybridOptions;
 }
 
@@ -29,8 +33,9 @@ export function createDrafter(name: DrafterName | string, options: DrafterOption
     case 'hybrid':
       return new HybridDrafter(options.hybrid);
     case 'sam':
+      return new SuffixAutomatonDrafter(options.sam);
     case 'llma':
-      throw new Error(`drafter '${name}' is not available in this build yet`);
+      return new ReferenceCopyDrafter(options.llma);
     default:
       throw new Error(`unknown drafter '${name}' (expected one of ${DRAFTER_NAMES.join(', ')})`);
   }

@@ -2,7 +2,7 @@
 import { EMPTY_DRAFT, type Draft, type Drafter } from './types';
 
 export class NoDrafter implements Drafter {
-  readonly name = 'none';
+  readonly name: string = 'none';
   private readonly _requests = new Set<string>();
   begin(requestId: string): void {
     this._requests.add(requestId);
