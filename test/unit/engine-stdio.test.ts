@@ -158,7 +158,9 @@ test('documents are indexed, chat cites retrieved files, shutdown saves the hist
   const storageDir = path.join(root, 'storage');
   const e = await startEngine(storageDir);
   const logs: string[] = [];
-  e.connection.onNotification(P.Log, (p) => logs.push(p.message));
+  e.connection.onNotification(P.Log, (p) => {
+    logs.push(p.message);
+  });
   e.notify(P.OpenDocument, { uri: 'file:///w/util.py', languageId: 'python', version: 1, text: 'def parse_config(path):\n    return {}\n', source: 'workspace' });
   e.notify(P.ChangeDocument, { uri: 'file:///w/util.py', version: 2, changes: [{ rangeOffset: 4, rangeLength: 12, text: 'load_settings' }] });
   e.notify(P.OpenDocument, { uri: 'file:///w/big.txt', version: 1, text: 'x'.repeat(1_000_001), source: 'workspace' });
@@ -181,7 +183,9 @@ test('documents are indexed, chat cites retrieved files, shutdown saves the hist
   const again = spawnEngine(enginePath);
   engines.push(again);
   const warnings: string[] = [];
-  again.connection.onNotification(P.Log, (p) => warnings.push(p.message));
+  again.connection.onNotification(P.Log, (p) => {
+    warnings.push(p.message);
+  });
   await again.request(P.Initialize, { clientName: 'test', clientVersion: '0', storageDir });
   await again.request(P.LoadModel, { model: modelDir, cacheDir });
   await again.request0(P.Stats);
