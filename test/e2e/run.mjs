@@ -71,6 +71,7 @@ async function main() {
   const results = [];
   let env;
   let exitCode = 0;
+  const shared = {};
   try {
     env = await setUp();
     for (const scenario of selected) {
@@ -80,6 +81,8 @@ async function main() {
         ...env,
         page: env.browser.page,
         root,
+        /** State shared across scenarios (e.g. that the engine never became ready). */
+        shared,
         log: (m) => log(`  ${scenario.name}: ${m}`),
         /** One screenshot per surface, kept on success too (README and notes). */
         shot: async (surface) => shots.push(path.relative(root, await screenshot(env.browser.page, artifacts, `e2e-${slug(surface)}`))),

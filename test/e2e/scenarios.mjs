@@ -2,7 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { enginePids } from './lib/procfs.mjs';
-import { paletteCommands, presageStatus, waitFor } from './lib/workbench.mjs';
+import {
+  activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
+  paletteCommands, presageStatus, runCommand, saveActiveEditor, visibleText, waitFor,
+} from './lib/workbench.mjs';
 
 /** Thrown to skip a scenario with a printed reason (a surface that has not landed), never to hide a failure. */
 export class Skip extends Error {}
@@ -16,17 +19,79 @@ function pending(surface) {
 
 const READY = /\bready\b/i;
 const statusLine = (entry) => (entry ? `${entry.text} | ${entry.label}` : '(no Presage status bar entry)');
+const isReady = (entry) => Boolean(entry) && READY.test(`${entry.text} ${entry.label}`);
+
+function workspaceFile(t, relativePath) {
+  return fs.readFileSync(path.join(t.profile.workspace, relativePath), 'utf8');
+}
+
+/** Discards unsaved edits, closes every editor and puts the fixture's files back on disk. */
+async function resetWorkspace(t) {
+  await closeQuickInput(t.page);
+  await t.page.keyboard.press('Escape');
+  await runCommand(t.page, 'View: Revert and Close Editor').catch(() => {});
+  await runCommand(t.page, 'View: Close All Editors').catch(() => {});
+  fs.cpSync(path.join(t.root, 'test', 'e2e', 'fixture-workspace', 'src'), path.join(t.profile.workspace, 'src'), { recursive: true });
+  await t.page.waitForTimeout(300);
+}
+
+async function waitReady(t, timeoutMs) {
+  if (t.shared.neverReady) throw new Error(`the engine never reached ready (see Activation): ${t.shared.neverReady}`);
+  let last;
+  try {
+    await waitFor('the Presage status bar to say ready', async () => isReady((last = await presageStatus(t.page))), { timeoutMs, intervalMs: 250 });
+  } catch (error) {
+    t.shared.neverReady ??= `last seen: ${statusLine(last)}`;
+    throw new Error(`${error.message}; last seen: ${statusLine(last)}`);
+  }
+  return last;
+}
+
+/** Waits for non-empty ghost text at the cursor; returns it. */
+async function waitGhost(t, what, timeoutMs = 20_000) {
+  return waitFor(what, async () => (await ghostText(t.page)) || undefined, { timeoutMs, intervalMs: 100 });
+}
+
+/**
+ * Accepts the shown ghost text with Tab and checks, on disk, that exactly that text was inserted at the cursor
+ * (the cursor is at the end of the file). Returns the inserted text.
+ */
+async function acceptAndCheck(t, file, ghost) {
+  await saveActiveEditor(t.page);
+  const before = workspaceFile(t, file);
+  await t.page.keyboard.press('Tab');
+  await saveActiveEditor(t.page);
+  const after = await waitFor(`${file} to change on disk after Tab`, async () => {
+    const text = workspaceFile(t, file);
+    return text !== before ? text : undefined;
+  }, { timeoutMs: 5000 });
+  if (!after.startsWith(before)) throw new Error(`Tab changed text before the cursor:\n--- before\n${before}\n--- after\n${after}`);
+  const inserted = after.slice(before.length);
+  if (normalizeInserted(inserted) !== normalizeInserted(ghost)) {
+    throw new Error(`Tab inserted ${JSON.stringify(inserted)} but the ghost text read ${JSON.stringify(ghost)}`);
+  }
+  return inserted;
+}
+
+/** A character that does not continue `ghost` (so typing it makes that suggestion stale). */
+function divergingChar(ghost) {
+  return ['q', 'z', 'x', '7'].find((c) => !ghost.startsWith(c));
+}
 
 export const SCENARIOS = [
   {
     name: 'Workbench',
     timeoutMs: 30_000,
     async run(t) {
-      const rows = await paletteCommands(t.page, 'Presage:');
-      t.log(`palette: ${rows.length} Presage commands`);
-      if (!rows.some((r) => r.startsWith('Presage: Restart Engine'))) {
+      // The palette lists contributed commands once the extension host has scanned the installed extensions.
+      let rows = [];
+      await waitFor("the extension's commands in the palette", async () => {
+        rows = await paletteCommands(t.page, 'Presage:');
+        return rows.some((r) => r.startsWith('Presage: Restart Engine'));
+      }, { timeoutMs: 20_000, intervalMs: 1000 }).catch(() => {
         throw new Error(`the command palette does not list the extension's commands (is it installed?): ${JSON.stringify(rows)}`);
-      }
+      });
+      t.log(`palette: ${rows.length} Presage commands`);
       await t.shot('workbench');
     },
   },
@@ -36,21 +101,199 @@ export const SCENARIOS = [
     async run(t) {
       pending('activation');
       if (!t.model) throw new Error(`no tiny model to point presage.model at: ${t.modelError}`);
-      let last;
-      try {
-        await waitFor('the Presage status bar to say ready', async () => {
-          last = await presageStatus(t.page);
-          return last && READY.test(`${last.text} ${last.label}`);
-        }, { timeoutMs: 90_000, intervalMs: 250 });
-      } catch (error) {
-        throw new Error(`${error.message}; last seen: ${statusLine(last)}`);
-      }
-      t.log(`status bar: ${statusLine(last)}; engine pids ${enginePids(t.server.pid).join(',') || 'none'}`);
+      const entry = await waitReady(t, 90_000);
+      t.log(`status bar: ${statusLine(entry)}; engine pids ${enginePids(t.server.pid).join(',') || 'none'}`);
       await t.shot('activation-status-bar');
     },
   },
-];
+  {
+    name: 'Inline completion',
+    timeoutMs: 120_000,
+    async run(t) {
+      pending('inline');
+      const file = 'src/scratch.ts';
+      await waitReady(t, 30_000);
+      await openFile(t.page, file);
+      await t.page.keyboard.press('Control+End');
 
-export function readWorkspaceFile(t, relativePath) {
-  return fs.readFileSync(path.join(t.profile.workspace, relativePath), 'utf8');
-}
+      // 1. Type, see ghost text, Tab inserts exactly it.
+      await t.page.keyboard.type('export function centroid(a: { x: number; y: number }, b: { x: number; y: number }) {\n  return ', { delay: 15 });
+      const shown = Date.now();
+      const first = await waitGhost(t, 'ghost text after typing');
+      t.log(`ghost text after ${Date.now() - shown} ms: ${JSON.stringify(first.slice(0, 60))}`);
+      await t.shot('inline-completion');
+      const inserted = await acceptAndCheck(t, file, first);
+      t.log(`Tab inserted ${inserted.length} chars`);
+
+      // 2. Typing on past a suggestion: the stale one must disappear, a fresh one must come for the new text.
+      await t.page.keyboard.type('\n', { delay: 15 });
+      await t.page.keyboard.type('const label = ', { delay: 15 });
+      const second = await waitGhost(t, 'ghost text at the new position');
+      const c = divergingChar(second);
+      await t.page.keyboard.type(c);
+      const staleSeen = [];
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        const now = await ghostText(t.page);
+        if (now && (now === second || now === second.slice(1))) staleSeen.push(now);
+        await t.page.waitForTimeout(50);
+      }
+      if (staleSeen.length > 0) throw new Error(`after typing ${JSON.stringify(c)} the stale suggestion ${JSON.stringify(second)} was still shown`);
+      const third = await waitGhost(t, `a fresh suggestion after typing ${JSON.stringify(c)}`);
+      await acceptAndCheck(t, file, third);
+      t.log(`second suggestion ${JSON.stringify(second.slice(0, 30))} dropped after typing ${JSON.stringify(c)}; fresh one accepted`);
+    },
+    cleanUp: resetWorkspace,
+  },
+  {
+    name: 'Rewrite selection',
+    timeoutMs: 150_000,
+    async run(t) {
+      pending('rewrite');
+      const file = 'src/shapes.ts';
+      const original = workspaceFile(t, file);
+      const lines = original.split('\n');
+      const start = lines.findIndex((l) => l.startsWith('export function distance')) + 1;
+      const end = start + lines.slice(start - 1).findIndex((l) => l === '}');
+      const outside = (text) => {
+        const l = text.split('\n');
+        return [l.slice(0, start - 1).join('\n'), l.slice(l.length - (lines.length - end)).join('\n')];
+      };
+      await waitReady(t, 30_000);
+
+      const rewrite = async (instruction) => {
+        await openFile(t.page, file);
+        await goToLine(t.page, start, 1);
+        for (let i = start; i <= end; i++) await t.page.keyboard.press('Shift+ArrowDown');
+        const before = await decorationCount(t.page);
+        await runCommand(t.page, 'Presage: Rewrite Selection');
+        await t.page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+        await t.page.keyboard.type(instruction, { delay: 10 });
+        await t.page.keyboard.press('Enter');
+        await waitFor('diff decorations or Accept/Reject actions', async () => (await decorationCount(t.page)) > before || (await codeLenses(t.page)).some((l) => /accept/i.test(l)), { timeoutMs: 60_000, intervalMs: 250 });
+        t.log(`decorations ${before} -> ${await decorationCount(t.page)}; code lenses ${JSON.stringify(await codeLenses(t.page))}`);
+      };
+
+      // Accept: the function changes, the rest of the file does not.
+      await rewrite('use Math.hypot');
+      await t.shot('rewrite-diff');
+      await runCommand(t.page, 'Presage: Accept Rewrite');
+      await t.page.waitForTimeout(500);
+      await openFile(t.page, file);
+      await saveActiveEditor(t.page);
+      const accepted = workspaceFile(t, file);
+      if (accepted === original) throw new Error('Accept left the file unchanged');
+      if (JSON.stringify(outside(accepted)) !== JSON.stringify(outside(original))) throw new Error(`Accept changed text outside the selection:\n${accepted}`);
+      if ((await decorationCount(t.page)) > 0 && (await codeLenses(t.page)).some((l) => /accept/i.test(l))) throw new Error('diff actions still shown after Accept');
+
+      // Reject: the file is exactly the original again.
+      fs.writeFileSync(path.join(t.profile.workspace, file), original);
+      await runCommand(t.page, 'File: Revert File');
+      await t.page.waitForTimeout(500);
+      await rewrite('add a doc comment');
+      await runCommand(t.page, 'Presage: Reject Rewrite');
+      await t.page.waitForTimeout(500);
+      await openFile(t.page, file);
+      await saveActiveEditor(t.page);
+      const rejected = workspaceFile(t, file);
+      if (rejected !== original) throw new Error(`Reject did not restore the original:\n${rejected}`);
+    },
+    cleanUp: resetWorkspace,
+  },
+  {
+    name: 'Chat panel',
+    timeoutMs: 150_000,
+    async run(t) {
+      pending('chat');
+      await waitReady(t, 30_000);
+      const dialogs = [];
+      const onDialog = (dialog) => {
+        dialogs.push(dialog.message());
+        dialog.dismiss().catch(() => {});
+      };
+      t.page.on('dialog', onDialog);
+      try {
+        await runCommand(t.page, 'Presage: Open Chat');
+        const webview = t.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+        const input = webview.locator('textarea, input[type="text"]').first();
+        await input.waitFor({ state: 'visible', timeout: 20_000 });
+        // The question carries markup that must render as text, never run.
+        const payload = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
+        await input.fill(`What does perimeter in shapes.ts do? ${payload}`);
+        await input.press('Enter');
+
+        // The answer streams: its text is seen growing before it settles.
+        const lengths = new Set();
+        const body = webview.locator('body');
+        let cited;
+        await waitFor('a streamed answer citing shapes.ts', async () => {
+          const text = await body.innerText();
+          lengths.add(text.length);
+          cited = webview.locator('a, [role="link"], .citation').filter({ hasText: 'shapes.ts' }).first();
+          return lengths.size >= 3 && (await cited.count()) > 0;
+        }, { timeoutMs: 90_000, intervalMs: 100 });
+        t.log(`answer grew through ${lengths.size} lengths`);
+        await t.shot('chat-panel');
+
+        const pwned = await body.evaluate((b) => b.dataset.pwned ?? null);
+        const injected = await webview.locator('img[onerror], script:not([nonce])').count();
+        if (pwned !== null || injected > 0 || dialogs.length > 0) throw new Error(`markup ran in the chat webview: pwned=${pwned} injected=${injected} dialogs=${JSON.stringify(dialogs)}`);
+
+        await cited.click();
+        await waitFor('the cited file to open', async () => (await activeTab(t.page)).startsWith('shapes.ts'), { timeoutMs: 10_000 });
+      } finally {
+        t.page.off('dialog', onDialog);
+      }
+    },
+    cleanUp: resetWorkspace,
+  },
+  {
+    name: 'Engine crash',
+    timeoutMs: 120_000,
+    async run(t) {
+      pending('crash');
+      await waitReady(t, 30_000);
+      const [pid] = enginePids(t.server.pid);
+      if (!pid) throw new Error('no engine process (engine.js) found under code-server');
+      process.kill(pid, 'SIGKILL');
+      const killedAt = Date.now();
+      const seen = [];
+      await waitFor('the status bar to show the restart and come back ready', async () => {
+        const entry = await presageStatus(t.page);
+        const line = statusLine(entry);
+        if (seen.at(-1) !== line) seen.push(line);
+        return seen.some((s) => !READY.test(s)) && isReady(entry);
+      }, { timeoutMs: 30_000, intervalMs: 50 });
+      const readyAfter = Date.now() - killedAt;
+      const [newPid] = enginePids(t.server.pid);
+      if (!newPid || newPid === pid) throw new Error(`no new engine process after killing ${pid}`);
+      t.log(`killed ${pid}; status went ${JSON.stringify(seen)}; ready again after ${readyAfter} ms with pid ${newPid}`);
+
+      await openFile(t.page, 'src/scratch.ts');
+      await t.page.keyboard.press('Control+End');
+      await t.page.keyboard.type('export const origin = ', { delay: 15 });
+      const ghost = await waitGhost(t, 'a completion after the restart', 15_000);
+      t.log(`completion ${Date.now() - killedAt} ms after the kill: ${JSON.stringify(ghost.slice(0, 40))}`);
+      await t.shot('engine-restart');
+    },
+    cleanUp: resetWorkspace,
+  },
+  {
+    name: 'Secrets',
+    timeoutMs: 60_000,
+    async run(t) {
+      pending('secrets');
+      await waitReady(t, 30_000);
+      await runCommand(t.page, 'Presage: Show Indexed Files');
+      const text = await waitFor('the indexed files to be listed', async () => {
+        const all = await visibleText(t.page);
+        return all.includes('shapes.ts') ? all : undefined;
+      }, { timeoutMs: 20_000 });
+      await t.shot('secrets-indexed-files');
+      const leaked = ['.env', 'id_rsa', 'PRESAGE_E2E_PLANTED'].filter((s) => text.includes(s));
+      if (leaked.length > 0) throw new Error(`secret files are indexed: ${leaked.join(', ')}`);
+      if (!text.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
+    },
+    cleanUp: resetWorkspace,
+  },
+];

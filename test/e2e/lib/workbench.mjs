@@ -67,7 +67,8 @@ export async function runCommand(page, title) {
   await page.keyboard.type(title, { delay: 10 });
   await waitFor(`"${title}" in the command palette`, async () => (await quickInputRows(page)).some((r) => r.startsWith(title)), { timeoutMs: 10_000 });
   const rows = await quickInputRows(page);
-  const index = rows.findIndex((r) => r.startsWith(title));
+  const exact = rows.findIndex((r) => r === title || r.startsWith(`${title},`));
+  const index = exact >= 0 ? exact : rows.findIndex((r) => r.startsWith(title));
   for (let i = 0; i < index; i++) await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
 }
@@ -94,11 +95,23 @@ export async function goToLine(page, line, column = 1) {
   await page.keyboard.press('Enter');
 }
 
-/** The inline-completion ghost text currently shown in the active editor ('' when none). */
+/**
+ * The inline-completion ghost text shown in the active editor ('' when none): the part injected into the
+ * cursor line, then each further line (rendered in a view zone below it), as the text Tab would insert.
+ */
 export async function ghostText(page) {
-  return page.$$eval('.editor-instance .monaco-editor .ghost-text-decoration, .editor-instance .monaco-editor .ghost-text-decoration-preview, .editor-instance .monaco-editor .ghost-text', (nodes) =>
-    nodes.map((n) => n.textContent ?? '').join('\n').replace(/\u00a0/g, ' '),
-  );
+  return page.evaluate(() => {
+    const editors = [...document.querySelectorAll('.editor-instance .monaco-editor')];
+    const editor = editors.find((e) => e.classList.contains('focused')) ?? editors[0];
+    if (!editor) return '';
+    const text = (nodes) => nodes.map((n) => n.textContent ?? '').join('').replace(/\u00a0/g, ' ');
+    const inline = text([...editor.querySelectorAll('.ghost-text-decoration')]);
+    const lines = [...editor.querySelectorAll('.view-line')]
+      .filter((line) => line.querySelector('.ghost-text'))
+      .sort((a, b) => parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'))
+      .map((line) => text([...line.querySelectorAll('.ghost-text')]));
+    return [inline, ...lines].join('\n');
+  });
 }
 
 /** Texts of the visible notification toasts. */
@@ -109,4 +122,39 @@ export async function notifications(page) {
 export async function saveActiveEditor(page) {
   await page.keyboard.press('Control+S');
   await page.waitForTimeout(300);
+}
+
+/** Drops blank lines and trailing spaces: the DOM renders an empty ghost line as nothing. */
+export function normalizeInserted(text) {
+  return text.split('\n').map((line) => line.trimEnd()).filter(Boolean).join('\n');
+}
+
+/** Number of extension decorations (`ced-*` classes) rendered in the active editor. */
+export async function decorationCount(page) {
+  return page.evaluate(() => {
+    const editors = [...document.querySelectorAll('.editor-instance .monaco-editor')];
+    const editor = editors.find((e) => e.classList.contains('focused')) ?? editors[0];
+    return editor ? editor.querySelectorAll('[class*="ced-"]').length : 0;
+  });
+}
+
+/** Code lens texts in the active editor (e.g. "Accept | Reject"). */
+export async function codeLenses(page) {
+  return page.$$eval('.editor-instance .monaco-editor .codelens-decoration', (nodes) => nodes.map((n) => (n.textContent ?? '').trim()));
+}
+
+/** Label of the active editor tab. */
+export async function activeTab(page) {
+  return page.$eval('.tabs-container .tab.active', (tab) => tab.getAttribute('aria-label') ?? '').catch(() => '');
+}
+
+/** Everything visible that a command may have shown: quick input rows, editors' text, the panel, notifications. */
+export async function visibleText(page) {
+  return page.evaluate(() => {
+    const parts = [];
+    for (const selector of ['.quick-input-widget .monaco-list-row', '.editor-instance .view-lines', '.part.panel .view-lines', '.notifications-toasts', '.part.panel']) {
+      for (const node of document.querySelectorAll(selector)) if (node.checkVisibility()) parts.push(node.textContent ?? '');
+    }
+    return parts.join('\n').replace(/\u00a0/g, ' ');
+  });
 }
