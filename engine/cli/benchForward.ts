@@ -35,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   const contexts = numberList(flag(args, 'contexts'), [256, 2048], 'contexts');
   const reps = numberFlag(args, 'reps', 3);
   const threads = numberFlag(args, 'threads', 0);
+  const accuracyLevel = flag(args, 'accuracy-level');
   const quants = (flag(args, 'quant') ?? 'none,int4').split(',') as Quantization[];
   for (const q of quants) if (!['none', 'int8', 'int4'].includes(q)) throw new Error(`--quant expects none, int8 or int4, got '${q}'`);
   const workDir = flag(args, 'work-dir') ?? path.join(os.tmpdir(), 'presage-bench-forward');
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     const loaded = await loadModel(modelDir, {
       quantization,
       cacheDir,
+      ...(accuracyLevel !== undefined ? { accuracyLevel: numberFlag(args, 'accuracy-level', 4) } : {}),
       ...(threads > 0 ? { threads } : {}),
       onWarning: (m) => log(m),
       onProgress: (stage, f) => {

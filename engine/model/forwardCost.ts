@@ -108,3 +108,21 @@ export async function calibrateForwardCost(model: Model, reps = 2): Promise<Forw
   const maxCtx = Math.min(1024, Math.max(64, model.info.maxContext - 64));
   return fitForwardCost(await measureForwardCost(model, [1, 8, 32], [32, maxCtx], reps));
 }
+
+/**
+ * Measured on the 2-core development machine (bench-forward, Qwen2.5-0.5B-shaped random checkpoint, 7 reps;
+ * see engine/bench/forward.md). fp32 uses the per-cell minimum because its medians were dominated by other load.
+ * Rows: context; columns: S = 1, 4, 8, 16, 32.
+ */
+export const QWEN05B_SHAPED_CPU_MS: Record<'none' | 'int4', Record<number, [number, number, number, number, number]>> = {
+  none: { 256: [34.8, 49.1, 64.1, 95.4, 113.1], 2048: [40.2, 57.0, 75.3, 95.7, 138.1] },
+  int4: { 256: [11.6, 18.5, 26.2, 47.0, 77.6], 2048: [16.8, 25.9, 37.4, 54.4, 95.2] },
+};
+const TABLE_SIZES = [1, 4, 8, 16, 32];
+
+/** The cost model fitted to the measured table, for when no calibration of the actual model is at hand. */
+export function defaultForwardCost(quantization: 'none' | 'int8' | 'int4' = 'int4'): ForwardCost {
+  const table = QWEN05B_SHAPED_CPU_MS[quantization === 'none' ? 'none' : 'int4'];
+  const samples = Object.entries(table).flatMap(([context, row]) => row.map((ms, i) => ({ s: TABLE_SIZES[i]!, context: Number(context), ms })));
+  return fitForwardCost(samples);
+}

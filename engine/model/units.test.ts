@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { parseConfig, ropeInvFreq } from './config';
-import { fitForwardCost } from './forwardCost';
+import { defaultForwardCost, fitForwardCost, QWEN05B_SHAPED_CPU_MS } from './forwardCost';
 import { KvCache } from './kvCache';
 import { dequantizeWeight, quantizeWeight } from './quantize';
 import { readSafetensorsHeader, readTensorF32, toFloat32, writeSafetensors } from './safetensors';
@@ -171,4 +171,18 @@ test('cost fit recovers a bilinear cost and never goes below the cheapest measur
   for (const [s, c] of [[2, 512], [24, 1024], [32, 2048]] as const) assert.ok(Math.abs(fit.forwardCostMs(s, c) - truth(s, c)) < 1e-6 * truth(s, c));
   assert.ok(fit.forwardCostMs(0, 0) >= Math.min(...samples.map((x) => x.ms)));
   assert.throws(() => fitForwardCost([]), /no samples/);
+});
+
+test('the default cost curve follows the measured table within 25% and grows with S and context', () => {
+  for (const q of ['none', 'int4'] as const) {
+    const cost = defaultForwardCost(q);
+    for (const [context, row] of Object.entries(QWEN05B_SHAPED_CPU_MS[q])) {
+      [1, 4, 8, 16, 32].forEach((s, i) => {
+        const est = cost.forwardCostMs(s, Number(context));
+        assert.ok(Math.abs(est - row[i]!) <= 0.25 * row[i]!, `${q} S=${s} ctx=${context}: ${est.toFixed(1)} vs ${row[i]}`);
+      });
+    }
+    assert.ok(cost.forwardCostMs(32, 1024) > cost.forwardCostMs(1, 1024));
+    assert.ok(cost.forwardCostMs(8, 2048) > cost.forwardCostMs(8, 256));
+  }
 });
