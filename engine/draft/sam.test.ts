@@ -65,7 +65,7 @@ test('automaton: transitions accept exactly the substrings; counts and first pos
   );
 });
 
-test('sam: dynamic and static match lengths equal the brute-force longest suffix after random appends', () => {
+test('sam: dynamic, reference and static match lengths equal the brute-force longest suffix after random appends', () => {
   fc.assert(
     fc.property(
       fc.array(tokensOf(15), { maxLength: 3 }),
@@ -81,9 +81,9 @@ test('sam: dynamic and static match lengths equal the brute-force longest suffix
         for (const chunk of [[], ...chunks]) {
           drafter.observe('r', chunk);
           ctx.push(...chunk);
-          const full = [...joinSegments(refs), ...ctx];
           const got = drafter.matchLengths('r');
-          assert.equal(got.dynamic, naiveLongestSuffix(ctx, full.slice(0, -1)), 'dynamic');
+          assert.equal(got.dynamic, naiveLongestSuffix(ctx, ctx.slice(0, -1)), 'dynamic');
+          assert.equal(got.references, naiveLongestSuffix(ctx, joinSegments(refs)), 'references');
           assert.equal(got.static, naiveLongestSuffix(ctx, corpus), 'static');
         }
       },
@@ -97,10 +97,11 @@ test('sam: every root path of a draft occurs right after the matched suffix', ()
     fc.property(
       fc.array(tokensOf(25), { maxLength: 3 }),
       fc.array(tokensOf(25), { maxLength: 2 }),
+      fc.array(tokensOf(25), { maxLength: 2 }),
       tokensOf(25),
       fc.array(tokensOf(4), { maxLength: 5 }),
       fc.integer({ min: 1, max: 12 }),
-      (documents, outputs, prompt, chunks, budget) => {
+      (documents, outputs, refs, prompt, chunks, budget) => {
         const drafter = new SuffixAutomatonDrafter();
         documents.forEach((d, i) => drafter.setDocument(`d${i}`, d));
         outputs.forEach((o, i) => {
@@ -108,20 +109,22 @@ test('sam: every root path of a draft occurs right after the matched suffix', ()
           drafter.end(`old${i}`, o);
         });
         const corpus = joinSegments([...documents, ...outputs.filter((o) => o.length > 0)]);
-        drafter.begin('r', prompt);
+        drafter.begin('r', prompt, refs);
+        const refText = joinSegments(refs);
         const ctx = [...prompt];
         for (const chunk of [[], ...chunks]) {
           drafter.observe('r', chunk);
           ctx.push(...chunk);
           const draft = drafter.propose('r', budget);
-          const { dynamic, static: staticLen } = drafter.matchLengths('r');
+          const { dynamic, references, static: staticLen } = drafter.matchLengths('r');
           assert.ok(draft.tokens.length <= budget);
-          assert.equal(draft.matchLen, Math.max(dynamic, staticLen));
+          assert.equal(draft.matchLen, Math.max(dynamic, references, staticLen));
           assert.ok(Math.abs(draft.score - draft.probs.reduce((a, b) => a + b, 0)) < 1e-9);
           for (const path of rootPaths(draft)) {
             const fromDynamic = dynamic > 0 && occurrences(ctx, [...ctx.slice(ctx.length - dynamic), ...path]).length > 0;
+            const fromRefs = references > 0 && occurrences(refText, [...ctx.slice(ctx.length - references), ...path]).length > 0;
             const fromStatic = staticLen > 0 && occurrences(corpus, [...ctx.slice(ctx.length - staticLen), ...path]).length > 0;
-            assert.ok(fromDynamic || fromStatic, `path ${JSON.stringify(path)} after ${JSON.stringify(ctx)}`);
+            assert.ok(fromDynamic || fromRefs || fromStatic, `path ${JSON.stringify(path)} after ${JSON.stringify(ctx)}`);
           }
         }
       },

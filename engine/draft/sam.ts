@@ -1,15 +1,17 @@
 // SAM-Decoding (arXiv 2411.10666): suffix automata find the longest suffix of the context that occurs in
 // the indexed text, and the tokens that followed it become the draft.
 //
-// - A dynamic automaton per request over its references, prompt and generation, extended token by token
-//   (O(1) amortized). The match is the longest suffix that occurred *before* the newest token, kept up to
-//   date as tokens arrive; the draft copies from that occurrence with the adaptive length
-//   n = min(maxTokens, 1 + floor(4 * matchLen)).
+// - A dynamic automaton per request over its prompt and generation, extended token by token (O(1)
+//   amortized). The match is the longest suffix that occurred *before* the newest token, kept up to date as
+//   tokens arrive; the draft copies from its earliest occurrence (for an edit, the original text in the
+//   prompt) with the adaptive length n = min(maxTokens, 1 + floor(4 * matchLen)).
+// - An automaton per request over its references (other files around the cursor), built once at begin with
+//   occurrence counts, so that the prompt's own earliest occurrence is never shadowed by another file's.
 // - A static automaton over workspace documents and past outputs. New documents and outputs are appended
 //   online; replacing or removing a document marks it stale and it is rebuilt lazily (at the next begin or
 //   propose) from the live documents and the history. Occurrence counts are recomputed lazily in O(n) after
 //   appends, and the draft is a small best-first tree over the top continuations by count.
-// - Both candidates merge into one tree, nodes ranked by estimated acceptance probability; a longer match
+// - All candidates merge into one tree, nodes ranked by estimated acceptance probability; a longer match
 //   gives its chain a higher confidence, so the longer match wins as in the paper.
 //
 // States and transitions live in typed arrays: per state (len, link, firstPos, firstEdge, count), per edge
@@ -397,15 +399,18 @@ class StaticCorpus {
   }
 }
 
-/** Per-request state: the dynamic automaton and both matches, kept up to date token by token. */
+/** Per-request state: the automata and their matches, kept up to date token by token. */
 interface SamRequest {
+  /** Prompt plus generation. */
   dynamic: SuffixAutomaton;
-  /** Start (in dynamic.text) of the prompt, after the references. */
-  promptStart: number;
   dynState: number;
   dynLen: number;
   /** Where the dynamic draft copies from (a position in dynamic.text), or -1. */
   copyPos: number;
+  /** The request's references (null when none), built once with counts. */
+  references: SuffixAutomaton | null;
+  refState: number;
+  refLen: number;
   staticState: number;
   staticLen: number;
   staticVersion: number;
@@ -437,17 +442,23 @@ export class SuffixAutomatonDrafter implements Drafter {
   begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
     checkTokens(prompt, `sam: prompt of ${requestId}`);
     references.forEach((ref, i) => checkTokens(ref, `sam: reference ${i} of ${requestId}`));
-    const dynamic = new SuffixAutomaton();
-    for (const ref of references) {
-      for (const t of ref) dynamic.append(t);
-      dynamic.appendSeparator();
+    let refs: SuffixAutomaton | null = null;
+    if (references.some((ref) => ref.length > 0)) {
+      refs = new SuffixAutomaton();
+      for (const ref of references) {
+        for (const t of ref) refs.append(t);
+        refs.appendSeparator();
+      }
+      refs.computeCounts();
     }
     const req: SamRequest = {
-      dynamic,
-      promptStart: dynamic.textLength,
+      dynamic: new SuffixAutomaton(),
       dynState: 0,
       dynLen: 0,
       copyPos: -1,
+      references: refs,
+      refState: 0,
+      refLen: 0,
       staticState: 0,
       staticLen: 0,
       staticVersion: -1,
@@ -474,9 +485,10 @@ export class SuffixAutomatonDrafter implements Drafter {
     const tree = new DraftTreeBuilder();
     if (budget > 0) {
       this._addDynamicChain(req, budget, tree);
-      this._addStaticTree(req, corpus, budget, tree);
+      if (req.references) this._addCountTree(req.references, req.refState, req.refLen, budget, tree);
+      this._addCountTree(corpus, req.staticState, req.staticLen, budget, tree);
     }
-    return tree.build(budget, Math.max(req.dynLen, req.staticLen));
+    return tree.build(budget, Math.max(req.dynLen, req.refLen, req.staticLen));
   }
 
   end(requestId: string, output?: readonly number[]): void {
@@ -561,11 +573,14 @@ export class SuffixAutomatonDrafter implements Drafter {
     return this._requests.has(requestId);
   }
 
-  /** Current match lengths (dynamic: against the context before its newest token; static: the corpus). */
-  matchLengths(requestId: string): { dynamic: number; static: number } {
+  /**
+   * Current match lengths: dynamic (the context before its newest token), references (this request's) and
+   * static (workspace documents and past outputs).
+   */
+  matchLengths(requestId: string): { dynamic: number; references: number; static: number } {
     const req = this._request(requestId);
     this._refreshStatic(req, this._corpus.ready());
-    return { dynamic: req.dynLen, static: req.staticLen };
+    return { dynamic: req.dynLen, references: req.refLen, static: req.staticLen };
   }
 
   private _push(req: SamRequest, tokens: readonly number[]): void {
@@ -579,6 +594,7 @@ export class SuffixAutomatonDrafter implements Drafter {
       req.dynLen = len;
       // The earliest occurrence is also sticky: while the copied text keeps matching, it stays the earliest.
       req.copyPos = len > 0 ? dyn.firstPos(req.dynState) + 1 : -1;
+      if (req.references) [req.refState, req.refLen] = req.references.advance(req.refState, req.refLen, t);
       if (staticFresh) [req.staticState, req.staticLen] = corpus.advance(req.staticState, req.staticLen, t);
     }
     if (!staticFresh) req.staticVersion = -1;
@@ -588,7 +604,7 @@ export class SuffixAutomatonDrafter implements Drafter {
   private _refreshStatic(req: SamRequest, corpus: SuffixAutomaton): void {
     if (req.staticVersion === this._corpus.version) return;
     const text = req.dynamic.text;
-    const from = Math.max(req.promptStart, req.dynamic.textLength - this._rematchWindow);
+    const from = Math.max(0, req.dynamic.textLength - this._rematchWindow);
     let state = 0;
     let len = 0;
     for (let i = from; i < req.dynamic.textLength; i++) [state, len] = corpus.advance(state, len, text[i]!);
@@ -620,11 +636,11 @@ export class SuffixAutomatonDrafter implements Drafter {
     }
   }
 
-  /** Best-first tree over the corpus continuations, path probability = product of count ratios. */
-  private _addStaticTree(req: SamRequest, corpus: SuffixAutomaton, budget: number, tree: DraftTreeBuilder): void {
-    if (req.staticLen === 0) return;
-    const n = this._draftLength(req.staticLen, budget);
-    const scale = this._confidence(req.staticLen);
+  /** Best-first tree over an automaton's continuations, path probability = product of count ratios. */
+  private _addCountTree(corpus: SuffixAutomaton, matchState: number, matchLen: number, budget: number, tree: DraftTreeBuilder): void {
+    if (matchLen === 0) return;
+    const n = this._draftLength(matchLen, budget);
+    const scale = this._confidence(matchLen);
     // Frontier of candidate nodes: automaton state, parent tree node (-1 = root), token, count probability,
     // and its rank (count probability decayed by depth, the estimate the tree stores).
     const states: number[] = [];
@@ -648,7 +664,7 @@ export class SuffixAutomatonDrafter implements Drafter {
         ranks.push(childProb * this._decay ** depth);
       });
     };
-    expand(req.staticState, -1, 1, 0);
+    expand(matchState, -1, 1, 0);
     for (let added = 0; added < n && states.length > 0; added++) {
       let best = 0;
       for (let k = 1; k < states.length; k++) if (ranks[k]! > ranks[best]!) best = k;
