@@ -1,0 +1,225 @@
+// OpenAI-compatible HTTP API over the engine: /v1/models, /v1/completions, /v1/chat/completions (SSE with
+// stream: true), bearer-token auth, and Predicted Outputs (`prediction`) as an extra draft source.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { DecodeResult } from '../decode/decoder';
+import { buildChatPrompt, type PromptMessage } from '../prompt/chat';
+import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
+import { EngineError, type Engine } from './engine';
+import { predictionUsage } from './prediction';
+
+export interface HttpServerOptions {
+  engine: Engine;
+  token: string;
+  /** Name reported by /v1/models and in responses. */
+  modelName: string;
+  maxBodyBytes?: number;
+  log?: (message: string) => void;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly type = 'invalid_request_error', readonly param?: string) {
+    super(message);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
+  res.end(data);
+}
+
+function sendError(res: http.ServerResponse, err: HttpError): void {
+  const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param ?? null, code: null } }, headers);
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'request body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!.trim());
+  const want = Buffer.from(token);
+  return given.length === want.length && crypto.timingSafeEqual(given, want);
+}
+
+/** Text of an OpenAI content field: a string or an array of {type: 'text', text} parts. */
+function contentText(v: unknown, param: string): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) {
+    return v.map((part) => {
+      if (part && typeof part === 'object' && (part as { type?: unknown }).type === 'text' && typeof (part as { text?: unknown }).text === 'string') return (part as { text: string }).text;
+      throw new HttpError(400, `${param}: only text content parts are supported`, 'invalid_request_error', param);
+    }).join('');
+  }
+  throw new HttpError(400, `${param} must be a string or an array of text parts`, 'invalid_request_error', param);
+}
+
+function optNumber(body: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new HttpError(400, `${name} must be a number in [${min}, ${max}]`, 'invalid_request_error', name);
+  return v;
+}
+
+function stopList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((s) => typeof s === 'string') && v.length <= 16) return v as string[];
+  throw new HttpError(400, 'stop must be a string or an array of at most 16 strings', 'invalid_request_error', 'stop');
+}
+
+function finishReason(r: DecodeResult): string {
+  return r.finishReason === 'length' || r.finishReason === 'time_budget' ? 'length' : 'stop';
+}
+
+export function createHttpServer(options: HttpServerOptions): http.Server {
+  const { engine, token, modelName } = options;
+  const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  let counter = 0;
+
+  const generate = async (
+    res: http.ServerResponse,
+    body: Record<string, unknown>,
+    kind: 'completion' | 'chat',
+  ): Promise<void> => {
+    const host = engine.host;
+    if (!host) throw new HttpError(503, 'no model is loaded', 'server_error');
+    if (body.n !== undefined && body.n !== 1) throw new HttpError(400, 'only n = 1 is supported', 'invalid_request_error', 'n');
+    const stream = body.stream === true;
+    const includeUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const maxTokens = optNumber(body, kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 1, 1 << 20) ?? (kind === 'chat' ? 1024 : 256);
+    const temperature = optNumber(body, 'temperature', 0, 2) ?? 1;
+    const topP = optNumber(body, 'top_p', 0, 1);
+    const seed = optNumber(body, 'seed', -(2 ** 53), 2 ** 53);
+    const stop = stopList(body.stop);
+    let prompt: BuiltPrompt;
+    if (kind === 'completion') {
+      const p = Array.isArray(body.prompt) && body.prompt.length === 1 ? body.prompt[0] : body.prompt;
+      if (typeof p !== 'string') throw new HttpError(400, 'prompt must be a string', 'invalid_request_error', 'prompt');
+      if (typeof body.suffix === 'string' && body.suffix.length > 0) {
+        prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, p, body.suffix, { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
+      } else {
+        prompt = engine.plainPrompt(p);
+        if (prompt.ids.length === 0) throw new HttpError(400, 'prompt is empty', 'invalid_request_error', 'prompt');
+      }
+    } else {
+      if (!Array.isArray(body.messages) || body.messages.length === 0) throw new HttpError(400, 'messages must be a non-empty array', 'invalid_request_error', 'messages');
+      const messages: PromptMessage[] = body.messages.map((m: unknown, i: number) => {
+        const role = (m as { role?: unknown })?.role;
+        const r = role === 'developer' ? 'system' : role;
+        if (r !== 'system' && r !== 'user' && r !== 'assistant') throw new HttpError(400, `messages[${i}].role must be system, developer, user or assistant`, 'invalid_request_error', 'messages');
+        return { role: r, content: contentText((m as { content?: unknown }).content ?? '', `messages[${i}].content`) };
+      });
+      prompt = buildChatPrompt(host.tokenizer, host.chatTemplate, messages, { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
+    }
+    let predicted: number[] | undefined;
+    if (body.prediction !== undefined && body.prediction !== null) {
+      const pr = body.prediction as { type?: unknown; content?: unknown };
+      if (pr.type !== 'content') throw new HttpError(400, "prediction.type must be 'content'", 'invalid_request_error', 'prediction');
+      predicted = host.tokenizer.encode(contentText(pr.content, 'prediction.content'));
+    }
+
+    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomBytes(12).toString('hex')}`;
+    const created = Math.floor(Date.now() / 1000);
+    const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
+    const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const writeEvent = (data: unknown): void => {
+      if (!res.writableEnded) res.write(`data: ${JSON.stringify(data)}\n\n`);
+    };
+    const chunk = (delta: string | undefined, finish: string | null, first = false): Record<string, unknown> => ({
+      id, object: chunkObject, created, model: modelName,
+      choices: [kind === 'chat'
+        ? { index: 0, delta: finish !== null ? {} : first ? { role: 'assistant', content: delta ?? '' } : { content: delta ?? '' }, finish_reason: finish, logprobs: null }
+        : { index: 0, text: delta ?? '', finish_reason: finish, logprobs: null }],
+    });
+    if (stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      if (kind === 'chat') writeEvent(chunk('', null, true));
+    }
+    const result = await engine.generateText({
+      requestId: `http-${++counter}`,
+      surface: kind === 'chat' ? 'chat' : 'complete',
+      prompt,
+      maxTokens,
+      temperature,
+      ...(topP !== undefined ? { topP } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      stop,
+      ...(predicted ? { references: [predicted] } : {}),
+      signal: controller.signal,
+      ...(stream ? { onDelta: (d: string) => writeEvent(chunk(d, null)) } : {}),
+    });
+    const usage: Record<string, unknown> = {
+      prompt_tokens: prompt.ids.length,
+      completion_tokens: result.tokens.length,
+      total_tokens: prompt.ids.length + result.tokens.length,
+    };
+    if (predicted) {
+      const u = predictionUsage(predicted, result.tokens);
+      usage.completion_tokens_details = { accepted_prediction_tokens: u.accepted, rejected_prediction_tokens: u.rejected };
+    }
+    const presage = { steps: result.metrics.steps, mat: result.metrics.mat, tokens_per_s: result.metrics.tokensPerS, finish_reason: result.finishReason };
+    if (stream) {
+      writeEvent(chunk(undefined, finishReason(result)));
+      if (includeUsage) writeEvent({ id, object: chunkObject, created, model: modelName, choices: [], usage });
+      if (!res.writableEnded) res.end('data: [DONE]\n\n');
+      return;
+    }
+    const choice = kind === 'chat'
+      ? { index: 0, message: { role: 'assistant', content: result.text }, finish_reason: finishReason(result), logprobs: null }
+      : { index: 0, text: result.text, finish_reason: finishReason(result), logprobs: null };
+    sendJson(res, 200, { id, object, created, model: modelName, choices: [choice], usage, presage });
+  };
+
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+    const handle = async (): Promise<void> => {
+      if (!tokenMatches(req.headers.authorization, token)) throw new HttpError(401, 'missing or invalid bearer token (Authorization: Bearer <token>)', 'authentication_error');
+      switch (route) {
+        case 'GET /v1/models':
+          sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: 0, owned_by: 'presage' }] });
+          return;
+        case 'POST /v1/completions':
+          return generate(res, await readBody(req, maxBody), 'completion');
+        case 'POST /v1/chat/completions':
+          return generate(res, await readBody(req, maxBody), 'chat');
+        default:
+          if (['/v1/models', '/v1/completions', '/v1/chat/completions'].includes(url.pathname)) throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
+          throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
+      }
+    };
+    handle().catch((err: unknown) => {
+      const e = err instanceof HttpError ? err
+        : err instanceof EngineError && err.code === 'invalid-params' ? new HttpError(400, err.message)
+        : err instanceof EngineError && err.code === 'no-model' ? new HttpError(503, err.message, 'server_error')
+        : new HttpError(500, err instanceof Error ? err.message : String(err), 'server_error');
+      if (e.status >= 500) options.log?.(`${route}: ${e.message}`);
+      if (res.headersSent) {
+        if (!res.writableEnded) res.end(`data: ${JSON.stringify({ error: { message: e.message, type: e.type } })}\n\n`);
+      } else sendError(res, e);
+    });
+  });
+}
