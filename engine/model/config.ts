@@ -56,7 +56,7 @@ function parseRopeScaling(v: unknown, where: string): RopeScaling {
   if (typeof v !== 'object') throw new Error(`${where}: "rope_scaling" must be an object or null`);
   const r = v as Record<string, unknown>;
   const type = (r.rope_type ?? r.type) as unknown;
-  if (type === 'default') return { type: 'none' };
+  if (type === 'default' || (type === undefined && r.rope_theta !== undefined)) return { type: 'none' };
   if (type === 'linear') {
     const factor = optionalNumber(r, 'factor', NaN, where);
     if (!(factor > 0)) throw new Error(`${where}: rope_scaling type linear needs a positive "factor"`);
@@ -98,6 +98,10 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') throw new Error(`${where}: unsupported hidden_act ${JSON.stringify(act)} (supported: silu)`);
   const isQwen = architecture === 'Qwen2ForCausalLM';
+  // transformers 5 writes rope settings as rope_parameters {rope_type, rope_theta, factor, ...}.
+  const ropeParams = raw.rope_parameters && typeof raw.rope_parameters === 'object' ? (raw.rope_parameters as Record<string, unknown>) : undefined;
+  const ropeTheta = raw.rope_theta ?? ropeParams?.rope_theta;
+  const ropeScaling = raw.rope_scaling ?? ropeParams;
   return {
     architecture,
     modelType: modelType ?? (isQwen ? 'qwen2' : 'llama'),
@@ -109,8 +113,8 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
     numKvHeads,
     headDim,
     rmsNormEps: optionalNumber(raw, 'rms_norm_eps', 1e-6, where),
-    ropeTheta: optionalNumber(raw, 'rope_theta', 10000, where),
-    ropeScaling: parseRopeScaling(raw.rope_scaling, where),
+    ropeTheta: optionalNumber({ rope_theta: ropeTheta }, 'rope_theta', 10000, where),
+    ropeScaling: parseRopeScaling(ropeScaling, where),
     maxPositionEmbeddings: raw.max_position_embeddings === undefined ? 4096 : positiveInt(raw, 'max_position_embeddings', where),
     tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : raw.tie_word_embeddings === true,
     qkvBias: isQwen ? true : raw.attention_bias === true,

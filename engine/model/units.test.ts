@@ -79,6 +79,11 @@ test('config parsing: defaults, GQA check, head_dim and rope scaling', () => {
   const llama3 = ropeInvFreq(
     parseConfig({ ...raw, head_dim: 8, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } }),
   );
+  // transformers 5 layout: rope_parameters carries theta and scaling.
+  const v5 = parseConfig({ ...raw, rope_parameters: { rope_type: 'linear', factor: 2, rope_theta: 1e6 } });
+  assert.equal(v5.ropeTheta, 1e6);
+  assert.deepEqual(v5.ropeScaling, { type: 'linear', factor: 2 });
+  assert.deepEqual(parseConfig({ ...raw, rope_parameters: { rope_type: 'default', rope_theta: 5e5 } }).ropeScaling, { type: 'none' });
   // Highest frequency untouched, lowest divided by the factor.
   assert.equal(llama3[0], plain[0]);
   assert.ok(Math.abs(llama3[3]! - plain[3]! / 8) < 1e-15);
