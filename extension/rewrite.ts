@@ -1,4 +1,290 @@
-// Rewrite-selection command. (Placeholder until the rewrite surface lands.)
+// "Presage: Rewrite Selection": asks for an instruction, streams the engine's rewrite into the editor (the
+// selection is the draft source), shows the line diff, and lets the user Accept or Reject (CodeLens, commands).
+import * as vscode from 'vscode';
+import { RecordAcceptance, Rewrite } from '../engine/protocol';
 import type { Ctx } from './api';
+import { cleanRewriteOutput } from './rewrite/proposal';
+import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './rewrite/session';
 
-export function registerRewrite(_ctx: Ctx): void {}
+const PENDING_KEY = 'presage.rewritePending';
+const RUNNING_KEY = 'presage.rewriteRunning';
+const CONTEXT_CHARS = 2000;
+const STREAM_REPAINT_MS = 80;
+
+class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly sessions = new Map<string, { session: RewriteSession; cts: vscode.CancellationTokenSource }>();
+  private readonly types: DiffDecorationTypes = createDecorationTypes();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.disposables.push(
+      this.lensesChanged,
+      this.types.inserted,
+      this.types.removed,
+      this.types.pending,
+      vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e)),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.end(doc.uri.toString(), 'closed')),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.sessions.forEach(({ session }) => session.decorate())),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateContextKeys()),
+    );
+  }
+
+  private key(doc: vscode.TextDocument): string {
+    return doc.uri.toString();
+  }
+
+  /** The session the user means: the active editor's, else the most recent one. */
+  private target(uri?: unknown): { session: RewriteSession; cts: vscode.CancellationTokenSource } | undefined {
+    if (uri instanceof vscode.Uri) return this.sessions.get(uri.toString());
+    if (typeof uri === 'string') return this.sessions.get(uri);
+    const active = vscode.window.activeTextEditor;
+    if (active) {
+      const own = this.sessions.get(this.key(active.document));
+      if (own) return own;
+    }
+    return [...this.sessions.values()].at(-1);
+  }
+
+  private updateContextKeys(): void {
+    const all = [...this.sessions.values()].map((s) => s.session.state);
+    void vscode.commands.executeCommand('setContext', PENDING_KEY, all.includes('review'));
+    void vscode.commands.executeCommand('setContext', RUNNING_KEY, all.includes('streaming'));
+    this.lensesChanged.fire();
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const entry = this.sessions.get(this.key(document));
+    if (!entry || entry.session.state === 'ended') return [];
+    const line = entry.session.startLine();
+    const at = new vscode.Range(line, 0, line, 0);
+    const uri = document.uri;
+    if (entry.session.state === 'streaming') {
+      return [new vscode.CodeLens(at, { title: 'Rewriting…', command: '' }), new vscode.CodeLens(at, { title: 'Cancel', command: 'presage.rejectRewrite', arguments: [uri] })];
+    }
+    return [
+      new vscode.CodeLens(at, { title: 'Accept', command: 'presage.acceptRewrite', arguments: [uri], tooltip: 'Keep the rewritten code' }),
+      new vscode.CodeLens(at, { title: 'Reject', command: 'presage.rejectRewrite', arguments: [uri], tooltip: 'Restore the original code' }),
+    ];
+  }
+
+  private onDocumentChanged(e: vscode.TextDocumentChangeEvent): void {
+    const entry = this.sessions.get(this.key(e.document));
+    if (!entry || entry.session.isEditing || e.contentChanges.length === 0) return;
+    const result = entry.session.range.apply(e.contentChanges);
+    if (result === 'overlap') {
+      // The user edited the proposal itself: it is theirs now.
+      this.ctx.log.info('rewrite: the proposal was edited; keeping the text as it is');
+      this.end(this.key(e.document), 'edited');
+    } else if (result === 'shifted') {
+      entry.session.decorate();
+      this.lensesChanged.fire();
+    }
+  }
+
+  private end(key: string, why: 'accepted' | 'rejected' | 'closed' | 'edited' | 'failed'): void {
+    const entry = this.sessions.get(key);
+    if (!entry) return;
+    this.sessions.delete(key);
+    if (entry.session.state === 'streaming') entry.cts.cancel();
+    entry.session.state = 'ended';
+    entry.session.clearDecorations();
+    this.ctx.log.info(`rewrite: ${why}`);
+    this.updateContextKeys();
+  }
+
+  async rewriteSelection(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Presage: open a file and select the code to rewrite.');
+      return;
+    }
+    if (editor.selection.isEmpty) {
+      void vscode.window.showInformationMessage('Presage: select the code to rewrite first.');
+      return;
+    }
+    const existing = this.sessions.get(this.key(editor.document));
+    if (existing) {
+      const choice = await vscode.window.showWarningMessage('Presage: this file already has a rewrite proposal. Accept or reject it first.', 'Accept', 'Reject');
+      if (choice === 'Accept') this.accept(editor.document.uri);
+      else if (choice === 'Reject') await this.reject(editor.document.uri);
+      return;
+    }
+    if (!this.engineUsable()) return;
+    const instruction = await vscode.window.showInputBox({
+      title: 'Presage: Rewrite Selection',
+      prompt: 'How should the selected code change?',
+      placeHolder: 'e.g. use Math.hypot, add error handling, convert to async/await',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() === '' ? 'Describe the change' : undefined),
+    });
+    if (!instruction?.trim()) return;
+    const doc = editor.document;
+    if (this.sessions.has(this.key(doc))) return;
+    const selection = editor.selection;
+    const original = doc.getText(selection);
+    const startOffset = doc.offsetAt(selection.start);
+    const endOffset = doc.offsetAt(selection.end);
+    const full = doc.getText();
+    const session = new RewriteSession(doc, original, startOffset, this.types);
+    const cts = new vscode.CancellationTokenSource();
+    this.sessions.set(this.key(doc), { session, cts });
+    this.updateContextKeys();
+    editor.selection = new vscode.Selection(selection.start, selection.start);
+    const requestId = this.ctx.nextRequestId('rewrite');
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Presage: rewriting the selection', cancellable: true },
+      async (progress, progressToken) => {
+        const cancelOnProgress = progressToken.onCancellationRequested(() => cts.cancel());
+        let raw = '';
+        let repaint: ReturnType<typeof setTimeout> | undefined;
+        const partials = this.ctx.client.onPartial(requestId, (delta) => {
+          raw += delta;
+          if (repaint === undefined) {
+            repaint = setTimeout(() => {
+              repaint = undefined;
+              if (session.state !== 'streaming' || cts.token.isCancellationRequested) return;
+              const lines = raw.split('\n').length - 1;
+              progress.report({ message: `${lines} line${lines === 1 ? '' : 's'}` });
+              session.showStreaming(cleanRewriteOutput(raw, original, false)).catch((error) => this.ctx.log.warn(`rewrite: preview edit failed: ${String(error)}`));
+            }, STREAM_REPAINT_MS);
+          }
+        });
+        try {
+          // Reject and Esc restore at once, without waiting for the engine to acknowledge the cancellation.
+          const cancelled = new Promise<never>((_, reject) => {
+            const sub = cts.token.onCancellationRequested(() => {
+              sub.dispose();
+              reject(new vscode.CancellationError());
+            });
+          });
+          const request = this.ctx.client.request(
+            Rewrite,
+            {
+              requestId,
+              uri: doc.uri.toString(),
+              language: doc.languageId,
+              instruction: instruction.trim(),
+              selection: original,
+              prefix: full.slice(Math.max(0, startOffset - CONTEXT_CHARS), startOffset),
+              suffix: full.slice(endOffset, endOffset + CONTEXT_CHARS),
+              maxTokens: Math.min(4096, Math.max(256, Math.ceil(original.length / 2))),
+            },
+            cts.token,
+          );
+          request.catch(() => {}); // settled through the race below
+          cancelled.catch(() => {});
+          const result = await Promise.race([request, cancelled]);
+          if (repaint !== undefined) clearTimeout(repaint);
+          if (session.state !== 'streaming') return; // ended meanwhile (edited, closed)
+          if (cts.token.isCancellationRequested || result.finishReason === 'cancelled') {
+            await this.restoreAndEnd(session, 'rejected');
+            return;
+          }
+          const proposal = cleanRewriteOutput(result.text || raw, original, true);
+          if (proposal === original) {
+            await this.restoreAndEnd(session, 'rejected');
+            void vscode.window.showInformationMessage('Presage: the rewrite left the selection unchanged.');
+            return;
+          }
+          await session.showProposal(proposal);
+          this.updateContextKeys();
+        } catch (error) {
+          if (repaint !== undefined) clearTimeout(repaint);
+          const cancelled = cts.token.isCancellationRequested;
+          if (session.state === 'streaming') await this.restoreAndEnd(session, cancelled ? 'rejected' : 'failed');
+          if (!cancelled) {
+            const message = error instanceof Error ? error.message : String(error);
+            this.ctx.log.error(`rewrite: ${message}`);
+            void vscode.window.showErrorMessage(`Presage: the rewrite failed: ${message}`);
+          }
+        } finally {
+          partials.dispose();
+          cancelOnProgress.dispose();
+        }
+      },
+    );
+  }
+
+  /** Says why no rewrite can run now; true when the engine can take one. */
+  private engineUsable(): boolean {
+    const state = this.ctx.client.state;
+    if (state === 'no-model') {
+      void vscode.window.showErrorMessage('Presage: no model is loaded, so nothing can rewrite the selection. Set "presage.model" or pick one.', 'Select Model').then((c) => {
+        if (c) void vscode.commands.executeCommand('presage.selectModel');
+      });
+      return false;
+    }
+    if (state === 'error') {
+      void vscode.window.showErrorMessage('Presage: the engine is not running.', 'Restart Engine').then((c) => {
+        if (c) void vscode.commands.executeCommand('presage.restartEngine');
+      });
+      return false;
+    }
+    if (state === 'starting' || state === 'loading') {
+      void vscode.window.showInformationMessage('Presage: the model is still loading; try again in a moment.');
+      return false;
+    }
+    return true;
+  }
+
+  private async restoreAndEnd(session: RewriteSession, why: 'rejected' | 'failed'): Promise<void> {
+    const key = this.key(session.document);
+    try {
+      await session.settled().catch(() => {});
+      await session.restore();
+    } catch (error) {
+      this.ctx.log.error(`rewrite: could not restore the original text: ${String(error)}`);
+      void vscode.window.showErrorMessage('Presage: could not restore the original text; use Undo.');
+    }
+    if (this.sessions.get(key)?.session === session) this.end(key, why);
+  }
+
+  accept(uri?: unknown): void {
+    const entry = this.target(uri);
+    if (!entry) {
+      void vscode.window.showInformationMessage('Presage: there is no rewrite to accept.');
+      return;
+    }
+    if (entry.session.state !== 'review') {
+      void vscode.window.showInformationMessage('Presage: the rewrite is still running.');
+      return;
+    }
+    const { session } = entry;
+    try {
+      this.ctx.client.notify(RecordAcceptance, { uri: session.document.uri.toString(), language: session.document.languageId, text: session.text });
+    } catch (error) {
+      this.ctx.log.warn(`rewrite: could not record the acceptance: ${String(error)}`);
+    }
+    this.end(this.key(session.document), 'accepted');
+  }
+
+  async reject(uri?: unknown): Promise<void> {
+    const entry = this.target(uri);
+    if (!entry) {
+      void vscode.window.showInformationMessage('Presage: there is no rewrite to reject.');
+      return;
+    }
+    if (entry.session.state === 'streaming') {
+      // The request's handler restores the original once the engine stops.
+      entry.cts.cancel();
+      return;
+    }
+    await this.restoreAndEnd(entry.session, 'rejected');
+  }
+
+  dispose(): void {
+    for (const key of [...this.sessions.keys()]) this.end(key, 'closed');
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+export function registerRewrite(ctx: Ctx): void {
+  const controller = new RewriteController(ctx);
+  ctx.pushCleanup(controller);
+  ctx.pushCleanup(vscode.languages.registerCodeLensProvider('*', controller));
+  ctx.pushCleanup(vscode.commands.registerCommand('presage.rewriteSelection', () => controller.rewriteSelection()));
+  ctx.pushCleanup(vscode.commands.registerCommand('presage.acceptRewrite', (uri?: unknown) => controller.accept(uri)));
+  ctx.pushCleanup(vscode.commands.registerCommand('presage.rejectRewrite', (uri?: unknown) => controller.reject(uri)));
+}
