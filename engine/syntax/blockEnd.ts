@@ -8,7 +8,7 @@
 // - otherwise (blank line, or after a finished statement): cut at the end of the enclosing block; at top level,
 //   at the end of the first declaration the completion writes.
 // A cut is only reported once the completion has gone on past it with more code, so the node is known to be finished.
-import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
 import { grammarWasmPath, runtimeWasmPath } from './wasmPaths';
 
 export type BlockEndRule = (completion: string) => number;
@@ -180,11 +180,11 @@ export async function createBlockEndRule(language: string, prefix: string, suffi
     const text = head + completion + tail;
     const edited = base.copy();
     const added = endPoint(completion);
-    edited.edit({
+    edited.edit(new Edit({
       startIndex: cursor, oldEndIndex: cursor, newEndIndex: cursor + completion.length,
       startPosition: start, oldEndPosition: start,
       newEndPosition: added.row === 0 ? { row: start.row, column: start.column + added.column } : { row: start.row + added.row, column: added.column },
-    });
+    }));
     const tree = parser.parse(text, edited);
     edited.delete();
     if (!tree) return -1;
