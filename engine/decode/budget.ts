@@ -1,65 +1,48 @@
 // Tree sizing: keep the prefix of the draft (best nodes first, always a valid tree) that maximizes the expected
-// number of tokens per millisecond, using a forward-cost curve measured online (or given as a table).
+// number of tokens per millisecond, using a prior forward-cost curve corrected by online measurements.
 import type { Draft } from '../draft/types';
 
-/** One point of a forward-cost curve: verifying `tokens` new tokens costs `ms`. */
-export interface CostPoint {
-  tokens: number;
-  ms: number;
-}
+/** Prior shape of the forward cost: ms for s tree tokens after `context` committed tokens. */
+export type CostCurve = (s: number, context: number) => number;
+
+/** 16 tokens cost about 1.7x one token (design.md); used when no measured curve is given. */
+export const FLAT_PRIOR: CostCurve = (s) => 10 * (1 + 0.047 * Math.max(0, s - 1));
+
+/** Size buckets whose measured cost corrects the prior's shape. */
+const BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, Infinity];
+const bucketOf = (s: number): number => BUCKETS.findIndex((b) => s <= b);
 
 /**
- * Forward cost as a function of the number of verified tokens.
- * Starts from a prior shape (16 tokens ≈ 1.7× one token on CPU) and learns its base and slope from measurements.
+ * Forward cost learned online on top of a prior curve (a measured table fitted by the model runtime, or a flat
+ * default): a global scale, then a per-size-bucket correction once that bucket has been measured.
  */
 export class ForwardCostModel {
-  private _base: number;
-  private _slope: number;
-  private _seenBase = false;
-  private readonly _table: CostPoint[] | undefined;
+  private readonly _curve: CostCurve;
+  private _scale = 1;
+  private _seen = 0;
+  private readonly _correction = BUCKETS.map(() => ({ ratio: 1, n: 0 }));
 
-  constructor(options: { table?: CostPoint[]; baseMs?: number; slopeRatio?: number } = {}) {
-    this._base = options.baseMs ?? 10;
-    this._slope = this._base * (options.slopeRatio ?? 0.047);
-    const table = options.table?.filter((p) => p.tokens >= 1 && Number.isFinite(p.ms) && p.ms > 0).sort((a, b) => a.tokens - b.tokens);
-    this._table = table && table.length > 0 ? table : undefined;
+  constructor(curve: CostCurve = FLAT_PRIOR) {
+    this._curve = curve;
   }
 
-  /** Estimated milliseconds to verify `tokens` tokens. */
-  estimate(tokens: number): number {
-    const table = this._table;
-    if (table && !this._seenBase) {
-      if (tokens <= table[0]!.tokens) return table[0]!.ms;
-      for (let i = 1; i < table.length; i++) {
-        const a = table[i - 1]!;
-        const b = table[i]!;
-        if (tokens <= b.tokens) return a.ms + ((b.ms - a.ms) * (tokens - a.tokens)) / (b.tokens - a.tokens);
-      }
-      const last = table[table.length - 1]!;
-      const prev = table[table.length - 2] ?? { tokens: 0, ms: 0 };
-      return last.ms + ((last.ms - prev.ms) / Math.max(1, last.tokens - prev.tokens)) * (tokens - last.tokens);
-    }
-    return this._base + this._slope * Math.max(0, tokens - 1);
+  /** Estimated milliseconds to verify `tokens` tokens after `context` committed tokens. */
+  estimate(tokens: number, context = 0): number {
+    const c = this._correction[bucketOf(tokens)]!;
+    return Math.max(1e-3, this._scale * this._curve(tokens, context) * (c.n >= 2 ? c.ratio : 1));
   }
 
   /** Feeds one measured forward pass. */
-  record(tokens: number, ms: number): void {
+  record(tokens: number, ms: number, context = 0): void {
     if (!(ms > 0) || tokens < 1) return;
-    const rate = 0.2;
-    if (tokens === 1) {
-      this._base = this._seenBase ? this._base + rate * (ms - this._base) : ms;
-      this._seenBase = true;
-      return;
-    }
-    if (!this._seenBase) {
-      // Only big trees measured so far: keep the prior shape and rescale it.
-      const ratio = this._slope / this._base;
-      this._base = ms / (1 + ratio * (tokens - 1));
-      this._slope = this._base * ratio;
-      return;
-    }
-    const slope = Math.max(0, (ms - this._base) / (tokens - 1));
-    this._slope += rate * (slope - this._slope);
+    const prior = Math.max(1e-6, this._curve(tokens, context));
+    const ratio = ms / prior;
+    this._seen++;
+    this._scale += (ratio - this._scale) * (this._seen <= 3 ? 1 / this._seen : 0.1);
+    const c = this._correction[bucketOf(tokens)]!;
+    const local = ms / (this._scale * prior);
+    c.n++;
+    c.ratio += (local - c.ratio) * (c.n <= 3 ? 1 / c.n : 0.2);
   }
 }
 
@@ -109,15 +92,15 @@ export function orderDraft(draft: Draft, vocab: number): number[] {
  * How many nodes of `order` to verify: maximizes (1 + sum of probs) / (overheadMs + cost(1 + k)), k ≤ maxNodes.
  * The 1 is the bonus token every step yields; the +1 in cost is the pending token verified with the tree.
  */
-export function chooseTreeSize(probs: readonly number[], cost: ForwardCostModel, overheadMs: number, maxNodes: number): number {
+export function chooseTreeSize(probs: readonly number[], cost: ForwardCostModel, overheadMs: number, maxNodes: number, context = 0): number {
   let bestK = 0;
-  let bestRate = 1 / (overheadMs + cost.estimate(1));
+  let bestRate = 1 / (overheadMs + cost.estimate(1, context));
   let expected = 1;
   const limit = Math.min(maxNodes, probs.length);
   for (let k = 1; k <= limit; k++) {
     const p = probs[k - 1]!;
     expected += Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0;
-    const rate = expected / (overheadMs + cost.estimate(1 + k));
+    const rate = expected / (overheadMs + cost.estimate(1 + k, context));
     if (rate > bestRate) {
       bestRate = rate;
       bestK = k;

@@ -132,11 +132,11 @@ test('adaptive tree size: verifies fewer nodes when drafts are unlikely, more wh
     const tokens = Array.from({ length: max }, (_, i) => i % 24);
     return { tokens, parents: tokens.map((_, i) => i - 1), probs: tokens.map(() => 0.001), score: 0, matchLen: 0 };
   });
-  const lowDecoder = new Decoder({ model, drafter: low, decode: decodeText, costTable: [{ tokens: 1, ms: 10 }, { tokens: 64, ms: 40 }] });
+  const lowDecoder = new Decoder({ model, drafter: low, decode: decodeText, costCurve: (s) => 10 + (30 * (s - 1)) / 63 });
   await lowDecoder.generate(request([1], 10));
   assert.ok(model.forwardSizes.slice(1).every((s) => s === 1), `sizes ${model.forwardSizes}`);
   const model2 = new ToyModel({ vocabSize: 24, seed: 5 });
-  const high = new Decoder({ model: model2, drafter: oracleDrafter(model2, 40), decode: decodeText, costTable: [{ tokens: 1, ms: 10 }, { tokens: 64, ms: 17 }] });
+  const high = new Decoder({ model: model2, drafter: oracleDrafter(model2, 40), decode: decodeText, costCurve: (s) => 10 + (7 * (s - 1)) / 63 });
   await high.generate(request([1], 30, { maxDraftTokens: 40 }));
   assert.ok(Math.max(...model2.forwardSizes.slice(1)) > 16, `sizes ${model2.forwardSizes}`);
 });

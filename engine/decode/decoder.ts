@@ -3,7 +3,7 @@
 // (see queue.ts): the model holds one sequence.
 import type { Draft, Drafter } from '../draft/types';
 import type { Model } from '../model/types';
-import { ForwardCostModel, chooseTreeSize, layoutTree, orderDraft, type CostPoint } from './budget';
+import { ForwardCostModel, chooseTreeSize, layoutTree, orderDraft, type CostCurve } from './budget';
 import { createRng, type SamplingOptions } from './sampling';
 import { TextStream } from './textStream';
 import { acceptTree, chooseToken } from './verify';
@@ -65,8 +65,8 @@ export interface DecoderOptions {
   model: Model;
   drafter?: Drafter;
   decode: (ids: readonly number[]) => string;
-  /** Forward-cost table (e.g. from bench-forward); refined online either way. */
-  costTable?: CostPoint[];
+  /** Prior forward-cost curve (e.g. the runtime's fitted or calibrated curve); refined online either way. */
+  costCurve?: CostCurve;
   /** Prompt tokens per prefill forward. */
   prefillChunk?: number;
   /** Extra per-step overhead in ms added to the cost estimate before drafting time is measured. */
@@ -89,7 +89,7 @@ export class Decoder {
     this.model = options.model;
     this.drafter = options.drafter;
     this._decode = options.decode;
-    this._cost = new ForwardCostModel(options.costTable ? { table: options.costTable } : {});
+    this._cost = new ForwardCostModel(options.costCurve);
     this._prefillChunk = Math.max(1, options.prefillChunk ?? 512);
     this._draftMsAvg = options.stepOverheadMs ?? 0.05;
     if (this.model.contextLength !== 0) this.model.truncate(0);
@@ -231,7 +231,7 @@ export class Decoder {
           const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
           const k = req.fixedDraftTokens !== undefined
             ? Math.min(order.length, Math.max(0, Math.floor(req.fixedDraftTokens)))
-            : chooseTreeSize(order.map((j) => draft!.probs[j] ?? 0), this._cost, this._draftMsAvg, order.length);
+            : chooseTreeSize(order.map((j) => draft!.probs[j] ?? 0), this._cost, this._draftMsAvg, order.length, this._committed.length);
           chosen = order.slice(0, k);
         }
         const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
@@ -239,7 +239,7 @@ export class Decoder {
         const logits = await this.model.forward(tree.tokens, tree.parents);
         const verifyMs = now() - tVerify;
         metrics.verifyMs += verifyMs;
-        this._cost.record(tree.tokens.length, verifyMs);
+        this._cost.record(tree.tokens.length, verifyMs, this._committed.length);
         const { path, bonus } = acceptTree(tree.tokens, tree.parents, logits, vocab, sampling, rng);
         this.model.commit(path);
         for (const node of path) this._committed.push(tree.tokens[node]!);

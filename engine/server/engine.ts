@@ -18,7 +18,8 @@ import { PROTOCOL_VERSION } from '../protocol';
 import { indentBlockEndRule } from './blockEnd';
 import { DocumentStore } from './documents';
 import { loadHistory, saveHistory } from './history';
-import { hostFor, plainPromptIds, type ModelHost } from './host';
+import { createBlockEndRule } from '../syntax/blockEnd';
+import { costCurveFor, hostFor, plainPromptIds, type ModelHost } from './host';
 import { retrieveSnippets } from './retrieval';
 import { EngineStats, type Surface } from './stats';
 
@@ -39,6 +40,8 @@ export interface EngineOptions {
   blockEndRule?: (language: string, prefix: string, suffix: string) => Promise<((completion: string) => number) | undefined>;
   /** Milliseconds between a history change and its save. */
   historySaveDelayMs?: number;
+  /** Measure the model's forward-cost curve at load (default true). */
+  calibrate?: boolean;
 }
 
 /** An error the transport reports with a specific code. */
@@ -156,8 +159,11 @@ export class Engine {
           this._events.log('warn', m);
         },
       });
+      this._events.loadProgress({ stage: 'calibrate', fraction: 0 });
+      const costCurve = await costCurveFor(checkpoint, this._options.calibrate !== false);
+      this._events.loadProgress({ stage: 'calibrate', fraction: 1 });
       const old = this._host;
-      this._host = hostFor(checkpoint, drafter, performance.now() - t0);
+      this._host = hostFor(checkpoint, drafter, performance.now() - t0, costCurve);
       this._modelPath = dir;
       if (old) await old.dispose().catch(() => undefined);
       this._fingerprint = tokenizerFingerprint(dir, checkpoint.info.vocabSize);
@@ -286,7 +292,11 @@ export class Engine {
     const prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, prefix, suffix, { maxPromptTokens: this._budget(host, maxTokens, 2048) });
     let stopAt: ((text: string) => number) | undefined;
     if (p.stopAtBlockEnd) {
-      stopAt = (await this._options.blockEndRule?.(p.language ?? '', prefix, suffix).catch(() => undefined)) ?? indentBlockEndRule(prefix);
+      const rule = this._options.blockEndRule ?? createBlockEndRule;
+      stopAt = (await rule(p.language ?? '', prefix, suffix).catch((err: unknown) => {
+        this._events.log('warn', `block-end rule for ${p.language}: ${(err as Error).message}`);
+        return undefined;
+      })) ?? indentBlockEndRule(prefix);
     }
     const r = await this.generateText({
       ...this._sampling(p), requestId, surface: 'complete', prompt, maxTokens, cancelStale: true,

@@ -3,6 +3,7 @@ import { Decoder } from '../decode/decoder';
 import { makeDrafter } from '../decode/drafters';
 import { RequestQueue } from '../decode/queue';
 import type { Drafter } from '../draft/types';
+import { calibrateForwardCost, defaultForwardCost } from '../model/forwardCost';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/index';
 import type { LoadOptions } from '../model/types';
 import { detectChatTemplate, type ChatTemplateName } from '../prompt/chat';
@@ -24,18 +25,27 @@ export interface ModelHost {
 
 export interface HostOptions extends LoadOptions {
   drafter?: string;
+  /** Measure the forward-cost curve of this model at load (a second or two) instead of the default curve. */
+  calibrate?: boolean;
 }
 
 export async function openModelHost(dir: string, options: HostOptions = {}): Promise<ModelHost> {
   const t0 = performance.now();
   const drafter = makeDrafter(options.drafter ?? 'hybrid');
   const checkpoint = await loadCheckpoint(dir, options);
-  return hostFor(checkpoint, drafter, performance.now() - t0);
+  const costCurve = await costCurveFor(checkpoint, options.calibrate === true);
+  return hostFor(checkpoint, drafter, performance.now() - t0, costCurve);
 }
 
-export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0): ModelHost {
+/** The prior forward-cost curve: measured on this model, or the runtime's default for its quantization. */
+export async function costCurveFor(checkpoint: LoadedCheckpoint, calibrate: boolean): Promise<(s: number, context: number) => number> {
+  if (calibrate) return (await calibrateForwardCost(checkpoint.model)).forwardCostMs;
+  return defaultForwardCost(checkpoint.info.quantization).forwardCostMs;
+}
+
+export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0, costCurve?: (s: number, context: number) => number): ModelHost {
   const tokenizer = checkpoint.tokenizer;
-  const decoder = new Decoder({ model: checkpoint.model, ...(drafter ? { drafter } : {}), decode: (ids) => tokenizer.decode(ids) });
+  const decoder = new Decoder({ model: checkpoint.model, ...(drafter ? { drafter } : {}), decode: (ids) => tokenizer.decode(ids), ...(costCurve ? { costCurve } : {}) });
   return {
     checkpoint,
     tokenizer,
