@@ -65,6 +65,35 @@ test('automaton: transitions accept exactly the substrings; counts and first pos
   );
 });
 
+test('automaton: counts kept by append equal naive counts while fresh, and computeCounts restores them', () => {
+  fc.assert(
+    fc.property(tokensOf(60), fc.integer({ min: 1, max: 6 }), (text, limit) => {
+      const sam = new SuffixAutomaton(limit);
+      const check = (upTo: number) => {
+        const prefix = text.slice(0, upTo);
+        for (let i = 0; i < prefix.length; i++) {
+          for (let j = i + 1; j <= Math.min(prefix.length, i + 4); j++) {
+            let state = 0;
+            for (const t of prefix.slice(i, j)) state = sam.next(state, t);
+            assert.equal(sam.count(state), occurrences(prefix, prefix.slice(i, j)).length);
+          }
+        }
+      };
+      let sawStale = false;
+      text.forEach((t, k) => {
+        sam.append(t);
+        if (sam.countsFresh) check(k + 1);
+        else sawStale = true;
+      });
+      if (sawStale) {
+        sam.computeCounts();
+        check(text.length);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
 test('sam: dynamic, reference and static match lengths equal the brute-force longest suffix after random appends', () => {
   fc.assert(
     fc.property(

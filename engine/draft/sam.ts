@@ -4,7 +4,8 @@
 // - A dynamic automaton per request over its prompt and generation, extended token by token (O(1)
 //   amortized). The match is the longest suffix that occurred *before* the newest token, kept up to date as
 //   tokens arrive; the draft copies from its earliest occurrence (for an edit, the original text in the
-//   prompt) with the adaptive length n = min(maxTokens, 1 + floor(4 * matchLen)).
+//   prompt) with the adaptive length n = min(maxTokens, 1 + floor(4 * matchLen)). Occurrence counts are
+//   maintained by append (bounded suffix-link walk), and give the alternatives where continuations differ.
 // - An automaton per request over its references (other files around the cursor), built once at begin with
 //   occurrence counts, so that the prompt's own earliest occurrence is never shadowed by another file's.
 // - A static automaton over workspace documents and past outputs. New documents and outputs are appended
@@ -40,7 +41,7 @@ export class SuffixAutomaton {
   /** End position (in text) of the earliest occurrence of the state's strings. */
   private _firstPos = new Int32Array(64);
   private _firstEdge = new Int32Array(64);
-  /** |endpos|, valid when countsFresh. */
+  /** |endpos|, valid when countsFresh (kept up to date by append while the suffix-link walk stays short). */
   private _count = new Int32Array(64);
   private _isClone = new Uint8Array(64);
   private _states = 0;
@@ -55,7 +56,13 @@ export class SuffixAutomaton {
   private _mask = 255;
   private _countsFresh = true;
 
-  constructor() {
+  /**
+   * @param countWalkLimit when positive, append adds 1 to the count of every state on the new state's
+   *   suffix-link chain while that chain has at most this many states (so the update stays O(1)); a longer
+   *   chain leaves the counts stale until computeCounts(). When 0 (bulk indexing), counts are only computed
+   *   by computeCounts(), in O(n).
+   */
+  constructor(private readonly _countWalkLimit = 0) {
     this._newState(0, -1, -1, 0);
     this._link[0] = -1;
   }
@@ -106,7 +113,6 @@ export class SuffixAutomaton {
     this.text = growInt32(this.text, pos + 1);
     this.text[pos] = token;
     this.textLength = pos + 1;
-    this._countsFresh = false;
     const cur = this._newState(this._len[this._last]! + 1, -1, pos, 0);
     let p = this._last;
     while (p !== -1 && this._findEdge(p, token) < 0) {
@@ -121,6 +127,7 @@ export class SuffixAutomaton {
         this._link[cur] = q;
       } else {
         const clone = this._newState(this._len[p]! + 1, this._link[q]!, this._firstPos[q]!, 1);
+        this._count[clone] = this._count[q]!;
         for (let e = this._firstEdge[q]!; e >= 0; e = this._edgeNext[e]!) this._addEdge(clone, this._edgeToken[e]!, this._edgeTarget[e]!);
         while (p !== -1) {
           const e = this._findEdge(p, token);
@@ -133,6 +140,19 @@ export class SuffixAutomaton {
       }
     }
     this._last = cur;
+    if (this._countsFresh) this._countNewEnd(cur);
+  }
+
+  /** Every state on cur's suffix-link chain gains the new end position, unless the chain is too long. */
+  private _countNewEnd(cur: number): void {
+    let chain = 0;
+    for (let v = cur; v !== -1; v = this._link[v]!) {
+      if (++chain > this._countWalkLimit) {
+        this._countsFresh = false;
+        return;
+      }
+      this._count[v]!++;
+    }
   }
 
   /** |endpos| of every state: 1 per position state, summed up the suffix links in decreasing length. */
@@ -319,6 +339,8 @@ export interface SuffixAutomatonOptions {
   maxHistoryTokens?: number;
   /** A rematch after the static automaton changes looks at most this far back (default 1024). */
   rematchWindow?: number;
+  /** Longest suffix-link chain walked per token to keep the dynamic automaton's counts (default 32). */
+  countWalkLimit?: number;
 }
 
 /** The automaton over workspace documents and past outputs, separated by separators. */
@@ -425,6 +447,7 @@ export class SuffixAutomatonDrafter implements Drafter {
   private readonly _minTokenProb: number;
   private readonly _decay: number;
   private readonly _rematchWindow: number;
+  private readonly _countWalkLimit: number;
   private readonly _corpus: StaticCorpus;
   private readonly _requests = new Map<string, SamRequest>();
   private _peakBytes = 0;
@@ -436,6 +459,7 @@ export class SuffixAutomatonDrafter implements Drafter {
     this._decay = options.decay ?? 0.9;
     if (!(this._decay > 0 && this._decay <= 1)) throw new Error(`sam: decay must be in (0, 1], got ${options.decay}`);
     this._rematchWindow = Math.floor(positive(options.rematchWindow ?? 1024, 'rematchWindow'));
+    this._countWalkLimit = Math.floor(positive(options.countWalkLimit ?? 32, 'countWalkLimit'));
     this._corpus = new StaticCorpus(Math.floor(positive(options.maxHistoryTokens ?? 1 << 20, 'maxHistoryTokens')));
   }
 
@@ -452,7 +476,7 @@ export class SuffixAutomatonDrafter implements Drafter {
       refs.computeCounts();
     }
     const req: SamRequest = {
-      dynamic: new SuffixAutomaton(),
+      dynamic: new SuffixAutomaton(this._countWalkLimit),
       dynState: 0,
       dynLen: 0,
       copyPos: -1,
@@ -485,6 +509,9 @@ export class SuffixAutomatonDrafter implements Drafter {
     const tree = new DraftTreeBuilder();
     if (budget > 0) {
       this._addDynamicChain(req, budget, tree);
+      // Counts over the prompt and generation are kept by append; after a degenerate (too long) suffix-link
+      // chain they go stale and the request keeps only the copy, rather than recounting in the hot path.
+      if (req.dynamic.countsFresh) this._addCountTree(req.dynamic, req.dynState, req.dynLen, budget, tree);
       if (req.references) this._addCountTree(req.references, req.refState, req.refLen, budget, tree);
       this._addCountTree(corpus, req.staticState, req.staticLen, budget, tree);
     }
