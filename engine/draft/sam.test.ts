@@ -210,7 +210,11 @@ test('sam: end frees the request; history round-trips and corrupt buffers are re
   assert.throws(() => drafter.propose('a', 4), /unknown request 'a'/);
   const idle = drafter.estimateBytes();
   drafter.begin('x', Array.from({ length: 500 }, (_, i) => i % 7));
-  assert.ok(drafter.estimateBytes() > idle);
+  const withPrompt = drafter.estimateBytes();
+  assert.ok(withPrompt > idle);
+  drafter.begin('y', [1], [Array.from({ length: 500 }, (_, i) => i % 11)]);
+  assert.ok(drafter.estimateBytes() > withPrompt + 500 * 4, 'references are counted');
+  drafter.end('y');
   drafter.end('x');
   assert.equal(drafter.estimateBytes(), idle);
   const saved = drafter.exportHistory();

@@ -588,7 +588,7 @@ export class SuffixAutomatonDrafter implements Drafter {
   estimateBytes(): number {
     let bytes = this._corpus.automaton.estimateBytes() + 4 * this._corpus.historyTokens;
     for (const doc of this._corpus.documents.values()) bytes += doc.byteLength;
-    for (const req of this._requests.values()) bytes += req.dynamic.estimateBytes();
+    for (const req of this._requests.values()) bytes += req.dynamic.estimateBytes() + (req.references?.estimateBytes() ?? 0);
     return bytes;
   }
 
