@@ -1,28 +1,37 @@
 // The product default drafter. Every step it gathers many candidate continuations (each occurrence of the
 // context's end in the request's own text, its references, the workspace documents and earlier outputs, plus
 // the drafts of any extra drafters), merges them into one trie (shared prefixes once) and keeps the nodes with
-// the highest estimated acceptance probability within the token budget. A node's estimate is the share of
-// candidate weight that passes through it times a per-token survival rate learned online from what the
-// verifier accepted; a candidate's weight grows exponentially with its match length.
+// the highest estimated acceptance probability within the token budget. A candidate's estimate at depth k is
+// first(source, matchLen) * survival(source, matchLen)^(k-1), both learned online from what the verifier
+// accepted (reliability.ts); a node sums the candidates through it, normalised when they overlap.
 import type { Draft, Drafter } from './types';
 import { TokenIndex, type Occurrence } from './tokenIndex';
 import { decodeHistory, encodeHistory } from './history';
+import { Reliability } from './reliability';
 
 export interface HybridOptions {
   /** Byte budget of the global index (documents plus earlier outputs); oldest outputs go first. */
   maxIndexBytes?: number;
   /** Byte budget of exportHistory(). */
   maxHistoryBytes?: number;
-  /** Candidate weight = exp(matchWeight * min(matchLen, maxMatch)). */
-  matchWeight?: number;
-  /** Longest match that still adds weight. */
-  maxMatch?: number;
   /** Occurrences taken per index and step. */
   maxCandidates?: number;
+  /** How candidates through one node combine: their normalised sum, a noisy-or, or the best one (default noisy-or). */
+  combine?: 'sum' | 'noisy-or' | 'max';
+  /** Pseudo match length of the alignment candidates. */
+  resyncMatch?: number;
   /** Propose the prompt text near the rewrite's alignment after novel output (default false: no gain measured). */
   resync?: boolean;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
   extra?: Drafter[];
+}
+
+interface Candidate {
+  source: number;
+  matchLen: number;
+  arena: Int32Array;
+  from: number;
+  end: number;
 }
 
 interface RequestState {
@@ -32,14 +41,28 @@ interface RequestState {
   promptLength: number;
   generated: number;
   last: Draft | null;
+  /** Candidates of the last proposal, judged when the accepted tokens arrive. */
+  candidates: Candidate[];
   /** Where the output last copied the prompt from (continuation start), or -1: the rewrite's alignment. */
   aligned: number;
+  /** Output length when the alignment was last fixed. */
+  alignedAt: number;
 }
 
 const CONTEXT = '\u0000context';
+/** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next'] as const;
+const OWN = 0;
+const REFERENCE = 1;
+const HISTORY = 2;
+const DOCUMENT = 3;
+const ALIGNMENT = 4;
+const EXTRA = 5;
+/** The occurrence in the prompt nearest at or after where the rewrite's copy is expected to continue. */
+const NEXT = 6;
 const MAX_TRIE = 1024;
 /** A match this long inside the prompt counts as the output copying it. */
-const RESYNC_MATCH = 4;
+const RESYNC_MATCH = 6;
 
 export class HybridDrafter implements Drafter {
   readonly name = 'hybrid';
@@ -49,14 +72,12 @@ export class HybridDrafter implements Drafter {
   private _historyCounter = 0;
   private readonly _maxIndexBytes: number;
   private readonly _maxHistoryBytes: number;
-  private readonly _matchWeight: number;
-  private readonly _maxMatch: number;
   private readonly _maxCandidates: number;
   private readonly _extra: Drafter[];
   private readonly _resyncOn: boolean;
-  // Survival statistics: accepted draft tokens and rejections observed (with a weak prior).
-  private _accepted = 8;
-  private _rejected = 1;
+  private readonly _resyncMatch: number;
+  private readonly _combine: 'sum' | 'noisy-or' | 'max';
+  private readonly _reliability = new Reliability(SOURCE_NAMES.length);
   // Trie scratch space, reused across proposals.
   private readonly _tTok = new Int32Array(MAX_TRIE);
   private readonly _tChild = new Int32Array(MAX_TRIE);
@@ -64,15 +85,16 @@ export class HybridDrafter implements Drafter {
   private readonly _tDepth = new Int32Array(MAX_TRIE);
   private readonly _tWeight = new Float64Array(MAX_TRIE);
   private readonly _tSource = new Uint8Array(MAX_TRIE);
+  private _rootMass = 0;
 
   constructor(options: HybridOptions = {}) {
     this._maxIndexBytes = options.maxIndexBytes ?? 256 * 1024 * 1024;
     this._maxHistoryBytes = options.maxHistoryBytes ?? 16 * 1024 * 1024;
-    this._matchWeight = options.matchWeight ?? 0.7;
-    this._maxMatch = options.maxMatch ?? 32;
     this._maxCandidates = options.maxCandidates ?? 24;
     this._extra = options.extra ?? [];
     this._resyncOn = options.resync ?? false;
+    this._resyncMatch = options.resyncMatch ?? 3;
+    this._combine = options.combine ?? 'noisy-or';
   }
 
   begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
@@ -80,14 +102,13 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, aligned: promptStart });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], aligned: promptStart, alignedAt: 0 });
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
 
   observe(requestId: string, tokens: readonly number[]): void {
     const st = this._request(requestId);
-    if (st.last) this._learn(st.last, tokens);
-    st.last = null;
+    this._learn(st, tokens);
     st.index.append(CONTEXT, tokens);
     st.generated += tokens.length;
     for (const d of this._extra) d.observe(requestId, tokens);
@@ -104,18 +125,30 @@ export class HybridDrafter implements Drafter {
     const local = st.index.query(ctx, end, { ...q, skip: end - 1 });
     const global = this._global.query(ctx, end, q);
     this._trieReset();
+    st.candidates = [];
     let bestMatch = 0;
-    const add = (arena: Int32Array, arenaEnd: number, occ: Occurrence[], source: number): void => {
-      for (const o of occ) {
-        bestMatch = Math.max(bestMatch, o.matchLen);
-        this._trieInsert(arena, o.pos + 1, arenaEnd, budget, Math.exp(this._matchWeight * Math.min(o.matchLen, this._maxMatch)), source);
-      }
-    };
-    add(ctx, end, local, 1);
-    add(this._global.arena, this._global.length, global, 2);
-    if (this._resyncOn) this._resync(st, local, budget);
-    else if (st.generated === 0 && st.promptLength > 0) this._trieInsert(ctx, st.promptStart, end, budget, Math.exp(this._matchWeight * 2), 3);
-    for (const d of this._extra) this._insertDraft(d.propose(requestId, budget), d.name === 'sam' ? 4 : d.name === 'llma' ? 5 : 6);
+    const aligned = this._align(st, local);
+    const expected = st.aligned + (st.generated - st.alignedAt);
+    const promptEnd = st.promptStart + st.promptLength;
+    let next = -1;
+    local.forEach((o, i) => {
+      if (o.pos + 1 >= expected && o.pos < promptEnd && (next < 0 || o.pos < local[next]!.pos)) next = i;
+    });
+    local.forEach((o, i) => {
+      bestMatch = Math.max(bestMatch, o.matchLen);
+      const source = i === next ? NEXT : o.pos < st.promptStart ? REFERENCE : OWN;
+      this._candidate(st, { source, matchLen: o.matchLen, arena: ctx, from: o.pos + 1, end }, budget);
+    });
+    const garena = this._global.arena;
+    for (const o of global) {
+      bestMatch = Math.max(bestMatch, o.matchLen);
+      const source = this._global.sequenceAt(o.pos)?.startsWith('doc:') ? DOCUMENT : HISTORY;
+      this._candidate(st, { source, matchLen: o.matchLen, arena: garena, from: o.pos + 1, end: this._global.length }, budget);
+    }
+    if (this._resyncOn && !aligned) this._resync(st, budget);
+    // A rewrite usually starts by restating its input: at the start of the output, the prompt is a candidate.
+    else if (st.generated === 0 && st.promptLength > 0) this._candidate(st, { source: ALIGNMENT, matchLen: 1, arena: ctx, from: st.promptStart, end }, budget);
+    for (const d of this._extra) this._insertDraft(d.propose(requestId, budget));
     draft.matchLen = bestMatch;
     this._select(budget, draft);
     st.last = draft;
@@ -170,9 +203,10 @@ export class HybridDrafter implements Drafter {
     return bytes;
   }
 
-  /** Per-token survival rate of the drafted path, learned from accepted lengths. */
-  get survival(): number {
-    return this._accepted / (this._accepted + this._rejected);
+  /** Learned first-token acceptance rate of a source ('context', 'reference', 'history', …) at a match length. */
+  reliability(source: (typeof SOURCE_NAMES)[number], matchLen: number): { first: number; survival: number } {
+    const i = SOURCE_NAMES.indexOf(source);
+    return { first: this._reliability.first(i, matchLen), survival: this._reliability.survival(i, matchLen) };
   }
 
   private _request(requestId: string): RequestState {
@@ -191,11 +225,13 @@ export class HybridDrafter implements Drafter {
   }
 
   /**
-   * A rewrite copies its input in order. Long matches inside the prompt move the alignment forward; after novel
-   * text (no long match) the output usually resumes near the alignment, so the text right at it and the
-   * nearest later spots that follow the context's last token become candidates.
+   * A rewrite copies its input in order. A long match inside the prompt fixes the alignment (where the copy
+   * continues, and at which output position). After novel text (no long match) the output usually resumes
+   * either where the copy stopped (an insertion), at the same offset further on (a replacement of equal
+   * length), or at the next spot that follows the context's last token (a deletion): all three become candidates.
    */
-  private _resync(st: RequestState, local: Occurrence[], budget: number): void {
+  /** Moves the alignment to the longest match inside the prompt, if one is long enough; true when it did. */
+  private _align(st: RequestState, local: Occurrence[]): boolean {
     const lo = st.promptStart;
     const hi = st.promptStart + st.promptLength;
     let best = 0;
@@ -203,44 +239,39 @@ export class HybridDrafter implements Drafter {
       if (o.pos >= lo && o.pos < hi && o.matchLen >= RESYNC_MATCH && o.matchLen > best) {
         best = o.matchLen;
         st.aligned = o.pos + 1;
+        st.alignedAt = st.generated;
       }
     }
-    if (best > 0 || st.aligned < lo || st.aligned >= hi) return;
+    return best > 0;
+  }
+
+  private _resync(st: RequestState, budget: number): void {
+    const hi = st.promptStart + st.promptLength;
+    if (st.aligned < st.promptStart || st.aligned >= hi) return;
     const arena = st.index.arena;
-    const weight = Math.exp(this._matchWeight * (RESYNC_MATCH - 1));
-    this._trieInsert(arena, st.aligned, st.index.length, budget, weight, 3);
-    const last = arena[st.index.length - 1];
-    let found = 0;
-    for (let p = st.aligned; p < hi - 1 && found < 4; p++) {
+    const end = st.index.length;
+    const m = this._resyncMatch;
+    this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: st.aligned, end }, budget);
+    const shifted = st.aligned + (st.generated - st.alignedAt);
+    if (shifted !== st.aligned && shifted < hi) this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: shifted, end }, budget);
+    const last = arena[end - 1];
+    for (let p = st.aligned; p < hi - 1; p++) {
       if (arena[p] !== last) continue;
-      this._trieInsert(arena, p + 1, st.index.length, budget, weight / (found + 1), 3);
-      found++;
+      this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: p + 1, end }, budget);
+      break;
     }
   }
 
-  /** Updates the survival statistics: how far the verifier followed the last draft, and whether it stopped early. */
-  private _learn(draft: Draft, tokens: readonly number[]): void {
-    let node = -1;
-    let a = 0;
-    for (; a < tokens.length; a++) {
-      let next = -1;
-      for (let j = node + 1; j < draft.tokens.length; j++) {
-        if (draft.parents[j] === node && draft.tokens[j] === tokens[a]) {
-          next = j;
-          break;
-        }
-      }
-      if (next < 0) break;
-      node = next;
+  /** Judges every candidate of the last proposal against the tokens that were accepted (and the bonus). */
+  private _learn(st: RequestState, tokens: readonly number[]): void {
+    for (const c of st.candidates) {
+      const available = Math.min(c.end - c.from, tokens.length);
+      let agreed = 0;
+      while (agreed < available && c.arena[c.from + agreed] === tokens[agreed]) agreed++;
+      this._reliability.record(c.source, c.matchLen, agreed, tokens.length, c.end - c.from);
     }
-    this._accepted += a;
-    // A rejection happened when the accepted node still had drafted children (or the root had any).
-    for (let j = node + 1; j < draft.tokens.length; j++) {
-      if (draft.parents[j] === node) {
-        this._rejected++;
-        break;
-      }
-    }
+    st.candidates = [];
+    st.last = null;
   }
 
   // ---- trie of candidate continuations ----
@@ -252,6 +283,7 @@ export class HybridDrafter implements Drafter {
     this._tNext[0] = -1;
     this._tDepth[0] = 0;
     this._tWeight[0] = 0;
+    this._rootMass = 0;
   }
 
   private _childOf(node: number, token: number, source: number): number {
@@ -269,47 +301,69 @@ export class HybridDrafter implements Drafter {
     return c;
   }
 
-  private _trieInsert(arena: Int32Array, from: number, end: number, budget: number, weight: number, source: number): void {
+  /** Records a candidate and adds its continuation to the trie, weighted by its learned acceptance. */
+  private _candidate(st: RequestState, c: Candidate, budget: number): void {
+    const stop = Math.min(c.end, c.from + budget);
+    let i = c.from;
+    while (i < stop && c.arena[i]! >= 0) i++;
+    if (i === c.from) return;
+    c.end = i;
+    st.candidates.push(c);
+    const first = this._reliability.first(c.source, c.matchLen);
+    const rho = this._reliability.survival(c.source, c.matchLen);
+    this._rootMass += first;
     let node = 0;
-    this._tWeight[0] += weight;
-    const stop = Math.min(end, from + budget);
-    for (let k = from; k < stop; k++) {
-      const t = arena[k]!;
-      if (t < 0) break;
-      const c = this._childOf(node, t, source);
-      if (c < 0) break;
-      this._tWeight[c] += weight;
-      node = c;
+    let p = first;
+    for (let k = c.from; k < c.end; k++) {
+      const child = this._childOf(node, c.arena[k]!, c.source);
+      if (child < 0) break;
+      this._addMass(child, p);
+      p *= rho;
+      node = child;
     }
   }
 
-  /** Adds another drafter's tree, each node weighted by its own probability. */
-  private _insertDraft(d: Draft, source: number): void {
+  /** Adds one candidate's probability to a node (noisy-or keeps sum(log(1 - p)) until selection). */
+  private _addMass(node: number, p: number): void {
+    if (this._combine === 'sum') this._tWeight[node] += p;
+    else if (this._combine === 'max') this._tWeight[node] = Math.max(this._tWeight[node]!, p);
+    else this._tWeight[node] += Math.log1p(-Math.min(p, 0.999999));
+  }
+
+  private _nodeProb(node: number, total: number): number {
+    const w = this._tWeight[node]!;
+    if (this._combine === 'sum') return Math.min(1, w / total);
+    if (this._combine === 'max') return w;
+    return 1 - Math.exp(w);
+  }
+
+  /** Adds another drafter's tree, each node weighted by its own probability times the learned trust in extras. */
+  private _insertDraft(d: Draft): void {
     if (d.tokens.length === 0) return;
-    const weight = Math.exp(this._matchWeight * Math.min(d.matchLen, this._maxMatch));
+    const trust = this._reliability.first(EXTRA, d.matchLen);
     const map = new Int32Array(d.tokens.length);
-    this._tWeight[0] += weight;
+    let rootMass = 0;
     for (let j = 0; j < d.tokens.length; j++) {
       const p = d.parents[j]!;
       const parent = p < 0 ? 0 : map[p]!;
-      const c = parent < 0 ? -1 : this._childOf(parent, d.tokens[j]!, source);
+      const c = parent < 0 ? -1 : this._childOf(parent, d.tokens[j]!, EXTRA);
       map[j] = c;
-      if (c >= 0) this._tWeight[c] += weight * Math.min(1, Math.max(0, d.probs[j] ?? 0));
+      const w = trust * Math.min(1, Math.max(0, d.probs[j] ?? 0));
+      if (c >= 0) this._addMass(c, w);
+      if (p < 0) rootMass += w;
     }
+    this._rootMass += rootMass;
   }
-
-  private static readonly _SOURCES = ['', 'context', 'global', 'alignment', 'sam', 'llma', 'extra'];
 
   /** Best-first selection of trie nodes by estimated acceptance probability (a parent always outranks its child). */
   private _select(budget: number, draft: Draft): void {
-    const total = this._tWeight[0]!;
-    if (total <= 0) return;
-    const rho = this.survival;
+    // Candidates are mutually exclusive guesses of the next tokens: when their mass exceeds 1, normalise.
+    const total = Math.max(1, this._rootMass);
     const heapNode: number[] = [];
     const heapParent: number[] = [];
     const heapProb: number[] = [];
     const push = (node: number, parent: number): void => {
-      const prob = (this._tWeight[node]! / total) * rho ** this._tDepth[node]!;
+      const prob = this._nodeProb(node, total);
       let i = heapProb.length;
       heapNode.push(node);
       heapParent.push(parent);
@@ -354,7 +408,7 @@ export class HybridDrafter implements Drafter {
       draft.tokens.push(this._tTok[node]!);
       draft.parents.push(parent);
       draft.probs.push(prob);
-      draft.sources!.push(HybridDrafter._SOURCES[this._tSource[node]!] ?? 'extra');
+      draft.sources!.push(SOURCE_NAMES[this._tSource[node]!] ?? 'extra');
       draft.score += prob;
       for (let c = this._tChild[node]!; c !== -1; c = this._tNext[c]!) push(c, idx);
     }

@@ -38,6 +38,9 @@ export class TokenIndex {
   private _deadTokens = 0;
   /** Live sequences in insertion order: id → arena start and length (the open one has no separator yet). */
   private readonly _seqs = new Map<string, { start: number; length: number; open: boolean }>();
+  /** Arena start of every sequence ever added since the last compaction, in arena order, with its id. */
+  private _starts: number[] = [];
+  private _startIds: string[] = [];
 
   get arena(): Int32Array {
     return this._arena;
@@ -68,6 +71,8 @@ export class TokenIndex {
       this._closeOpen();
       seq = { start: this._length, length: 0, open: true };
       this._seqs.set(id, seq);
+      this._starts.push(seq.start);
+      this._startIds.push(id);
     } else if (!seq.open) throw new Error(`token index: sequence '${id}' is closed; remove it before adding it again`);
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
@@ -92,6 +97,19 @@ export class TokenIndex {
     this._deadTokens += seq.length;
     this._seqs.delete(id);
     if (this._deadTokens > 4096 && this._deadTokens > this.liveTokens) this.compact();
+  }
+
+  /** Id of the sequence holding arena position pos (removed sequences too, until a compaction). */
+  sequenceAt(pos: number): string | undefined {
+    let lo = 0;
+    let hi = this._starts.length - 1;
+    if (hi < 0 || pos < this._starts[0]!) return undefined;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this._starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return this._startIds[lo];
   }
 
   /** Tokens of a live sequence. */
@@ -120,6 +138,8 @@ export class TokenIndex {
     this._length = 0;
     this._deadTokens = 0;
     this._seqs.clear();
+    this._starts = [];
+    this._startIds = [];
   }
 
   /** Drops the oldest sequences (except those kept) until estimateBytes() <= maxBytes; returns their ids. */
