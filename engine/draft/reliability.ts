@@ -24,7 +24,7 @@ export class Reliability {
   constructor(
     readonly sources: number,
     firstPrior = 0.3,
-    survivalPrior = 0.85,
+    survivalPrior = 0.8,
     priorWeight = 4,
   ) {
     const n = sources * BUCKETS;
@@ -35,11 +35,12 @@ export class Reliability {
     for (let i = 0; i < n; i++) {
       const b = i % BUCKETS;
       // Longer matches start out more trusted: the prior rises with the bucket, the data takes over quickly.
-      const first = Math.min(0.95, firstPrior + 0.07 * b);
+      const first = Math.min(0.95, firstPrior + 0.08 * b);
+      const survival = Math.min(0.98, survivalPrior + 0.02 * b);
       this._hits[i] = first * priorWeight;
       this._tries[i] = priorWeight;
-      this._kept[i] = survivalPrior * priorWeight;
-      this._broke[i] = (1 - survivalPrior) * priorWeight;
+      this._kept[i] = survival * priorWeight;
+      this._broke[i] = (1 - survival) * priorWeight;
     }
   }
 
