@@ -196,10 +196,55 @@ test('sam: references are per request; documents can be replaced and removed', (
   assert.deepEqual(drafter.propose('s', 8).tokens, []);
   drafter.setDocument('doc', [1, 2, 7]);
   assert.deepEqual(drafter.propose('s', 8).tokens, [7]);
+  // An edit appends the new version; the old one lingers as dead text until it outweighs the live text.
   drafter.setDocument('doc', [1, 2, 8]);
-  assert.deepEqual(drafter.propose('s', 8).tokens, [8]);
+  assert.deepEqual(drafter.propose('s', 8).tokens.sort(), [7, 8]);
+  drafter.setDocument('doc', [1, 2, 9]);
+  assert.deepEqual(drafter.propose('s', 8).tokens, [9]);
   drafter.removeDocument('doc');
   assert.deepEqual(drafter.propose('s', 8).tokens, []);
+});
+
+test('sam: the static match covers live text and never reaches removed documents', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), doc: fc.integer({ min: 0, max: 2 }), tokens: tokensOf(12) }),
+    fc.record({ kind: fc.constant('remove' as const), doc: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ kind: fc.constant('output' as const), tokens: tokensOf(12) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 12 }), tokensOf(10), (ops, prompt) => {
+      const drafter = new SuffixAutomatonDrafter({ maxHistoryTokens: 20 });
+      const versions = new Map<number, number[][]>();
+      const live = new Map<number, number[]>();
+      let history: number[][] = [];
+      const everOutput: number[][] = [];
+      ops.forEach((o, k) => {
+        if (o.kind === 'set') {
+          drafter.setDocument(`d${o.doc}`, o.tokens);
+          live.set(o.doc, o.tokens);
+          versions.set(o.doc, [...(versions.get(o.doc) ?? []), o.tokens]);
+        } else if (o.kind === 'remove') {
+          drafter.removeDocument(`d${o.doc}`);
+          live.delete(o.doc);
+          versions.delete(o.doc);
+        } else {
+          drafter.begin(`o${k}`, []);
+          drafter.end(`o${k}`, o.tokens);
+          if (o.tokens.length > 0) {
+            history.push(o.tokens);
+            everOutput.push(o.tokens);
+            while (history.reduce((n, h) => n + h.length, 0) > 20) history = history.slice(1);
+          }
+        }
+      });
+      drafter.begin('r', prompt);
+      const got = drafter.matchLengths('r').static;
+      const lower = naiveLongestSuffix(prompt, joinSegments([...live.values(), ...history]));
+      const upper = naiveLongestSuffix(prompt, joinSegments([...[...versions.values()].flat(), ...everOutput]));
+      assert.ok(got >= lower && got <= upper, `match ${got} outside [${lower}, ${upper}]`);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('sam: end frees the request; history round-trips and corrupt buffers are rejected', () => {

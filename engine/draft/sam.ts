@@ -8,10 +8,9 @@
 //   maintained by append (bounded suffix-link walk), and give the alternatives where continuations differ.
 // - An automaton per request over its references (other files around the cursor), built once at begin with
 //   occurrence counts, so that the prompt's own earliest occurrence is never shadowed by another file's.
-// - A static automaton over workspace documents and past outputs. New documents and outputs are appended
-//   online; replacing or removing a document marks it stale and it is rebuilt lazily (at the next begin or
-//   propose) from the live documents and the history. Occurrence counts are recomputed lazily in O(n) after
-//   appends, and the draft is a small best-first tree over the top continuations by count.
+// - A static automaton over workspace documents and past outputs, appended online; see StaticCorpus for
+//   edits, removal and eviction. Occurrence counts are recomputed in O(n) after appends (at end(), or lazily
+//   at the next use), and the draft is a small best-first tree over the top continuations by count.
 // - All candidates merge into one tree, nodes ranked by estimated acceptance probability; a longer match
 //   gives its chain a higher confidence, so the longer match wins as in the paper.
 //
@@ -343,7 +342,15 @@ export interface SuffixAutomatonOptions {
   countWalkLimit?: number;
 }
 
-/** The automaton over workspace documents and past outputs, separated by separators. */
+/**
+ * The automaton over workspace documents and past outputs, separated by separators.
+ *
+ * New documents, new versions of edited documents and new outputs are appended online. The text they
+ * replace (an edited document's old version, evicted outputs) stays in the automaton as dead text until dead
+ * text outweighs live text; then the automaton is rebuilt from live text, which keeps updates amortized O(1)
+ * per token and memory within twice the live text. A removed document or a cleared or imported history is
+ * dropped at once (rebuilt lazily at the next use), so that removed text is never drafted.
+ */
 class StaticCorpus {
   automaton = new SuffixAutomaton();
   /** Bumped whenever the automaton changes, so that requests know to refresh their match. */
@@ -351,34 +358,51 @@ class StaticCorpus {
   readonly documents = new Map<string, Int32Array>();
   history: Int32Array[] = [];
   historyTokens = 0;
+  private _liveTokens = 0;
+  private _deadTokens = 0;
   private _stale = false;
 
   constructor(private readonly _maxHistoryTokens: number) {}
 
   setDocument(docId: string, tokens: Int32Array): void {
-    const replaced = this.documents.has(docId);
+    const old = this.documents.get(docId);
     this.documents.set(docId, tokens);
-    if (replaced) this._markStale();
-    else this._appendOnline(tokens);
+    this._liveTokens += tokens.length - (old?.length ?? 0);
+    if (old) this._deadTokens += old.length;
+    this._appendOnline(tokens);
   }
 
   removeDocument(docId: string): void {
-    if (this.documents.delete(docId)) this._markStale();
+    const old = this.documents.get(docId);
+    if (!old) return;
+    this.documents.delete(docId);
+    this._liveTokens -= old.length;
+    this._markStale();
   }
 
   addOutput(tokens: Int32Array): void {
     if (tokens.length === 0) return;
     this.history.push(tokens);
     this.historyTokens += tokens.length;
-    if (this._evict()) this._markStale();
-    else this._appendOnline(tokens);
+    this._liveTokens += tokens.length;
+    const evicted = this._evict();
+    this._liveTokens -= evicted;
+    this._deadTokens += evicted;
+    this._appendOnline(tokens);
   }
 
   setHistory(history: Int32Array[]): void {
+    this._liveTokens -= this.historyTokens;
     this.history = history;
     this.historyTokens = history.reduce((sum, h) => sum + h.length, 0);
     this._evict();
+    this._liveTokens += this.historyTokens;
     this._markStale();
+  }
+
+  /** Tokens indexed but no longer live (old versions of documents, evicted outputs). */
+  get deadTokens(): number {
+    return this._deadTokens;
   }
 
   /** Rebuilds if stale and refreshes counts; returns the automaton ready for drafting. */
@@ -388,6 +412,7 @@ class StaticCorpus {
       for (const doc of this.documents.values()) StaticCorpus._appendTo(automaton, doc);
       for (const out of this.history) StaticCorpus._appendTo(automaton, out);
       this.automaton = automaton;
+      this._deadTokens = 0;
       this._stale = false;
       this.version++;
     }
@@ -395,11 +420,13 @@ class StaticCorpus {
     return this.automaton;
   }
 
-  private _evict(): boolean {
-    let evicted = false;
+  /** Drops the oldest outputs beyond the budget; returns how many tokens went. */
+  private _evict(): number {
+    let evicted = 0;
     while (this.historyTokens > this._maxHistoryTokens && this.history.length > 0) {
-      this.historyTokens -= this.history.shift()!.length;
-      evicted = true;
+      const gone = this.history.shift()!.length;
+      this.historyTokens -= gone;
+      evicted += gone;
     }
     return evicted;
   }
@@ -410,6 +437,7 @@ class StaticCorpus {
   }
 
   private _appendOnline(tokens: Int32Array): void {
+    if (this._deadTokens > this._liveTokens) this._markStale();
     if (this._stale) return;
     StaticCorpus._appendTo(this.automaton, tokens);
     this.version++;
@@ -523,6 +551,8 @@ export class SuffixAutomatonDrafter implements Drafter {
     if (output && output.length > 0) {
       checkTokens(output, `sam: output of ${requestId}`);
       this._corpus.addOutput(Int32Array.from(output));
+      // Index (and recount) now, after the request, rather than on the next request's path.
+      this._corpus.ready();
       this._notePeak();
     }
   }
