@@ -17,9 +17,11 @@ export interface GraphBuildOptions {
   blockSize: number;
   /** MatMulNBits accuracy_level: 0 = float compute, 4 = int8 activations (faster on CPU). */
   accuracyLevel: number;
+  /** 'split' scores past and new keys separately (fewer copies of the cache); 'concat' joins them first. */
+  attention: 'split' | 'concat';
 }
 
-export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4 };
+export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4, attention: 'split' };
 
 export type WeightSource = (name: string, shape: readonly number[]) => Float32Array;
 
@@ -192,6 +194,13 @@ export function buildGraph(
   // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
   const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
 
+  // [P, S] split sizes of the score columns, computed once from the input shapes.
+  let splitSizes: string | undefined;
+  const pastAndNew = (): string =>
+    (splitSizes ??= g.op('Concat', [
+      g.op('Shape', ['past_key.0'], { start: 1, end: 2 }),
+      g.op('Shape', ['input_ids'], { start: 1, end: 2 }),
+    ], { axis: 0 }));
   const embed = g.floats('model.embed_tokens.weight', weights('model.embed_tokens.weight', [c.vocabSize, H]), [c.vocabSize, H]);
   let x = g.op('Gather', [embed, 'input_ids'], { axis: 0 });
   const inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', 'total'])];
@@ -205,12 +214,25 @@ export function buildGraph(
     g.op('Reshape', [linear(xn, `${p}.self_attn.v_proj`, kvH * D, H, c.qkvBias), kvShape], {}, '', [`new_value.${l}`]);
     inputs.push(valueInfo(`past_key.${l}`, FLOAT, [1, 'past', kvH, D]), valueInfo(`past_value.${l}`, FLOAT, [1, 'past', kvH, D]));
     outputs.push(valueInfo(`new_key.${l}`, FLOAT, [1, 'seq', kvH, D]), valueInfo(`new_value.${l}`, FLOAT, [1, 'seq', kvH, D]));
-    const keys = g.op('Concat', [`past_key.${l}`, `new_key.${l}`], { axis: 1 }); // [1,T,kvH,D]
-    const values = g.op('Concat', [`past_value.${l}`, `new_value.${l}`], { axis: 1 });
     const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]); // [1,kvH,G*S,D]
-    const scores = g.op('Add', [g.op('MatMul', [qg, g.op('Transpose', [keys], { perm: [0, 2, 3, 1] })]), bias]);
-    const probs = g.op('Softmax', [scores], { axis: -1 });
-    const ctx = g.op('MatMul', [probs, g.op('Transpose', [values], { perm: [0, 2, 1, 3] })]); // [1,kvH,G*S,D]
+    let ctx: string; // [1,kvH,G*S,D]
+    if (options.attention === 'concat') {
+      const keys = g.op('Concat', [`past_key.${l}`, `new_key.${l}`], { axis: 1 }); // [1,T,kvH,D]
+      const values = g.op('Concat', [`past_value.${l}`, `new_value.${l}`], { axis: 1 });
+      const scores = g.op('Add', [g.op('MatMul', [qg, g.op('Transpose', [keys], { perm: [0, 2, 3, 1] })]), bias]);
+      const probs = g.op('Softmax', [scores], { axis: -1 });
+      ctx = g.op('MatMul', [probs, g.op('Transpose', [values], { perm: [0, 2, 1, 3] })]);
+    } else {
+      // Past and new entries scored separately: the past is transposed once per layer and never concatenated.
+      const kT = (k: string): string => g.op('Transpose', [k], { perm: [0, 2, 3, 1] });
+      const vT = (v: string): string => g.op('Transpose', [v], { perm: [0, 2, 1, 3] });
+      const scores = g.op('Concat', [g.op('MatMul', [qg, kT(`past_key.${l}`)]), g.op('MatMul', [qg, kT(`new_key.${l}`)])], { axis: -1 });
+      const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 });
+      const pPast = `${probs}_past`;
+      const pNew = `${probs}_new`;
+      g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pNew]);
+      ctx = g.op('Add', [g.op('MatMul', [pPast, vT(`past_value.${l}`)]), g.op('MatMul', [pNew, vT(`new_value.${l}`)])]);
+    }
     const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
     const h1 = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, H, nH * D, c.oBias)]);
     const hn = rmsNorm(h1, `${p}.post_attention_layernorm.weight`);

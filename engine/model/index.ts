@@ -66,6 +66,7 @@ function buildOptions(options: LoadOptions): GraphBuildOptions {
     ...DEFAULT_BUILD_OPTIONS,
     quantization: options.quantization ?? 'none',
     accuracyLevel: options.accuracyLevel ?? DEFAULT_BUILD_OPTIONS.accuracyLevel,
+    attention: options.attention ?? DEFAULT_BUILD_OPTIONS.attention,
   };
 }
 
