@@ -215,24 +215,31 @@ export const SCENARIOS = [
       try {
         await runCommand(t.page, 'Presage: Open Chat');
         const webview = t.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-        const input = webview.locator('textarea, input[type="text"]').first();
+        const input = webview.locator('#presage-chat-input');
         await input.waitFor({ state: 'visible', timeout: 20_000 });
         // The question carries markup that must render as text, never run.
         const payload = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
         await input.fill(`What does perimeter in shapes.ts do? ${payload}`);
         await input.press('Enter');
 
-        // The answer streams: its text is seen growing before it settles.
-        const lengths = new Set();
+        // The answer streams: seen while the turn is still streaming, with text, then it settles with citations.
+        const assistant = webview.locator('.presage-assistant').last();
+        const answer = assistant.locator('.presage-answer');
+        const streamedLengths = new Set();
+        await waitFor('the answer to finish', async () => {
+          const state = await assistant.getAttribute('data-state').catch(() => null);
+          const text = await answer.innerText().catch(() => '');
+          if (state === 'streaming' && text.length > 0) streamedLengths.add(text.length);
+          return state !== null && state !== 'streaming';
+        }, { timeoutMs: 90_000, intervalMs: 50 });
+        const finalState = await assistant.getAttribute('data-state');
+        const answerText = await answer.innerText();
+        t.log(`answer ${finalState}: ${answerText.length} chars, seen streaming at ${streamedLengths.size} lengths`);
+        if (finalState !== 'done') throw new Error(`the answer ended in state ${finalState}: ${answerText.slice(0, 200)}`);
+        if (streamedLengths.size === 0) throw new Error('the answer appeared all at once: no partial text was seen while streaming');
+        const cited = assistant.locator('.presage-citation').filter({ hasText: 'shapes.ts' }).first();
+        if ((await cited.count()) === 0) throw new Error(`no citation of shapes.ts: ${JSON.stringify(await assistant.locator('.presage-citation').allInnerTexts())}`);
         const body = webview.locator('body');
-        let cited;
-        await waitFor('a streamed answer citing shapes.ts', async () => {
-          const text = await body.innerText();
-          lengths.add(text.length);
-          cited = webview.locator('a, [role="link"], .citation').filter({ hasText: 'shapes.ts' }).first();
-          return lengths.size >= 3 && (await cited.count()) > 0;
-        }, { timeoutMs: 90_000, intervalMs: 100 });
-        t.log(`answer grew through ${lengths.size} lengths`);
         await t.shot('chat-panel');
 
         const pwned = await body.evaluate((b) => b.dataset.pwned ?? null);
