@@ -18,8 +18,6 @@ export interface HybridOptions {
   maxCandidates?: number;
   /** How candidates through one node combine: their normalised sum, a noisy-or, or the best one (default noisy-or). */
   combine?: 'sum' | 'noisy-or' | 'max';
-  /** Pseudo match length of the alignment candidates. */
-  resyncMatch?: number;
   /** Propose the prompt text near the rewrite's alignment after novel output (default false: no gain measured). */
   resync?: boolean;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
@@ -51,7 +49,7 @@ interface RequestState {
 
 const CONTEXT = '\u0000context';
 /** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
-const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next'] as const;
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip'] as const;
 const OWN = 0;
 const REFERENCE = 1;
 const HISTORY = 2;
@@ -60,6 +58,11 @@ const ALIGNMENT = 4;
 const EXTRA = 5;
 /** The occurrence in the prompt nearest at or after where the rewrite's copy is expected to continue. */
 const NEXT = 6;
+/** After novel output: the prompt where the copy stopped (an insertion), the same offset further on (a replacement
+ * of equal length), the next spot after it that follows the context's last token (a deletion). */
+const RESUME = 7;
+const SHIFT = 8;
+const SKIP = 9;
 const MAX_TRIE = 1024;
 /** A match this long inside the prompt counts as the output copying it. */
 const RESYNC_MATCH = 6;
@@ -75,7 +78,6 @@ export class HybridDrafter implements Drafter {
   private readonly _maxCandidates: number;
   private readonly _extra: Drafter[];
   private readonly _resyncOn: boolean;
-  private readonly _resyncMatch: number;
   private readonly _combine: 'sum' | 'noisy-or' | 'max';
   private readonly _reliability = new Reliability(SOURCE_NAMES.length);
   // Trie scratch space, reused across proposals.
@@ -93,7 +95,6 @@ export class HybridDrafter implements Drafter {
     this._maxCandidates = options.maxCandidates ?? 24;
     this._extra = options.extra ?? [];
     this._resyncOn = options.resync ?? false;
-    this._resyncMatch = options.resyncMatch ?? 3;
     this._combine = options.combine ?? 'noisy-or';
   }
 
@@ -250,14 +251,15 @@ export class HybridDrafter implements Drafter {
     if (st.aligned < st.promptStart || st.aligned >= hi) return;
     const arena = st.index.arena;
     const end = st.index.length;
-    const m = this._resyncMatch;
-    this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: st.aligned, end }, budget);
-    const shifted = st.aligned + (st.generated - st.alignedAt);
-    if (shifted !== st.aligned && shifted < hi) this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: shifted, end }, budget);
+    // Tokens of novel output since the alignment: the statistics are kept per distance.
+    const since = st.generated - st.alignedAt;
+    this._candidate(st, { source: RESUME, matchLen: since, arena, from: st.aligned, end }, budget);
+    const shifted = st.aligned + since;
+    if (since > 0 && shifted < hi) this._candidate(st, { source: SHIFT, matchLen: since, arena, from: shifted, end }, budget);
     const last = arena[end - 1];
     for (let p = st.aligned; p < hi - 1; p++) {
       if (arena[p] !== last) continue;
-      this._candidate(st, { source: ALIGNMENT, matchLen: m, arena, from: p + 1, end }, budget);
+      this._candidate(st, { source: SKIP, matchLen: since, arena, from: p + 1, end }, budget);
       break;
     }
   }
