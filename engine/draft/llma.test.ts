@@ -100,9 +100,16 @@ test('llma: stays aligned with the copied span, and documents can be replaced an
   const draft = drafter.propose('r', 16);
   assert.deepEqual(draft.tokens, [4, 5, 6]);
   assert.equal(draft.matchLen, 3);
+  // Edits append the new version; the index is rebuilt once dead text outweighs live text.
   drafter.setDocument('a', [1, 7]);
   drafter.begin('s', [1]);
   assert.deepEqual(drafter.propose('s', 16).tokens, [7]);
+  drafter.setDocument('a', [1, 8, 2, 3, 4, 5, 6]);
+  drafter.begin('t', [5]);
+  assert.deepEqual(drafter.propose('t', 16).tokens, [6]);
+  drafter.setDocument('a', [1, 9]);
+  drafter.begin('u', [5]);
+  assert.deepEqual(drafter.propose('u', 16).tokens, []);
   drafter.removeDocument('a');
   assert.deepEqual(drafter.propose('s', 16).tokens, []);
 });

@@ -7,8 +7,10 @@
 // as in LLMA; otherwise the most recent occurrence with the longest match (up to maxMatch tokens, at least
 // minMatch) is chosen among the candidates of a bigram hash chain and of a unigram chain.
 //
-// Workspace documents share one index: new documents are appended; replacing or removing one marks the index
-// stale and it is rebuilt lazily at the next begin or propose. LLMA keeps no history across requests.
+// Workspace documents share one index. New documents and new versions of edited ones are appended; an old
+// version stays as dead text until dead text outweighs live text, then the index is rebuilt lazily (amortized
+// O(1) per token). A removed document is dropped at once (rebuilt at the next begin or propose). LLMA keeps
+// no history across requests.
 import { checkTokens, MAX_TOKEN_ID } from './pld';
 import type { Draft, Drafter } from './types';
 
@@ -109,6 +111,8 @@ export class ReferenceCopyDrafter implements Drafter {
   private readonly _documents = new Map<string, Int32Array>();
   private _workspace = new ReferenceIndex();
   private _stale = false;
+  private _liveTokens = 0;
+  private _deadTokens = 0;
   private readonly _requests = new Map<string, LlmaRequest>();
   private _peakBytes = 0;
 
@@ -179,15 +183,21 @@ export class ReferenceCopyDrafter implements Drafter {
   setDocument(docId: string, tokens: readonly number[]): void {
     checkTokens(tokens, `llma: document ${docId}`);
     const copy = Int32Array.from(tokens);
-    const replaced = this._documents.has(docId);
+    const old = this._documents.get(docId);
     this._documents.set(docId, copy);
-    if (replaced) this._stale = true;
-    else if (!this._stale) this._workspace.append(copy);
+    this._liveTokens += copy.length - (old?.length ?? 0);
+    if (old) this._deadTokens += old.length;
+    if (this._deadTokens > this._liveTokens) this._stale = true;
+    if (!this._stale) this._workspace.append(copy);
     this._notePeak();
   }
 
   removeDocument(docId: string): void {
-    if (this._documents.delete(docId)) this._stale = true;
+    const old = this._documents.get(docId);
+    if (!old) return;
+    this._documents.delete(docId);
+    this._liveTokens -= old.length;
+    this._stale = true;
   }
 
   clearHistory(): void {}
@@ -258,6 +268,7 @@ export class ReferenceCopyDrafter implements Drafter {
     const index = new ReferenceIndex();
     for (const doc of this._documents.values()) index.append(doc);
     this._workspace = index;
+    this._deadTokens = 0;
     this._stale = false;
     for (const req of this._requests.values()) if (req.source !== req.local) req.source = null;
   }
