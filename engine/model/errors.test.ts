@@ -143,3 +143,30 @@ test('asking for CUDA where it cannot load falls back to CPU with a warning', as
     await model.dispose();
   }
 });
+
+test('a sharded checkpoint (model.safetensors.index.json) loads like the single file, and a missing shard is named', async () => {
+  const dir = await fresh();
+  const ckpt = openCheckpoint(dir);
+  const entries = [...ckpt.tensors.values()];
+  const half = Math.ceil(entries.length / 2);
+  const shards = [entries.slice(0, half), entries.slice(half)];
+  const weightMap: Record<string, string> = {};
+  shards.forEach((list, i) => {
+    const file = `model-0000${i + 1}-of-00002.safetensors`;
+    writeSafetensors(path.join(dir, file), list.map((e) => ({ name: e.name, shape: e.shape, data: readWeight(ckpt, e.name, e.shape) })));
+    for (const e of list) weightMap[e.name] = file;
+  });
+  fs.rmSync(path.join(dir, 'model.safetensors'));
+  fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  const { model } = await loadModel(dir, { cacheDir });
+  try {
+    const logits = await model.forward([3, 1, 4], [-1, 0, 1]);
+    const sharded = openCheckpoint(dir);
+    assert.equal(sharded.files.length, 2);
+    assertRowClose(logits, 2, reference(sharded, [3, 1, 4])[2]!, 1e-4, 'sharded');
+  } finally {
+    await model.dispose();
+  }
+  fs.rmSync(path.join(dir, 'model-00002-of-00002.safetensors'));
+  await assert.rejects(loadModel(dir, { cacheDir }), /names shard model-00002-of-00002\.safetensors, which is missing/);
+});

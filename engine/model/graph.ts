@@ -9,7 +9,7 @@ import { quantizeWeight } from './quantize';
 import { layerPrefix } from './weights';
 import type { Quantization } from './types';
 
-export const GRAPH_BUILDER_VERSION = 1;
+export const GRAPH_BUILDER_VERSION = 2;
 
 export interface GraphBuildOptions {
   quantization: Quantization;

@@ -122,7 +122,12 @@ export function toFloat32(bytes: Buffer, dtype: SafetensorsDtype, name: string):
 /** Reads one tensor as float32 from its file (only that tensor's bytes). */
 export function readTensorF32(entry: TensorEntry): Float32Array {
   const buf = Buffer.allocUnsafe(entry.byteLength);
-  const fd = fs.openSync(entry.file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(entry.file, 'r');
+  } catch (err) {
+    throw new Error(`cannot read tensor ${entry.name} from ${entry.file}: ${(err as Error).message}`);
+  }
   try {
     readExactly(fd, buf, entry.offset, entry.file);
   } finally {
