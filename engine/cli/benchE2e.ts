@@ -1,5 +1,189 @@
-// Placeholder until this command is implemented.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('presage: this command is not available in this build yet\n');
-  return 2;
+// `bench-e2e`: one model, the public replay prompts, greedy vs speculative decoding in one run.
+// complete records go through the inline-completion prompt (FIM), edit records through the rewrite prompt with the
+// selection as the draft reference, as the product does. Per task: tokens/s of both modes, MAT, identical output.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DecodeResult } from '../decode/decoder';
+import { makeDrafter } from '../decode/drafters';
+import { loadCheckpoint, writeTinyCheckpoint } from '../model/index';
+import { buildRewritePrompt } from '../prompt/chat';
+import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
+import { costCurveFor, hostFor, type ModelHost } from '../server/host';
+import { boolFlag, flag, listFlag, numberFlag, parseArgs } from './args';
+
+interface ReplayRecord {
+  id: string;
+  task: 'edit' | 'complete';
+  language: string;
+  prompt: string;
+  output: string;
+  references: string[];
+}
+
+interface TaskTotals {
+  records: number;
+  tokens: number;
+  greedyMs: number;
+  specMs: number;
+  greedyDecodeMs: number;
+  specDecodeMs: number;
+  steps: number;
+  identical: number;
+}
+
+const DEFAULT_DATA = ['../shared/bench/replay/llama-vscode.jsonl', '../shared/bench/replay/requests.jsonl'];
+
+function readRecords(files: string[]): ReplayRecord[] {
+  const out: ReplayRecord[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read --data ${file}: ${(err as Error).message}`);
+    }
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      let r: ReplayRecord;
+      try {
+        r = JSON.parse(line) as ReplayRecord;
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
+      }
+      if ((r.task !== 'edit' && r.task !== 'complete') || typeof r.prompt !== 'string') throw new Error(`${file}:${i + 1}: expected {task: edit|complete, prompt, ...}`);
+      out.push({ ...r, references: Array.isArray(r.references) ? r.references : [] });
+    });
+  }
+  return out;
+}
+
+/** The first `limit` records of each task in each file, kept in file (history) order. */
+function pick(records: ReplayRecord[], limit: number): ReplayRecord[] {
+  const seen = new Map<string, number>();
+  return records.filter((r) => {
+    const key = `${r.id.split(':')[0]}:${r.task}`;
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    return n < limit;
+  });
+}
+
+/** The demo model when present; otherwise a random checkpoint (cached in the temp folder). */
+async function defaultModel(): Promise<string> {
+  const demo = path.resolve('models/demo');
+  if (fs.existsSync(path.join(demo, 'config.json'))) return demo;
+  const dir = path.join(os.tmpdir(), 'presage-bench-e2e', 'random-llama-6x384-cl100k');
+  if (!fs.existsSync(path.join(dir, 'config.json'))) {
+    await writeTinyCheckpoint({ out: dir, arch: 'llama', layers: 6, hidden: 384, heads: 6, kvHeads: 2, intermediate: 1024, tokenizerDir: '/work/shared/tokenizers/cl100k', seed: 1 });
+  }
+  return dir;
+}
+
+function promptFor(host: ModelHost, r: ReplayRecord, maxTokens: number): { prompt: BuiltPrompt; references: number[][] } {
+  const budget = Math.max(64, Math.min(4096, host.checkpoint.info.maxContext - maxTokens - 8));
+  const refs = r.references.map((t) => host.tokenizer.encode(t.slice(0, 20_000)));
+  if (r.task === 'complete') {
+    return { prompt: buildFimPrompt(host.tokenizer, host.fimTemplate, r.prompt, '', { maxPromptTokens: budget }), references: refs };
+  }
+  const prompt = buildRewritePrompt(host.tokenizer, host.chatTemplate, { instruction: 'Update this code.', selection: r.prompt, language: r.language }, { maxPromptTokens: budget });
+  return { prompt, references: [host.tokenizer.encode(r.prompt), ...refs] };
+}
+
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json']);
+  const t0 = performance.now();
+  const modelDir = flag(args, 'model') ?? (await defaultModel());
+  const files = listFlag(args, 'data').length > 0 ? listFlag(args, 'data') : DEFAULT_DATA;
+  const maxTokens = numberFlag(args, 'max-tokens', 96);
+  const limit = numberFlag(args, 'limit', 6);
+  const drafterName = flag(args, 'drafter') ?? 'hybrid';
+  const quantization = flag(args, 'quantization') as 'none' | 'int8' | 'int4' | undefined;
+  const records = pick(readRecords(files), limit);
+  const checkpoint = await loadCheckpoint(modelDir, {
+    ...(quantization ? { quantization } : {}),
+    ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
+    ...(flag(args, 'cache-dir') ? { cacheDir: flag(args, 'cache-dir')! } : {}),
+    onWarning: (m) => process.stderr.write(`presage: warning: ${m}\n`),
+  });
+  const host = hostFor(checkpoint, makeDrafter(drafterName), 0, await costCurveFor(checkpoint, true));
+  const totals: Record<'edit' | 'complete', TaskTotals> = {
+    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, identical: 0 },
+    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, identical: 0 },
+  };
+  const mismatches: string[] = [];
+  const runOnce = async (r: ReplayRecord, speculative: boolean, i: number): Promise<DecodeResult> => {
+    const { prompt, references } = promptFor(host, r, maxTokens);
+    host.decoder.reset(); // no prompt reuse between the two modes: both pay the same prefill
+    return host.decoder.generate({
+      requestId: `bench-${i}-${speculative ? 's' : 'g'}`,
+      prompt: prompt.ids,
+      references,
+      maxTokens,
+      eosTokenIds: [...new Set([...host.eosTokenIds, ...prompt.stopTokenIds])],
+      speculative,
+      learn: true,
+    });
+  };
+  for (const [i, r] of records.entries()) {
+    const greedy = await runOnce(r, false, i);
+    const spec = await runOnce(r, true, i);
+    const t = totals[r.task];
+    t.records++;
+    t.tokens += greedy.tokens.length;
+    t.greedyMs += greedy.metrics.totalMs;
+    t.specMs += spec.metrics.totalMs;
+    t.greedyDecodeMs += greedy.metrics.totalMs - greedy.metrics.prefillMs;
+    t.specDecodeMs += spec.metrics.totalMs - spec.metrics.prefillMs;
+    t.steps += spec.metrics.steps;
+    const same = greedy.tokens.length === spec.tokens.length && greedy.tokens.every((x, k) => x === spec.tokens[k]);
+    if (same) t.identical++;
+    else mismatches.push(r.id);
+    if (!boolFlag(args, 'json')) {
+      process.stderr.write(`${r.task.padEnd(8)} ${String(greedy.tokens.length).padStart(4)} tok  greedy ${greedy.metrics.totalMs.toFixed(0).padStart(6)} ms  spec ${spec.metrics.totalMs.toFixed(0).padStart(6)} ms  MAT ${spec.metrics.mat.toFixed(2)}  ${same ? 'same' : 'DIFFERENT'}  ${r.id}\n`);
+    }
+  }
+  const summary = (t: TaskTotals): Record<string, number | boolean> => ({
+    records: t.records,
+    tokens: t.tokens,
+    greedy_tokens_per_s: round(t.greedyMs > 0 ? (t.tokens * 1000) / t.greedyMs : 0),
+    speculative_tokens_per_s: round(t.specMs > 0 ? (t.tokens * 1000) / t.specMs : 0),
+    speedup: round(t.specMs > 0 ? t.greedyMs / t.specMs : 0, 3),
+    decode_speedup: round(t.specDecodeMs > 0 ? t.greedyDecodeMs / t.specDecodeMs : 0, 3),
+    mat: round(t.steps > 0 ? t.tokens / t.steps : 0, 3),
+    identical: t.identical === t.records,
+    identical_records: t.identical,
+  });
+  const all: TaskTotals = {
+    records: totals.edit.records + totals.complete.records,
+    tokens: totals.edit.tokens + totals.complete.tokens,
+    greedyMs: totals.edit.greedyMs + totals.complete.greedyMs,
+    specMs: totals.edit.specMs + totals.complete.specMs,
+    greedyDecodeMs: totals.edit.greedyDecodeMs + totals.complete.greedyDecodeMs,
+    specDecodeMs: totals.edit.specDecodeMs + totals.complete.specDecodeMs,
+    steps: totals.edit.steps + totals.complete.steps,
+    identical: totals.edit.identical + totals.complete.identical,
+  };
+  const info = checkpoint.info;
+  const out = {
+    model: modelDir,
+    architecture: info.architecture,
+    parameters: info.parameters,
+    quantization: info.quantization,
+    device: info.device,
+    drafter: drafterName,
+    fim_template: host.fimTemplate,
+    chat_template: host.chatTemplate,
+    max_tokens: maxTokens,
+    limit_per_task_per_file: limit,
+    tasks: { edit: summary(totals.edit), complete: summary(totals.complete) },
+    all: summary(all),
+    mismatched_records: mismatches,
+    ms_total: Math.round(performance.now() - t0),
+  };
+  await checkpoint.model.dispose();
+  process.stdout.write(JSON.stringify(out) + '\n');
+  return mismatches.length === 0 ? 0 : 1;
 }

@@ -91,17 +91,22 @@ export function orderDraft(draft: Draft, vocab: number): number[] {
 /**
  * How many nodes of `order` to verify: maximizes (1 + sum of probs) / (overheadMs + cost(1 + k)), k ≤ maxNodes.
  * The 1 is the bonus token every step yields; the +1 in cost is the pending token verified with the tree.
+ * The cost is made non-decreasing in k (noisy measurements must not make bigger trees look cheaper), and a node
+ * must raise the expected rate by at least MIN_GAIN to be worth verifying.
  */
 export function chooseTreeSize(probs: readonly number[], cost: ForwardCostModel, overheadMs: number, maxNodes: number, context = 0): number {
+  const MIN_GAIN = 1.01;
   let bestK = 0;
-  let bestRate = 1 / (overheadMs + cost.estimate(1, context));
+  let ms = cost.estimate(1, context);
+  let bestRate = 1 / (overheadMs + ms);
   let expected = 1;
   const limit = Math.min(maxNodes, probs.length);
   for (let k = 1; k <= limit; k++) {
     const p = probs[k - 1]!;
     expected += Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0;
-    const rate = expected / (overheadMs + cost.estimate(1 + k, context));
-    if (rate > bestRate) {
+    ms = Math.max(ms, cost.estimate(1 + k, context));
+    const rate = expected / (overheadMs + ms);
+    if (rate > bestRate * MIN_GAIN) {
       bestRate = rate;
       bestK = k;
     }

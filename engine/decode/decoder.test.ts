@@ -132,11 +132,11 @@ test('adaptive tree size: verifies fewer nodes when drafts are unlikely, more wh
     const tokens = Array.from({ length: max }, (_, i) => i % 24);
     return { tokens, parents: tokens.map((_, i) => i - 1), probs: tokens.map(() => 0.001), score: 0, matchLen: 0 };
   });
-  const lowDecoder = new Decoder({ model, drafter: low, decode: decodeText, costCurve: (s) => 10 + (30 * (s - 1)) / 63 });
+  const lowDecoder = new Decoder({ model, drafter: low, decode: decodeText, costCurve: (s) => 10 + (30 * (s - 1)) / 63, learnCost: false });
   await lowDecoder.generate(request([1], 10));
   assert.ok(model.forwardSizes.slice(1).every((s) => s === 1), `sizes ${model.forwardSizes}`);
   const model2 = new ToyModel({ vocabSize: 24, seed: 5 });
-  const high = new Decoder({ model: model2, drafter: oracleDrafter(model2, 40), decode: decodeText, costCurve: (s) => 10 + (7 * (s - 1)) / 63 });
+  const high = new Decoder({ model: model2, drafter: oracleDrafter(model2, 40), decode: decodeText, costCurve: (s) => 10 + (7 * (s - 1)) / 63, learnCost: false });
   await high.generate(request([1], 30, { maxDraftTokens: 40 }));
   assert.ok(Math.max(...model2.forwardSizes.slice(1)) > 16, `sizes ${model2.forwardSizes}`);
 });
@@ -309,5 +309,21 @@ test('sampling is lossless: chi-square against the target joint distribution (an
       const wrong = chiSquare(observed, jointTarget(model, [1, 3], { temperature: 1.25 }, depth), runs);
       assert.ok(wrong.stat > chiSquareCritical(wrong.df), `the test cannot tell T=1.25 from T=1 (chi2 ${wrong.stat})`);
     }
+  }
+});
+
+test('every registered drafter: identical to greedy, and repetitive output is drafted (MAT > 1.5)', async () => {
+  const { makeDrafter, availableDrafters } = await import('./drafters');
+  for (const name of availableDrafters()) {
+    // An order-2 toy model over 12 tokens falls into a cycle quickly: copyable output.
+    const model = new ToyModel({ vocabSize: 12, order: 2, seed: 21 });
+    const decoder = new Decoder({ model, drafter: makeDrafter(name), decode: decodeText, costCurve: (s) => 10 + 0.3 * s });
+    const prompt = [1, 2, 3, 4, 5];
+    // Reference copy (llma) drafts from references only: give it the text it will write.
+    const references = name === 'llma' ? [naiveGreedy(model, prompt, 120)] : [];
+    const r = await decoder.generate(request(prompt, 120, { references }));
+    assert.deepEqual(r.tokens, naiveGreedy(model, prompt, 120), name);
+    if (name === 'none') assert.equal(r.metrics.mat, 1);
+    else assert.ok(r.metrics.mat > 1.5, `${name}: MAT ${r.metrics.mat}`);
   }
 });

@@ -71,6 +71,8 @@ export interface DecoderOptions {
   prefillChunk?: number;
   /** Extra per-step overhead in ms added to the cost estimate before drafting time is measured. */
   stepOverheadMs?: number;
+  /** Refine the cost curve with measured forward times (default true; off for reproducible tests). */
+  learnCost?: boolean;
 }
 
 const now = (): number => performance.now();
@@ -82,6 +84,7 @@ export class Decoder {
   private readonly _cost: ForwardCostModel;
   private readonly _prefillChunk: number;
   private _draftMsAvg: number;
+  private readonly _learnCost: boolean;
   /** Mirror of the tokens in the model's KV cache. */
   private _committed: number[] = [];
 
@@ -92,6 +95,7 @@ export class Decoder {
     this._cost = new ForwardCostModel(options.costCurve);
     this._prefillChunk = Math.max(1, options.prefillChunk ?? 512);
     this._draftMsAvg = options.stepOverheadMs ?? 0.05;
+    this._learnCost = options.learnCost !== false;
     if (this.model.contextLength !== 0) this.model.truncate(0);
   }
 
@@ -227,7 +231,7 @@ export class Decoder {
           draft = drafter.propose(req.requestId, Math.min(maxDraft, room - 1));
           const ms = now() - tDraft;
           metrics.draftMs += ms;
-          this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
+          if (this._learnCost) this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
           const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
           const k = req.fixedDraftTokens !== undefined
             ? Math.min(order.length, Math.max(0, Math.floor(req.fixedDraftTokens)))
@@ -239,7 +243,7 @@ export class Decoder {
         const logits = await this.model.forward(tree.tokens, tree.parents);
         const verifyMs = now() - tVerify;
         metrics.verifyMs += verifyMs;
-        this._cost.record(tree.tokens.length, verifyMs, this._committed.length);
+        if (this._learnCost) this._cost.record(tree.tokens.length, verifyMs, this._committed.length);
         const { path, bonus } = acceptTree(tree.tokens, tree.parents, logits, vocab, sampling, rng);
         this.model.commit(path);
         for (const node of path) this._committed.push(tree.tokens[node]!);
