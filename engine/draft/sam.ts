@@ -466,6 +466,8 @@ interface SamRequest {
   staticVersion: number;
 }
 
+/** Largest tree proposed, whatever the budget asked (tree building is quadratic in its size). */
+const MAX_DRAFT = 1024;
 const HISTORY_MAGIC = 0x4d415350; // "PSAM" little endian
 const HISTORY_FORMAT = 1;
 
@@ -531,7 +533,7 @@ export class SuffixAutomatonDrafter implements Drafter {
 
   propose(requestId: string, maxTokens: number): Draft {
     const req = this._request(requestId);
-    const budget = Math.max(0, Math.floor(maxTokens));
+    const budget = Math.min(MAX_DRAFT, Math.max(0, Math.floor(maxTokens)));
     const corpus = this._corpus.ready();
     this._refreshStatic(req, corpus);
     const tree = new DraftTreeBuilder();
