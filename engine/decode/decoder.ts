@@ -126,7 +126,7 @@ export class Decoder {
     if (prompt.length >= maxContext) throw new Error(`generate: the prompt has ${prompt.length} tokens, the model's context is ${maxContext}`);
     const maxTokens = Math.max(0, Math.min(Math.floor(req.maxTokens), maxContext - prompt.length));
     const sampling = req.sampling ?? {};
-    const rng = createRng(sampling.seed ?? 0x5eed);
+    const rng = createRng(sampling.seed ?? Math.floor(Math.random() * 2 ** 32));
     const eos = new Set(req.eosTokenIds ?? []);
     const drafter = req.speculative === false ? undefined : this.drafter;
     const maxDraft = Math.max(0, Math.floor(req.maxDraftTokens ?? 64));
