@@ -18,7 +18,7 @@ export interface HybridOptions {
   maxCandidates?: number;
   /** How candidates through one node combine: their normalised sum, a noisy-or, or the best one (default noisy-or). */
   combine?: 'sum' | 'noisy-or' | 'max';
-  /** Propose the prompt text near the rewrite's alignment after novel output (default false: no gain measured). */
+  /** Propose the prompt text near the rewrite's alignment after novel output (default true). */
   resync?: boolean;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
   extra?: Drafter[];
@@ -94,7 +94,7 @@ export class HybridDrafter implements Drafter {
     this._maxHistoryBytes = options.maxHistoryBytes ?? 16 * 1024 * 1024;
     this._maxCandidates = options.maxCandidates ?? 24;
     this._extra = options.extra ?? [];
-    this._resyncOn = options.resync ?? false;
+    this._resyncOn = options.resync ?? true;
     this._combine = options.combine ?? 'noisy-or';
   }
 
