@@ -150,6 +150,7 @@ export class ReferenceCopyDrafter implements Drafter {
         req.source = null;
       }
     }
+    this._notePeak();
   }
 
   propose(requestId: string, maxTokens: number): Draft {
