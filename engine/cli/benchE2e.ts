@@ -29,6 +29,8 @@ interface TaskTotals {
   greedyDecodeMs: number;
   specDecodeMs: number;
   steps: number;
+  drafted: number;
+  accepted: number;
   identical: number;
 }
 
@@ -110,8 +112,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const host = hostFor(checkpoint, makeDrafter(drafterName), 0, await costCurveFor(checkpoint, true));
   const totals: Record<'edit' | 'complete', TaskTotals> = {
-    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, identical: 0 },
-    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, identical: 0 },
+    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0 },
+    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0 },
   };
   const mismatches: string[] = [];
   const runOnce = async (r: ReplayRecord, speculative: boolean, i: number): Promise<DecodeResult> => {
@@ -138,6 +140,8 @@ export async function run(argv: string[]): Promise<number> {
     t.greedyDecodeMs += greedy.metrics.totalMs - greedy.metrics.prefillMs;
     t.specDecodeMs += spec.metrics.totalMs - spec.metrics.prefillMs;
     t.steps += spec.metrics.steps;
+    t.drafted += spec.metrics.draftedTokens;
+    t.accepted += spec.metrics.acceptedTokens;
     const same = greedy.tokens.length === spec.tokens.length && greedy.tokens.every((x, k) => x === spec.tokens[k]);
     if (same) t.identical++;
     else mismatches.push(r.id);
@@ -153,6 +157,8 @@ export async function run(argv: string[]): Promise<number> {
     speedup: round(t.specMs > 0 ? t.greedyMs / t.specMs : 0, 3),
     decode_speedup: round(t.specDecodeMs > 0 ? t.greedyDecodeMs / t.specDecodeMs : 0, 3),
     mat: round(t.steps > 0 ? t.tokens / t.steps : 0, 3),
+    drafted_per_step: round(t.steps > 0 ? t.drafted / t.steps : 0, 2),
+    draft_acceptance: round(t.drafted > 0 ? t.accepted / t.drafted : 0, 3),
     identical: t.identical === t.records,
     identical_records: t.identical,
   });
@@ -164,6 +170,8 @@ export async function run(argv: string[]): Promise<number> {
     greedyDecodeMs: totals.edit.greedyDecodeMs + totals.complete.greedyDecodeMs,
     specDecodeMs: totals.edit.specDecodeMs + totals.complete.specDecodeMs,
     steps: totals.edit.steps + totals.complete.steps,
+    drafted: totals.edit.drafted + totals.complete.drafted,
+    accepted: totals.edit.accepted + totals.complete.accepted,
     identical: totals.edit.identical + totals.complete.identical,
   };
   const info = checkpoint.info;

@@ -327,3 +327,14 @@ test('every registered drafter: identical to greedy, and repetitive output is dr
     else assert.ok(r.metrics.mat > 1.5, `${name}: MAT ${r.metrics.mat}`);
   }
 });
+
+test('drafts the model keeps rejecting shrink the verified trees (calibration), without changing the output', async () => {
+  const model = new ToyModel({ vocabSize: 16, seed: 3 });
+  const decoder = new Decoder({ model, drafter: alwaysWrongDrafter(model), decode: decodeText, learnCost: false });
+  const r = await decoder.generate(request([1, 2, 3], 80));
+  assert.deepEqual(r.tokens, naiveGreedy(model, [1, 2, 3], 80));
+  const sizes = model.forwardSizes.slice(1);
+  assert.ok(sizes[0]! > 1, `first steps verify drafts (${sizes.slice(0, 5)})`);
+  assert.ok(sizes.slice(-20).every((s) => s === 1), `late steps verify only the pending token (${sizes.slice(-20)})`);
+  assert.ok(decoder.calibration < 0.1);
+});

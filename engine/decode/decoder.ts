@@ -85,6 +85,9 @@ export class Decoder {
   private readonly _prefillChunk: number;
   private _draftMsAvg: number;
   private readonly _learnCost: boolean;
+  /** Decayed sums of accepted draft tokens and of the drafter's expected acceptances (calibrates its probs). */
+  private _calibAccepted = 2;
+  private _calibExpected = 2;
   /** Mirror of the tokens in the model's KV cache. */
   private _committed: number[] = [];
 
@@ -106,6 +109,20 @@ export class Decoder {
 
   get costModel(): ForwardCostModel {
     return this._cost;
+  }
+
+  /**
+   * How far to trust the drafter's probabilities: decayed (accepted / expected) over recent steps, in [0.05, 1.5].
+   * A model that keeps rejecting drafts shrinks the trees towards plain decoding; the floor keeps probing.
+   */
+  get calibration(): number {
+    return Math.min(1.5, Math.max(0.05, this._calibAccepted / this._calibExpected));
+  }
+
+  private _calibrate(accepted: number, expected: number): void {
+    const decay = 0.95;
+    this._calibAccepted = this._calibAccepted * decay + accepted;
+    this._calibExpected = this._calibExpected * decay + Math.max(expected, 1e-3);
   }
 
   /** Drops the whole committed context. */
@@ -233,9 +250,10 @@ export class Decoder {
           metrics.draftMs += ms;
           if (this._learnCost) this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
           const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
+          const scale = this.calibration;
           const k = req.fixedDraftTokens !== undefined
             ? Math.min(order.length, Math.max(0, Math.floor(req.fixedDraftTokens)))
-            : chooseTreeSize(order.map((j) => draft!.probs[j] ?? 0), this._cost, this._draftMsAvg, order.length, this._committed.length);
+            : chooseTreeSize(order.map((j) => (draft!.probs[j] ?? 0) * scale), this._cost, this._draftMsAvg, order.length, this._committed.length);
           chosen = order.slice(0, k);
         }
         const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
@@ -250,6 +268,11 @@ export class Decoder {
         metrics.steps++;
         metrics.draftedTokens += tree.tokens.length - 1;
         metrics.acceptedTokens += path.length - 1;
+        if (draft && tree.tokens.length > 1) {
+          let expected = 0;
+          for (let i = 1; i < tree.tokens.length; i++) expected += Math.min(1, Math.max(0, draft.probs[tree.draftIndex[i]!] ?? 0));
+          this._calibrate(path.length - 1, expected);
+        }
         if (draft) {
           for (let i = 1; i < path.length; i++) {
             const j = tree.draftIndex[path[i]!]!;
