@@ -20,12 +20,16 @@ export interface HybridOptions {
   combine?: 'sum' | 'noisy-or' | 'max';
   /** Propose the prompt text near the rewrite's alignment after novel output (default true). */
   resync?: boolean;
+  /** Keep acceptance statistics apart for requests with and without references (default true). */
+  splitKinds?: boolean;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
   extra?: Drafter[];
 }
 
 interface Candidate {
   source: number;
+  /** Statistics cell: source and how similar the text before the match is (0–2). */
+  cell?: number;
   matchLen: number;
   arena: Int32Array;
   from: number;
@@ -41,6 +45,8 @@ interface RequestState {
   last: Draft | null;
   /** Candidates of the last proposal, judged when the accepted tokens arrive. */
   candidates: Candidate[];
+  /** Index into the per-kind statistics. */
+  kind: number;
   /** Where the output last copied the prompt from (continuation start), or -1: the rewrite's alignment. */
   aligned: number;
   /** Output length when the alignment was last fixed. */
@@ -64,6 +70,9 @@ const RESUME = 7;
 const SHIFT = 8;
 const SKIP = 9;
 const MAX_TRIE = 1024;
+/** Tokens compared before a match to tell apart occurrences with equal match lengths. */
+const SIMILARITY_WINDOW = 8;
+const SIMILARITY_LEVELS = 3;
 /** A match this long inside the prompt counts as the output copying it. */
 const RESYNC_MATCH = 6;
 
@@ -78,8 +87,11 @@ export class HybridDrafter implements Drafter {
   private readonly _maxCandidates: number;
   private readonly _extra: Drafter[];
   private readonly _resyncOn: boolean;
+  private readonly _splitKinds: boolean;
   private readonly _combine: 'sum' | 'noisy-or' | 'max';
-  private readonly _reliability = new Reliability(SOURCE_NAMES.length);
+  /** Acceptance statistics, kept apart for requests with references (completions with workspace context) and without. */
+  private readonly _reliabilityByKind = [new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS), new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS)];
+  private _reliability = this._reliabilityByKind[0]!;
   // Trie scratch space, reused across proposals.
   private readonly _tTok = new Int32Array(MAX_TRIE);
   private readonly _tChild = new Int32Array(MAX_TRIE);
@@ -95,6 +107,7 @@ export class HybridDrafter implements Drafter {
     this._maxCandidates = options.maxCandidates ?? 24;
     this._extra = options.extra ?? [];
     this._resyncOn = options.resync ?? true;
+    this._splitKinds = options.splitKinds ?? true;
     this._combine = options.combine ?? 'noisy-or';
   }
 
@@ -103,12 +116,13 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], aligned: promptStart, alignedAt: 0 });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, aligned: promptStart, alignedAt: 0 });
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
 
   observe(requestId: string, tokens: readonly number[]): void {
     const st = this._request(requestId);
+    this._reliability = this._reliabilityByKind[st.kind]!;
     this._learn(st, tokens);
     st.index.append(CONTEXT, tokens);
     st.generated += tokens.length;
@@ -117,6 +131,7 @@ export class HybridDrafter implements Drafter {
 
   propose(requestId: string, maxTokens: number): Draft {
     const st = this._request(requestId);
+    this._reliability = this._reliabilityByKind[st.kind]!;
     const budget = Math.min(Math.max(0, Math.floor(maxTokens)), MAX_TRIE - 1);
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0, sources: [] };
     if (budget === 0) return draft;
@@ -206,7 +221,7 @@ export class HybridDrafter implements Drafter {
 
   /** Learned first-token acceptance rate of a source ('context', 'reference', 'history', …) at a match length. */
   reliability(source: (typeof SOURCE_NAMES)[number], matchLen: number): { first: number; survival: number } {
-    const i = SOURCE_NAMES.indexOf(source);
+    const i = SOURCE_NAMES.indexOf(source) * SIMILARITY_LEVELS + SIMILARITY_LEVELS - 1;
     return { first: this._reliability.first(i, matchLen), survival: this._reliability.survival(i, matchLen) };
   }
 
@@ -270,7 +285,7 @@ export class HybridDrafter implements Drafter {
       const available = Math.min(c.end - c.from, tokens.length);
       let agreed = 0;
       while (agreed < available && c.arena[c.from + agreed] === tokens[agreed]) agreed++;
-      this._reliability.record(c.source, c.matchLen, agreed, tokens.length, c.end - c.from);
+      this._reliability.record(c.cell!, c.matchLen, agreed, tokens.length, c.end - c.from);
     }
     st.candidates = [];
     st.last = null;
@@ -303,6 +318,30 @@ export class HybridDrafter implements Drafter {
     return c;
   }
 
+  /**
+   * How many of the SIMILARITY_WINDOW tokens before a match also occur just before the context's matched
+   * suffix, as a level 0–2 (long matches are level 2; alignment candidates 0).
+   */
+  private _similarity(st: RequestState, c: Candidate): number {
+    if (c.source >= ALIGNMENT && c.source !== NEXT) return 0;
+    if (c.matchLen >= 8) return 2;
+    const ctx = st.index.arena;
+    const ctxEnd = st.index.length - c.matchLen;
+    const occEnd = c.from - c.matchLen;
+    let same = 0;
+    for (let i = occEnd - SIMILARITY_WINDOW; i < occEnd; i++) {
+      const t = i >= 0 ? c.arena[i]! : -1;
+      if (t < 0) continue;
+      for (let j = Math.max(0, ctxEnd - SIMILARITY_WINDOW); j < ctxEnd; j++) {
+        if (ctx[j] === t) {
+          same++;
+          break;
+        }
+      }
+    }
+    return same >= 4 ? 2 : same >= 2 ? 1 : 0;
+  }
+
   /** Records a candidate and adds its continuation to the trie, weighted by its learned acceptance. */
   private _candidate(st: RequestState, c: Candidate, budget: number): void {
     const stop = Math.min(c.end, c.from + budget);
@@ -310,9 +349,10 @@ export class HybridDrafter implements Drafter {
     while (i < stop && c.arena[i]! >= 0) i++;
     if (i === c.from) return;
     c.end = i;
+    c.cell = c.source * SIMILARITY_LEVELS + this._similarity(st, c);
     st.candidates.push(c);
-    const first = this._reliability.first(c.source, c.matchLen);
-    const rho = this._reliability.survival(c.source, c.matchLen);
+    const first = this._reliability.first(c.cell, c.matchLen);
+    const rho = this._reliability.survival(c.cell, c.matchLen);
     this._rootMass += first;
     let node = 0;
     let p = first;
@@ -342,7 +382,7 @@ export class HybridDrafter implements Drafter {
   /** Adds another drafter's tree, each node weighted by its own probability times the learned trust in extras. */
   private _insertDraft(d: Draft): void {
     if (d.tokens.length === 0) return;
-    const trust = this._reliability.first(EXTRA, d.matchLen);
+    const trust = this._reliability.first(EXTRA * SIMILARITY_LEVELS, d.matchLen);
     const map = new Int32Array(d.tokens.length);
     let rootMass = 0;
     for (let j = 0; j < d.tokens.length; j++) {
