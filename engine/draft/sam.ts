@@ -224,8 +224,15 @@ export class SuffixAutomaton {
     return v;
   }
 
+  /** Slot of (state, token): the two multiplied into one word, then murmur3's finalizer so the low bits mix. */
   private _slot(state: number, token: number): number {
-    return (Math.imul(state, 0x9e3779b1) ^ Math.imul(token + 0x7f4a7c15, 0x85ebca77)) & this._mask;
+    let h = Math.imul(state, 0x9e3779b1) ^ Math.imul(token + 0x7f4a7c15, 0x85ebca77);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h & this._mask;
   }
 
   private _findEdge(state: number, token: number): number {
