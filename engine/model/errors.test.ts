@@ -125,6 +125,11 @@ test('bad forward and commit calls get clear errors and leave the model usable',
     assert.throws(() => model.truncate(5), /not within the committed context/);
     model.commit([0, 2]);
     assert.equal(model.contextLength, 2);
+    const pending = model.forward([4], [-1]);
+    await assert.rejects(model.forward([5], [-1]), /another forward on this model is still running/);
+    await pending;
+    model.commit([0]);
+    assert.equal(model.contextLength, 3);
   } finally {
     await model.dispose();
   }

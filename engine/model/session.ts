@@ -41,6 +41,7 @@ export class OrtModel implements Model {
   private readonly kv: KvCache;
   private readonly stride: number;
   private disposed = false;
+  private running = false;
 
   constructor(
     private readonly ort: Ort,
@@ -58,6 +59,7 @@ export class OrtModel implements Model {
 
   async forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
     if (this.disposed) throw new Error('forward: model was disposed');
+    if (this.running) throw new Error('forward: another forward on this model is still running (await it first)');
     const s = tokens.length;
     if (s === 0) throw new Error('forward: no tokens');
     if (parents.length !== s) throw new Error(`forward: ${s} tokens but ${parents.length} parents`);
@@ -80,7 +82,13 @@ export class OrtModel implements Model {
       feeds[`past_key.${l}`] = new T('float32', kv.key, dims);
       feeds[`past_value.${l}`] = new T('float32', kv.value, dims);
     }
-    const out = await this.session.run(feeds);
+    let out: InferenceSession.ReturnType;
+    this.running = true;
+    try {
+      out = await this.session.run(feeds);
+    } finally {
+      this.running = false;
+    }
     const keys: Float32Array[] = [];
     const values: Float32Array[] = [];
     for (let l = 0; l < this.config.numLayers; l++) {
@@ -91,7 +99,9 @@ export class OrtModel implements Model {
     return out.logits!.data as Float32Array;
   }
 
+  /** A forward that is not committed is discarded by the next forward, truncate or commit([]). */
   commit(acceptedNodes: readonly number[]): void {
+    if (this.running) throw new Error('commit: a forward on this model is still running');
     this.kv.commit(acceptedNodes);
   }
 
