@@ -1,0 +1,219 @@
+// Feeds the engine's workspace index: open editors (full text on open, incremental changes after) and, in a trusted
+// workspace, the workspace files in the background. Secrets, ignored, excluded, large and binary files never go.
+import * as vscode from 'vscode';
+import { ChangeDocument, CloseDocument, IndexedDocuments, OpenDocument, RemoveDocument } from '../engine/protocol';
+import { config } from './config';
+import type { Context } from './ctx';
+import { FileFilter, looksBinary, type SkipReason } from './common/fileFilter';
+
+const INDEXED_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
+const MAX_WORKSPACE_FILES = 5000;
+export const INDEX_SCHEME = 'presage-index';
+
+export class Indexer implements vscode.Disposable {
+  private readonly _disposables: vscode.Disposable[] = [];
+  private _filter: FileFilter;
+  private readonly _workspaceUris = new Set<string>();
+  private readonly _editorUris = new Set<string>();
+  private _scan: vscode.CancellationTokenSource | undefined;
+  private readonly _indexDoc = new vscode.EventEmitter<vscode.Uri>();
+  private _indexText = '';
+  /** Fires on every change of an indexed open document (the debouncer's keystrokes). */
+  private readonly _typing = new vscode.EventEmitter<vscode.TextDocumentChangeEvent>();
+  readonly onDidType = this._typing.event;
+
+  constructor(private readonly _ctx: Context) {
+    this._filter = this._makeFilter();
+    const d = this._disposables;
+    d.push(this._indexDoc, this._typing);
+    d.push(vscode.workspace.onDidOpenTextDocument((doc) => this._openEditor(doc)));
+    d.push(vscode.workspace.onDidChangeTextDocument((e) => this._change(e)));
+    d.push(vscode.workspace.onDidCloseTextDocument((doc) => this._closeEditor(doc)));
+    d.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.scanWorkspace()));
+    d.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.scanWorkspace()));
+    d.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('presage.index') || e.affectsConfiguration('files.exclude')) {
+        this._filter = this._makeFilter();
+        this.resync();
+      }
+    }));
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    d.push(watcher);
+    d.push(watcher.onDidCreate((uri) => void this._fileChanged(uri)));
+    d.push(watcher.onDidChange((uri) => void this._fileChanged(uri)));
+    d.push(watcher.onDidDelete((uri) => this._fileDeleted(uri)));
+    d.push(_ctx.client.onDidStart(() => this.resync()));
+    d.push(vscode.workspace.registerTextDocumentContentProvider(INDEX_SCHEME, { onDidChange: this._indexDoc.event, provideTextDocumentContent: () => this._indexText }));
+  }
+
+  private _makeFilter(): FileFilter {
+    try {
+      return new FileFilter({ secretPatterns: config.secretPatterns(), excludes: config.filesExclude(), maxFileBytes: config.maxFileBytes() });
+    } catch (err) {
+      this._ctx.log.error(`index settings: ${(err as Error).message}; using the defaults`);
+      return new FileFilter();
+    }
+  }
+
+  private _relative(uri: vscode.Uri): string {
+    return vscode.workspace.asRelativePath(uri, false);
+  }
+
+  /** Why an editor's document must not be sent, or undefined when it may be. */
+  editorSkipReason(doc: vscode.TextDocument): SkipReason | 'scheme' | undefined {
+    if (!INDEXED_SCHEMES.has(doc.uri.scheme)) return 'scheme';
+    if (this._filter.isSecret(doc.uri.path) || this._filter.isSecret(this._relative(doc.uri))) return 'secret';
+    if (doc.getText().length > this._filter.maxFileBytes) return 'too-large';
+    return undefined;
+  }
+
+  /** Whether a document may be used for completions at all (secrets never). */
+  isAllowed(doc: vscode.TextDocument): boolean {
+    return this.editorSkipReason(doc) === undefined;
+  }
+
+  private _openEditor(doc: vscode.TextDocument): void {
+    if (!this._ctx.client.isRunning || this.editorSkipReason(doc)) return;
+    const uri = doc.uri.toString();
+    this._editorUris.add(uri);
+    this._ctx.client.notify(OpenDocument, { uri, languageId: doc.languageId, version: doc.version, text: doc.getText(), source: 'editor' });
+  }
+
+  private _change(e: vscode.TextDocumentChangeEvent): void {
+    const uri = e.document.uri.toString();
+    if (!this._editorUris.has(uri)) {
+      // Became eligible (e.g. shrank below the cap) or opened before the engine ran.
+      if (e.contentChanges.length > 0) this._openEditor(e.document);
+      return;
+    }
+    if (e.contentChanges.length === 0) return;
+    if (this.editorSkipReason(e.document)) {
+      this._editorUris.delete(uri);
+      this._ctx.client.notify(RemoveDocument, { uri });
+      return;
+    }
+    this._typing.fire(e);
+    this._ctx.client.notify(ChangeDocument, {
+      uri, languageId: e.document.languageId, version: e.document.version,
+      changes: e.contentChanges.map((c) => ({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text })),
+    });
+  }
+
+  private _closeEditor(doc: vscode.TextDocument): void {
+    const uri = doc.uri.toString();
+    if (!this._editorUris.delete(uri)) return;
+    // A workspace file stays indexed (its saved content comes back from the watcher); anything else goes.
+    if (this._workspaceUris.has(uri)) this._ctx.client.notify(CloseDocument, { uri });
+    else this._ctx.client.notify(RemoveDocument, { uri });
+  }
+
+  /** Sends everything again (after an engine restart or a settings change). */
+  resync(): void {
+    if (!this._ctx.client.isRunning) return;
+    for (const uri of this._editorUris) this._ctx.client.notify(RemoveDocument, { uri });
+    this._editorUris.clear();
+    for (const doc of vscode.workspace.textDocuments) this._openEditor(doc);
+    this.scanWorkspace();
+  }
+
+  /** Adds the workspace files in the background (trusted workspaces only), with progress in the status bar. */
+  scanWorkspace(): void {
+    this._scan?.cancel();
+    if (!vscode.workspace.isTrusted || !vscode.workspace.workspaceFolders?.length || !this._ctx.client.isRunning) return;
+    const cts = (this._scan = new vscode.CancellationTokenSource());
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Presage: indexing' }, async (progress) => {
+      try {
+        await this._scanFiles(cts.token, (done, total) => progress.report({ message: `${done}/${total} files` }));
+      } catch (err) {
+        this._ctx.log.warn(`workspace indexing stopped: ${(err as Error).message}`);
+      } finally {
+        if (this._scan === cts) this._scan = undefined;
+        cts.dispose();
+      }
+    });
+  }
+
+  private async _scanFiles(token: vscode.CancellationToken, report: (done: number, total: number) => void): Promise<void> {
+    const t0 = Date.now();
+    // .gitignore files first (findFiles already leaves out files.exclude).
+    const gitignores = await vscode.workspace.findFiles('**/.gitignore', undefined, 1000, token);
+    for (const uri of gitignores) {
+      const rel = this._relative(uri);
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      this._filter.addGitignore(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '', text);
+    }
+    const files = await vscode.workspace.findFiles('**/*', undefined, MAX_WORKSPACE_FILES * 4, token);
+    const skipped: Record<string, number> = {};
+    const wanted = files.filter((uri) => {
+      const reason = this._filter.skipReason(this._relative(uri));
+      if (reason) skipped[reason] = (skipped[reason] ?? 0) + 1;
+      return !reason;
+    }).slice(0, MAX_WORKSPACE_FILES);
+    let sent = 0;
+    for (let i = 0; i < wanted.length; i++) {
+      if (token.isCancellationRequested || !this._ctx.client.isRunning) return;
+      const reason = await this._sendFile(wanted[i]!);
+      if (reason) skipped[reason] = (skipped[reason] ?? 0) + 1;
+      else sent++;
+      if (i % 25 === 0) {
+        report(i + 1, wanted.length);
+        await new Promise((r) => setTimeout(r, 0)); // stay out of the way of typing
+      }
+    }
+    this._ctx.log.info(`indexed ${sent} workspace files in ${Date.now() - t0} ms; skipped ${JSON.stringify(skipped)}`);
+  }
+
+  /** Reads and sends one workspace file; returns why it was skipped, if it was. */
+  private async _sendFile(uri: vscode.Uri): Promise<SkipReason | undefined> {
+    const rel = this._relative(uri);
+    let stat: vscode.FileStat;
+    try {
+      stat = await vscode.workspace.fs.stat(uri);
+    } catch {
+      return 'ignored';
+    }
+    if (stat.type & vscode.FileType.Directory) return 'ignored';
+    const reason = this._filter.skipReason(rel, stat.size);
+    if (reason) return reason;
+    const key = uri.toString();
+    if (this._editorUris.has(key)) {
+      this._workspaceUris.add(key);
+      return undefined; // the editor's live text is already there
+    }
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    if (looksBinary(bytes)) return 'binary';
+    this._workspaceUris.add(key);
+    this._ctx.client.notify(OpenDocument, { uri: key, version: 0, text: new TextDecoder().decode(bytes), source: 'workspace' });
+    return undefined;
+  }
+
+  private async _fileChanged(uri: vscode.Uri): Promise<void> {
+    if (!vscode.workspace.isTrusted || !this._ctx.client.isRunning || uri.scheme !== 'file') return;
+    if (vscode.workspace.getWorkspaceFolder(uri) === undefined) return;
+    const reason = await this._sendFile(uri).catch(() => 'ignored' as const);
+    if (reason && this._workspaceUris.delete(uri.toString()) && !this._editorUris.has(uri.toString())) this._ctx.client.notify(RemoveDocument, { uri: uri.toString() });
+  }
+
+  private _fileDeleted(uri: vscode.Uri): void {
+    const key = uri.toString();
+    if (this._workspaceUris.delete(key) && !this._editorUris.has(key)) this._ctx.client.notify(RemoveDocument, { uri: key });
+  }
+
+  /** Opens a read-only document that lists what the engine has indexed. */
+  async showIndex(): Promise<void> {
+    const { uris } = await this._ctx.client.request0(IndexedDocuments);
+    const lines = uris.map((u) => {
+      const uri = vscode.Uri.parse(u);
+      return uri.scheme === 'file' ? this._relative(uri) : u;
+    });
+    this._indexText = [`Presage indexed documents: ${uris.length}`, '', ...lines.sort(), ''].join('\n');
+    const doc = vscode.Uri.from({ scheme: INDEX_SCHEME, path: '/Indexed Files' });
+    this._indexDoc.fire(doc);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(doc), { preview: true });
+  }
+
+  dispose(): void {
+    this._scan?.cancel();
+    for (const d of this._disposables.splice(0)) d.dispose();
+  }
+}

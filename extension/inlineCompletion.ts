@@ -1,0 +1,203 @@
+// Inline completions (ghost text): debounced by typing speed, one generation in flight per document, cancellation
+// wired to $/cancelRequest, type-ahead reuse from a cache, the first line shown as soon as it streams in, and the
+// accepted text (whole or partial) fed back to the engine as a past completion.
+import * as vscode from 'vscode';
+import { Complete, RecordAcceptance } from '../engine/protocol';
+import { CompletionCache } from './common/completionCache';
+import { AdaptiveDebouncer } from './common/debouncer';
+import { extractFimContext, trimOverlapWithLine, worthCompleting } from './common/fimContext';
+import { InflightRequests } from './common/inflight';
+import { LatencyTracker } from './common/latencyTracker';
+import { config } from './config';
+import type { Context } from './ctx';
+import type { Indexer } from './indexer';
+
+export interface InlineStats {
+  requests: number;
+  cacheHits: number;
+  cancelled: number;
+  staleDropped: number;
+  errors: number;
+  shown: number;
+  acceptedChars: number;
+  firstGhost: LatencyTracker;
+}
+
+/** The suggestion on screen: where it was shown and what of it is still ahead of the cursor. */
+interface Shown {
+  uri: string;
+  languageId: string;
+  offset: number;
+  rest: string;
+  accepted: string;
+}
+
+/** What the ghost text shows for a raw completion. */
+export function presentCompletion(raw: string, restOfLine: string): string {
+  let text = raw.replace(/\s+$/, '');
+  text = trimOverlapWithLine(text, restOfLine);
+  return text.trim().length === 0 ? '' : text;
+}
+
+function firstLine(streamed: string): string | undefined {
+  const nl = streamed.indexOf('\n');
+  if (nl < 0) return undefined;
+  const line = streamed.slice(0, nl);
+  return line.trim().length > 0 ? line : undefined;
+}
+
+export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
+  private readonly _disposables: vscode.Disposable[] = [];
+  private readonly _cache = new CompletionCache(64);
+  private readonly _debouncer = new AdaptiveDebouncer();
+  private readonly _inflight = new InflightRequests();
+  private _shown: Shown | undefined;
+  readonly stats: InlineStats = { requests: 0, cacheHits: 0, cancelled: 0, staleDropped: 0, errors: 0, shown: 0, acceptedChars: 0, firstGhost: new LatencyTracker() };
+
+  constructor(private readonly _ctx: Context, private readonly _indexer: Indexer) {
+    const d = this._disposables;
+    d.push(vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-remote' }], this));
+    d.push(_indexer.onDidType((e) => this._onType(e)));
+    d.push(vscode.workspace.onDidCloseTextDocument((doc) => {
+      this._cache.dropDocument(doc.uri.toString());
+      this._inflight.cancel(doc.uri.toString());
+    }));
+    d.push(_ctx.client.onDidStart(() => this._inflight.cancelAll()));
+  }
+
+  clearCache(): void {
+    this._cache.clear();
+    this._shown = undefined;
+  }
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext, token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const t0 = performance.now();
+    const client = this._ctx.client;
+    if (!config.inlineEnabled() || !this._indexer.isAllowed(document)) return undefined;
+    if (client.state !== 'ready' && client.state !== 'generating') return undefined;
+    const uri = document.uri.toString();
+    const text = document.getText();
+    const offset = document.offsetAt(position);
+    const prefixAll = text.slice(0, offset);
+    const suffixAll = text.slice(offset);
+    const restOfLine = document.lineAt(position.line).text.slice(position.character);
+    if (!worthCompleting(prefixAll, suffixAll)) return undefined;
+
+    const hit = this._cache.lookup(uri, prefixAll, suffixAll);
+    if (hit) {
+      this.stats.cacheHits++;
+      return this._items(document, position, offset, presentCompletion(hit.text, restOfLine));
+    }
+
+    const ticket = this._inflight.begin(uri);
+    const onVsCancel = token.onCancellationRequested(() => {
+      if (this._inflight.isCurrent(uri, ticket.id)) this._inflight.cancel(uri);
+    });
+    let background = false;
+    try {
+      if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic && !(await this._debouncer.wait(Date.now(), ticket.signal))) return undefined;
+      if (ticket.signal.aborted || token.isCancellationRequested) return undefined;
+      this.stats.requests++;
+      const fim = extractFimContext(text, offset);
+      const requestId = this._ctx.nextRequestId('complete');
+      const cts = new vscode.CancellationTokenSource();
+      ticket.signal.addEventListener('abort', () => cts.cancel(), { once: true });
+      let streamed = '';
+      let showEarly!: (line: string) => void;
+      const early = new Promise<string>((r) => (showEarly = r));
+      const partial = client.onPartial(requestId, (delta) => {
+        streamed += delta;
+        const line = firstLine(streamed);
+        if (line !== undefined) showEarly(line);
+      });
+      const full = client.request(Complete, {
+        requestId, uri, language: document.languageId, prefix: fim.prefix, suffix: fim.suffix,
+        maxTokens: config.maxTokens(), timeBudgetMs: config.timeBudgetMs(), stopAtBlockEnd: true,
+      }, cts.token);
+      const first = await Promise.race([full.then((r) => ({ done: true, text: r.text, reason: r.finishReason })), early.then((t) => ({ done: false, text: t, reason: undefined }))]);
+      if (!first.done) {
+        // The first line shows now; the rest is cached when it arrives and the suggestion refreshed from the cache.
+        background = true;
+        void full.then((r) => {
+          if (!this._inflight.isCurrent(uri, ticket.id) || r.finishReason === 'cancelled') return;
+          this._cache.add({ uri, prefix: prefixAll, suffix: suffixAll, text: r.text });
+          const editor = vscode.window.activeTextEditor;
+          if (editor?.document.uri.toString() === uri && editor.document.version === document.version && editor.selection.active.isEqual(position)) {
+            void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+          }
+        }, () => undefined).finally(() => {
+          partial.dispose();
+          cts.dispose();
+          ticket.done();
+        });
+      } else {
+        partial.dispose();
+        cts.dispose();
+      }
+      if (first.reason === 'cancelled') this.stats.cancelled++;
+      // Never show a stale result: a newer keystroke (or VS Code) has moved on.
+      if (!this._inflight.isCurrent(uri, ticket.id) || token.isCancellationRequested || first.reason === 'cancelled') {
+        this.stats.staleDropped++;
+        return undefined;
+      }
+      const shown = presentCompletion(first.text, restOfLine);
+      if (!shown) return undefined;
+      this._cache.add({ uri, prefix: prefixAll, suffix: suffixAll, text: first.text });
+      this.stats.firstGhost.add(performance.now() - t0);
+      return this._items(document, position, offset, shown);
+    } catch (err) {
+      if (ticket.signal.aborted || token.isCancellationRequested) {
+        this.stats.cancelled++;
+        return undefined;
+      }
+      this.stats.errors++;
+      this._ctx.log.warn(`completion failed: ${(err as Error).message}`);
+      return undefined;
+    } finally {
+      onVsCancel.dispose();
+      if (!background) ticket.done();
+    }
+  }
+
+  private _items(document: vscode.TextDocument, position: vscode.Position, offset: number, text: string): vscode.InlineCompletionItem[] | undefined {
+    if (!text) return undefined;
+    this._flushAccepted();
+    this._shown = { uri: document.uri.toString(), languageId: document.languageId, offset, rest: text, accepted: '' };
+    this.stats.shown++;
+    return [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))];
+  }
+
+  /**
+   * Typing or accepting (Tab, next word, next line) inserts text at the suggestion: what matches it counts as
+   * accepted; anything else ends it.
+   */
+  private _onType(e: vscode.TextDocumentChangeEvent): void {
+    this._debouncer.keystroke(Date.now());
+    const shown = this._shown;
+    if (!shown || shown.uri !== e.document.uri.toString()) return;
+    const [change] = e.contentChanges;
+    if (e.contentChanges.length === 1 && change && change.rangeLength === 0 && change.rangeOffset === shown.offset && change.text.length > 0 && shown.rest.startsWith(change.text)) {
+      shown.accepted += change.text;
+      shown.offset += change.text.length;
+      shown.rest = shown.rest.slice(change.text.length);
+      if (shown.rest.length === 0) this._flushAccepted();
+      return;
+    }
+    this._flushAccepted();
+  }
+
+  private _flushAccepted(): void {
+    const shown = this._shown;
+    this._shown = undefined;
+    if (!shown || shown.accepted.length < 2) return;
+    this.stats.acceptedChars += shown.accepted.length;
+    this._ctx.client.notify(RecordAcceptance, { uri: shown.uri, language: shown.languageId, text: shown.accepted });
+  }
+
+  dispose(): void {
+    this._inflight.cancelAll();
+    for (const d of this._disposables.splice(0)) d.dispose();
+  }
+}
