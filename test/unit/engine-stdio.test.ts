@@ -28,9 +28,16 @@ after(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+const statusLog = new WeakMap<EngineProcess, P.StatusParams[]>();
+
 async function startEngine(storageDir?: string): Promise<EngineProcess> {
   const e = spawnEngine(enginePath);
   engines.push(e);
+  const states: P.StatusParams[] = [];
+  statusLog.set(e, states);
+  e.connection.onNotification(P.Status, (p) => {
+    states.push(p);
+  });
   await e.request(P.Initialize, { clientName: 'test', clientVersion: '0', ...(storageDir ? { storageDir } : {}) });
   await e.request(P.LoadModel, { model: modelDir, cacheDir });
   return e;
@@ -51,6 +58,12 @@ test('complete streams partial results that add up to the final text', async () 
   assert.ok(['length', 'eos'].includes(r.finishReason));
   assert.ok(r.metrics.tokens > 0 && r.metrics.tokens <= 20);
   assert.equal(deltas.join(''), r.text);
+  const states = statusLog.get(e)!.map((s) => s.state);
+  assert.deepEqual(states.slice(0, 3), ['no-model', 'loading', 'ready']);
+  assert.ok(states.includes('generating'));
+  const last = statusLog.get(e)!.at(-1)!;
+  assert.equal(last.state, 'ready');
+  assert.ok(last.tokensPerS! > 0 && last.mat! >= 1, JSON.stringify(last));
   const stats = await e.request0(P.Stats);
   assert.equal(stats.surfaces.complete.requests, 1);
   assert.ok(stats.rssBytes > 0);
