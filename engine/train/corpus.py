@@ -136,22 +136,21 @@ def iter_npm(npm_dir):
     for name in sorted(os.listdir(npm_dir)):
         if not name.endswith('.tgz'):
             continue
-        with tarfile.open(os.path.join(npm_dir, name)) as tar:
-            members = [m for m in tar.getmembers() if m.isfile()]
-            meta = None
-            for m in members:
-                if m.name.count('/') == 1 and m.name.endswith('/package.json'):
-                    meta = json.load(tar.extractfile(m))
-                    break
-            if meta is None:
-                print(f'{name}: no package.json, skipped', file=sys.stderr)
-                continue
-            files = []
-            for m in sorted(members, key=lambda m: m.name):
+        meta, files = None, []
+        # One sequential pass: seeking backwards in a .tgz would decompress it again from the start.
+        with tarfile.open(os.path.join(npm_dir, name), 'r:gz') as tar:
+            for m in tar:
+                if not m.isfile():
+                    continue
                 rel = m.name.split('/', 1)[1] if '/' in m.name else m.name
-                if rel.endswith(CODE_EXT) or '.min.' in rel:
+                if m.name.count('/') == 1 and rel == 'package.json':
+                    meta = json.load(tar.extractfile(m))
+                elif rel.endswith(CODE_EXT) or '.min.' in rel:
                     files.append((rel, tar.extractfile(m).read()))
-            yield name, meta, files
+        if meta is None:
+            print(f'{name}: no package.json, skipped', file=sys.stderr)
+            continue
+        yield name, meta, sorted(files)
 
 
 def iter_stdlib(root):

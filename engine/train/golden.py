@@ -104,7 +104,7 @@ def build(case, arch, cfg, dtype, out_dir, seed):
     model = model.to(dtype)
     path = os.path.join(out_dir, case)
     os.makedirs(path, exist_ok=True)
-    model.save_pretrained(path, safe_serialization=True)
+    model.save_pretrained(path)  # safetensors by default (transformers >= 4.35)
     # Logits in fp32 from exactly the stored (possibly bf16-rounded) weights.
     model = model.float().eval()
     ids = torch.randint(0, VOCAB, (1, SEQ), generator=gen)
