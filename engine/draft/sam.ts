@@ -192,6 +192,22 @@ export class SuffixAutomaton {
     return s;
   }
 
+  /** Releases the spare capacity of a built automaton that will grow little or not at all. */
+  compact(): void {
+    const fit = (a: Int32Array<ArrayBuffer>, used: number) => a.slice(0, Math.max(1, used));
+    this.text = fit(this.text, this.textLength);
+    this._len = fit(this._len, this._states);
+    this._link = fit(this._link, this._states);
+    this._firstPos = fit(this._firstPos, this._states);
+    this._firstEdge = fit(this._firstEdge, this._states);
+    this._count = fit(this._count, this._states);
+    this._isClone = this._isClone.slice(0, Math.max(1, this._states));
+    this._edgeFrom = fit(this._edgeFrom, this._edges);
+    this._edgeToken = fit(this._edgeToken, this._edges);
+    this._edgeTarget = fit(this._edgeTarget, this._edges);
+    this._edgeNext = fit(this._edgeNext, this._edges);
+  }
+
   estimateBytes(): number {
     return (
       this.text.byteLength +
@@ -418,6 +434,7 @@ class StaticCorpus {
       const automaton = new SuffixAutomaton();
       for (const doc of this.documents.values()) StaticCorpus._appendTo(automaton, doc);
       for (const out of this.history) StaticCorpus._appendTo(automaton, out);
+      automaton.compact();
       this.automaton = automaton;
       this._deadTokens = 0;
       this._stale = false;
@@ -511,6 +528,7 @@ export class SuffixAutomatonDrafter implements Drafter {
         refs.appendSeparator();
       }
       refs.computeCounts();
+      refs.compact();
     }
     const req: SamRequest = {
       dynamic: new SuffixAutomaton(this._countWalkLimit),
