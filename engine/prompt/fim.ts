@@ -65,6 +65,36 @@ export function tailTokens(tokenizer: PromptTokenizer, text: string, budget: num
   return ids.length > budget ? ids.slice(ids.length - budget) : ids;
 }
 
+/** A line is a cut anchor when its content hashes to 0 mod ANCHOR_EVERY (content-defined, so it survives edits). */
+const ANCHOR_EVERY = 8;
+function isAnchor(line: string): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % ANCHOR_EVERY === 0;
+}
+
+/**
+ * The end of `text` within `budget` tokens, starting at a content-defined line anchor when one fits: as the user
+ * types (or the window slides), the kept text keeps its start, so the model's KV cache for it can be reused.
+ */
+export function stableTailTokens(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+  if (budget <= 0 || text.length === 0) return [];
+  const pre = text.length > budget * CHARS_PER_TOKEN_BOUND ? text.slice(text.length - budget * CHARS_PER_TOKEN_BOUND) : text;
+  const all = tokenizer.encode(pre);
+  if (all.length <= budget) return all;
+  // Characters to drop, roughly; anchors well before that cannot fit.
+  const skip = Math.floor(pre.length * (1 - budget / all.length) * 0.9);
+  let tries = 0;
+  for (let start = pre.indexOf('\n', skip) + 1; start > 0 && start < pre.length && tries < 12; start = pre.indexOf('\n', start) + 1) {
+    const end = pre.indexOf('\n', start);
+    if (!isAnchor(pre.slice(start, end < 0 ? pre.length : end))) continue;
+    tries++;
+    const ids = tokenizer.encode(pre.slice(start));
+    if (ids.length <= budget) return ids;
+  }
+  return all.slice(all.length - budget);
+}
+
 export function headTokens(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
   if (budget <= 0 || text.length === 0) return [];
   const ids = tokenizer.encode(text.length > budget * CHARS_PER_TOKEN_BOUND ? text.slice(0, budget * CHARS_PER_TOKEN_BOUND) : text);
@@ -92,7 +122,7 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplate
   if (template === 'generic') {
     // No FIM tokens: complete the prefix; the suffix cannot be shown to the model.
     const bos = tokenizer.config?.add_bos_token === true ? tokenizer.bosTokenId : undefined;
-    const body = tailTokens(tokenizer, prefix, budget - (bos !== undefined ? 1 : 0));
+    const body = stableTailTokens(tokenizer, prefix, budget - (bos !== undefined ? 1 : 0));
     const ids = bos !== undefined ? [bos, ...body] : body;
     if (ids.length === 0) ids.push(...(tokenizer.eosTokenIds?.length ? [tokenizer.eosTokenIds[0]!] : tokenizer.encode('\n')));
     return { ids, stopTokenIds: stopIds(tokenizer, []), stop: [], template };
@@ -105,11 +135,11 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplate
   const room = budget - 3 - (bos !== undefined ? 1 : 0);
   // Both whole when they fit; otherwise the suffix gets its share (or what the prefix leaves) and the prefix the rest.
   let suffixIds = headTokens(tokenizer, suffix, room);
-  let prefixIds = tailTokens(tokenizer, prefix, room);
+  let prefixIds = tailTokens(tokenizer, prefix, room + 1);
   if (prefixIds.length + suffixIds.length > room) {
-    const suffixRoom = Math.min(suffixIds.length, Math.max(Math.floor(room * share), room - prefixIds.length));
+    const suffixRoom = Math.min(suffixIds.length, Math.max(Math.floor(room * share), room - Math.min(room, prefixIds.length)));
     suffixIds = suffixIds.slice(0, suffixRoom);
-    prefixIds = prefixIds.slice(prefixIds.length - (room - suffixRoom));
+    prefixIds = stableTailTokens(tokenizer, prefix, room - suffixRoom);
   }
   const ids = [...(bos !== undefined ? [bos] : []), pre, ...prefixIds, suf, ...suffixIds, mid];
   return { ids, stopTokenIds: stopIds(tokenizer, f.stops), stop: [], template };

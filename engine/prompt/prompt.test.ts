@@ -110,3 +110,24 @@ test('rewrite prompt shows the selection, opens a fence and stops at the closing
   assert.ok(text.endsWith('Assistant: ```typescript\n'));
   assert.ok(built.stop.includes('\n```'));
 });
+
+test('a long prefix is cut at a content-defined line anchor, so typing keeps the prompt start (KV reuse)', () => {
+  const tok = fakeTokenizer(families.qwen.specials);
+  const lines = Array.from({ length: 400 }, (_, i) => `const value${i} = compute(${i * 7});`);
+  const budget = 3000;
+  const prefix = lines.join('\n') + '\n';
+  const before = buildFimPrompt(tok, 'qwen', prefix, '', { maxPromptTokens: budget });
+  const typed = buildFimPrompt(tok, 'qwen', prefix + 'const x = 1;\nconst y', '', { maxPromptTokens: budget });
+  // The window also slides: the client dropped the first 10 lines.
+  const slid = buildFimPrompt(tok, 'qwen', lines.slice(10).join('\n') + '\nconst x = 1;\n', '', { maxPromptTokens: budget });
+  for (const b of [before, typed, slid]) assert.ok(b.ids.length <= budget);
+  const common = (a: number[], b: number[]): number => {
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    return i;
+  };
+  assert.ok(common(before.ids, typed.ids) > budget * 0.8, `typing kept ${common(before.ids, typed.ids)} tokens`);
+  assert.ok(common(before.ids, slid.ids) > budget * 0.8, `sliding kept ${common(before.ids, slid.ids)} tokens`);
+  // It starts on a whole line.
+  assert.match(tok.decode(before.ids), /^\[<\|fim_prefix\|>\]const value\d+ = /);
+});
