@@ -10,6 +10,7 @@ import { loadCheckpoint, writeTinyCheckpoint } from '../model/index';
 import { buildRewritePrompt } from '../prompt/chat';
 import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
 import { costCurveFor, hostFor, type ModelHost } from '../server/host';
+import { percentile } from '../server/stats';
 import { boolFlag, flag, listFlag, numberFlag, parseArgs } from './args';
 
 interface ReplayRecord {
@@ -32,6 +33,7 @@ interface TaskTotals {
   drafted: number;
   accepted: number;
   identical: number;
+  firstTokenMs: number[];
 }
 
 const DEFAULT_DATA = ['../shared/bench/replay/llama-vscode.jsonl', '../shared/bench/replay/requests.jsonl'];
@@ -112,8 +114,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const host = hostFor(checkpoint, makeDrafter(drafterName), 0, await costCurveFor(checkpoint, true));
   const totals: Record<'edit' | 'complete', TaskTotals> = {
-    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0 },
-    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0 },
+    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [] },
+    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [] },
   };
   const mismatches: string[] = [];
   const runOnce = async (r: ReplayRecord, speculative: boolean, i: number): Promise<DecodeResult> => {
@@ -142,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     t.steps += spec.metrics.steps;
     t.drafted += spec.metrics.draftedTokens;
     t.accepted += spec.metrics.acceptedTokens;
+    t.firstTokenMs.push(spec.metrics.firstTokenMs);
     const same = greedy.tokens.length === spec.tokens.length && greedy.tokens.every((x, k) => x === spec.tokens[k]);
     if (same) t.identical++;
     else mismatches.push(r.id);
@@ -159,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     mat: round(t.steps > 0 ? t.tokens / t.steps : 0, 3),
     drafted_per_step: round(t.steps > 0 ? t.drafted / t.steps : 0, 2),
     draft_acceptance: round(t.drafted > 0 ? t.accepted / t.drafted : 0, 3),
+    first_token_ms_p50: round(percentile(t.firstTokenMs, 0.5), 1),
     identical: t.identical === t.records,
     identical_records: t.identical,
   });
@@ -173,6 +177,7 @@ export async function run(argv: string[]): Promise<number> {
     drafted: totals.edit.drafted + totals.complete.drafted,
     accepted: totals.edit.accepted + totals.complete.accepted,
     identical: totals.edit.identical + totals.complete.identical,
+    firstTokenMs: [...totals.edit.firstTokenMs, ...totals.complete.firstTokenMs],
   };
   const info = checkpoint.info;
   const out = {
