@@ -128,5 +128,7 @@ test('llma: end frees the request; no history; bad input is rejected', () => {
   assert.throws(() => drafter.begin('b', [0.5]), /token 0 is 0.5/);
   assert.throws(() => drafter.setDocument('d', [-3]), /token 0 is -3/);
   assert.throws(() => new ReferenceCopyDrafter({ minMatch: 0 }), /minMatch/);
+  drafter.begin('c', [1]);
+  assert.throws(() => drafter.propose('c', -2), /llma: maxTokens/);
   assert.throws(() => new ReferenceCopyDrafter({ minMatch: 3, maxMatch: 2 }), /maxMatch/);
 });

@@ -11,7 +11,7 @@
 // version stays as dead text until dead text outweighs live text, then the index is rebuilt lazily (amortized
 // O(1) per token). A removed document is dropped at once (rebuilt at the next begin or propose). LLMA keeps
 // no history across requests.
-import { checkTokens, MAX_TOKEN_ID } from './pld';
+import { checkTokens, draftBudget, MAX_TOKEN_ID } from './pld';
 import type { Draft, Drafter } from './types';
 
 export interface ReferenceCopyOptions {
@@ -155,7 +155,7 @@ export class ReferenceCopyDrafter implements Drafter {
 
   propose(requestId: string, maxTokens: number): Draft {
     const req = this._request(requestId);
-    const budget = Math.min(this._copyLength, Math.max(0, Math.floor(maxTokens)));
+    const budget = Math.min(this._copyLength, draftBudget(maxTokens, 'llma'));
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
     if (budget === 0) return draft;
     this._ensureWorkspace();

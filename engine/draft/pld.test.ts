@@ -108,4 +108,6 @@ test('pld: rejects bad input with clear errors and keeps no history', () => {
   assert.throws(() => drafter.importHistory(new Uint8Array([1])), /no history/);
   drafter.importHistory(new Uint8Array(0));
   assert.equal(drafter.propose('r', 0).tokens.length, 0);
+  assert.throws(() => drafter.propose('r', Number.NaN), /maxTokens must be a number ≥ 0, got NaN/);
+  assert.throws(() => drafter.propose('r', -1), /maxTokens/);
 });

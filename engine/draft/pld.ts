@@ -23,6 +23,12 @@ const TOKEN_SPACE = 1 << 20;
 /** Marks the boundary between concatenated segments (a reference and the prompt); never matched or copied. */
 const SEPARATOR = -1;
 
+/** The draft budget as a whole number of tokens; a negative or NaN budget is a caller bug. */
+export function draftBudget(maxTokens: number, drafter: string): number {
+  if (!(maxTokens >= 0)) throw new Error(`${drafter}: maxTokens must be a number ≥ 0, got ${String(maxTokens)}`);
+  return Math.floor(maxTokens);
+}
+
 export function checkTokens(tokens: readonly number[], what: string): void {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -142,7 +148,7 @@ export class PromptLookupDrafter implements Drafter {
 
   propose(requestId: string, maxTokens: number): Draft {
     const ctx = this._request(requestId);
-    const budget = Math.max(0, Math.floor(maxTokens));
+    const budget = draftBudget(maxTokens, 'pld');
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
     if (budget === 0) return draft;
     for (let n = this._maxNgram; n >= this._minNgram; n--) {

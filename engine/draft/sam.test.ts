@@ -286,6 +286,7 @@ test('sam: end frees the request; history round-trips and corrupt buffers are re
   assert.throws(() => restored.importHistory(padded), /trailing bytes/);
   assert.throws(() => restored.begin('c', [1, 1 << 21]), /token 1/);
   assert.throws(() => new SuffixAutomatonDrafter({ lengthSlope: 0 }), /lengthSlope/);
+  assert.throws(() => restored.propose('b', Number.NaN), /sam: maxTokens/);
 });
 
 test('draft tree builder: merges shared prefixes and keeps the most probable nodes with their ancestors', () => {

@@ -16,7 +16,7 @@
 //
 // States and transitions live in typed arrays: per state (len, link, firstPos, firstEdge, count), per edge
 // (from, token, target, next) and an open-addressing hash table keyed by (state, token).
-import { checkTokens, MAX_TOKEN_ID } from './pld';
+import { checkTokens, draftBudget, MAX_TOKEN_ID } from './pld';
 import type { Draft, Drafter } from './types';
 
 /** Token that separates concatenated documents; never matched, never drafted. */
@@ -558,7 +558,7 @@ export class SuffixAutomatonDrafter implements Drafter {
 
   propose(requestId: string, maxTokens: number): Draft {
     const req = this._request(requestId);
-    const budget = Math.min(MAX_DRAFT, Math.max(0, Math.floor(maxTokens)));
+    const budget = Math.min(MAX_DRAFT, draftBudget(maxTokens, 'sam'));
     const corpus = this._corpus.ready();
     this._refreshStatic(req, corpus);
     const tree = new DraftTreeBuilder();
