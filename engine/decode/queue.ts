@@ -47,6 +47,14 @@ export class RequestQueue {
     return result;
   }
 
+  /** Resolves once everything queued so far has finished. */
+  drain(): Promise<void> {
+    return this._tail.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** Cancels everything waiting or running. */
   cancelAll(): void {
     for (const e of this._live) e.controller.abort();

@@ -103,6 +103,7 @@ export class Engine {
   private _loading: Promise<LoadModelResult> | undefined;
   private _acceptCounter = 0;
   private _indexedTokens = new Map<string, number>();
+  private _syncTimer: NodeJS.Timeout | undefined;
 
   constructor(events: EngineEvents, options: EngineOptions = {}) {
     this._events = events;
@@ -147,7 +148,6 @@ export class Engine {
     const t0 = performance.now();
     try {
       if (!fs.existsSync(dir)) throw new EngineError(`model folder ${dir} does not exist`, 'invalid-params');
-      this._host?.queue.cancelAll();
       const drafter = makeDrafter(this._options.drafter ?? 'hybrid');
       const checkpoint = await loadCheckpoint(dir, {
         ...(params.device ? { device: params.device } : {}),
@@ -163,6 +163,12 @@ export class Engine {
       const costCurve = await costCurveFor(checkpoint, this._options.calibrate !== false);
       this._events.loadProgress({ stage: 'calibrate', fraction: 1 });
       const old = this._host;
+      if (old) {
+        // Keep what the old model's drafter learned, and never free a model under a running request.
+        this.saveHistoryNow();
+        old.queue.cancelAll();
+        await old.queue.drain();
+      }
       this._host = hostFor(checkpoint, drafter, performance.now() - t0, costCurve);
       this._modelPath = dir;
       if (old) await old.dispose().catch(() => undefined);
@@ -188,11 +194,13 @@ export class Engine {
   openDocument(p: OpenDocumentParams): void {
     const problem = this._docs.open(p?.uri, p?.text, p?.version ?? 0, p?.source === 'workspace' ? 'workspace' : 'editor', p?.languageId);
     if (problem) this._events.log('warn', problem);
+    this._scheduleSync();
   }
 
   changeDocument(p: ChangeDocumentParams): void {
     const problem = this._docs.change(p?.uri, p?.version ?? 0, p?.changes);
     if (problem) this._events.log('warn', problem);
+    this._scheduleSync();
   }
 
   closeDocument(p: DocumentParams): void {
@@ -201,11 +209,25 @@ export class Engine {
 
   removeDocument(p: DocumentParams): void {
     this._docs.remove(p?.uri);
-    this._syncIndex();
+    this._scheduleSync();
   }
 
   indexedDocuments(): IndexedDocumentsResult {
     return { uris: this._docs.uris() };
+  }
+
+  /**
+   * Re-indexing (tokenizing whole documents) stays off the request path: it runs a moment after the last edit,
+   * when no request is running.
+   */
+  private _scheduleSync(delayMs = 300): void {
+    if (this._syncTimer) return;
+    this._syncTimer = setTimeout(() => {
+      this._syncTimer = undefined;
+      if (this._host && this._host.queue.size > 0) this._scheduleSync(100);
+      else this._syncIndex();
+    }, delayMs);
+    this._syncTimer.unref?.();
   }
 
   /** Feeds changed documents to the drafter's global index. */
@@ -243,7 +265,6 @@ export class Engine {
     checkNumber(req.topK, 'topK', 0, 1 << 20);
     checkNumber(req.timeBudgetMs, 'timeBudgetMs', 0, 3_600_000);
     if (req.stop !== undefined && (!Array.isArray(req.stop) || req.stop.some((s) => typeof s !== 'string'))) throw new EngineError('stop must be an array of strings', 'invalid-params');
-    this._syncIndex();
     const t0 = performance.now();
     const result = await host.queue.enqueue({
       group: req.surface,
@@ -329,7 +350,6 @@ export class Engine {
     if (!Array.isArray(p.messages) || p.messages.length === 0) throw new EngineError('messages must be a non-empty array', 'invalid-params');
     const given = Array.isArray(p.context) ? p.context : [];
     const lastUser = [...p.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    this._syncIndex();
     const retrieved = retrieveSnippets(
       [...this._docs.all()].map((d) => ({ uri: d.uri, text: d.text })),
       lastUser,
@@ -439,9 +459,13 @@ export class Engine {
   }
 
   async shutdown(): Promise<void> {
-    this._host?.queue.cancelAll();
-    this.saveHistoryNow();
     const host = this._host;
+    if (this._syncTimer) clearTimeout(this._syncTimer);
+    if (host) {
+      host.queue.cancelAll();
+      await Promise.race([host.queue.drain(), new Promise((r) => setTimeout(r, 2000))]);
+    }
+    this.saveHistoryNow();
     this._host = undefined;
     if (host) await host.dispose().catch(() => undefined);
   }

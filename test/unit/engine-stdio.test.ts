@@ -181,6 +181,11 @@ test('documents are indexed, chat cites retrieved files, shutdown saves the hist
   e.notify(P.RemoveDocument, { uri: 'file:///w/other.py' });
   const docs = await e.request0(P.IndexedDocuments);
   assert.deepEqual(docs.uris, ['file:///w/util.py']);
+  // The drafter's index is refreshed shortly after the edits, off the request path.
+  await new Promise((r) => setTimeout(r, 600));
+  const indexed = await e.request0(P.Stats);
+  assert.equal(indexed.documents, 1);
+  assert.ok(indexed.indexedTokens > 5 && indexed.indexBytes > 0, JSON.stringify(indexed));
   assert.ok(logs.some((l) => /over the 1000000 cap/.test(l)), logs.join('\n'));
   const chat = await e.request(P.Chat, { requestId: 'q', messages: [{ role: 'user', content: 'What does load_settings return?' }], maxTokens: 8 });
   assert.deepEqual(chat.citations?.map((c) => c.uri), ['file:///w/util.py']);
