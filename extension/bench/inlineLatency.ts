@@ -1,0 +1,240 @@
+// Inline-completion latency under a cancel storm, against the real engine process (dist/engine.js stdio).
+// For each scripted completion from the replay files, the last characters before the cursor are typed one keystroke
+// at a time; every keystroke sends the edit and a completion request, which the next keystroke cancels
+// ($/cancelRequest). Only the last request of each burst may finish: 90 % of requests are cancelled.
+// Reports first-ghost-text latency (first streamed line or the final result, as the provider shows it), engine RSS
+// before and after, and whether any stale result would have been shown.
+//
+// Usage: node --import tsx extension/bench/inlineLatency.ts [--model DIR] [--data FILE.jsonl …] [--completions 200]
+//        [--keystrokes 10] [--gap-ms 25] [--max-tokens 48] [--engine dist/engine.js] [--tokenizer DIR]
+// The last line of stdout is one JSON object.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { flag, listFlag, numberFlag, parseArgs } from '../../engine/cli/args';
+import * as P from '../../engine/protocol';
+import { spawnEngine } from '../../engine/server/client';
+import { InflightRequests } from '../common/inflight';
+import { percentile } from '../common/latencyTracker';
+
+interface ReplayRecord {
+  id: string;
+  task: 'edit' | 'complete';
+  language: string;
+  prompt: string;
+  output: string;
+  references?: string[];
+}
+
+const root = path.resolve(__dirname, '..', '..');
+
+function readRecords(files: string[]): ReplayRecord[] {
+  const out: ReplayRecord[] = [];
+  for (const file of files) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let r: ReplayRecord;
+      try {
+        r = JSON.parse(line) as ReplayRecord;
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: ${(err as Error).message}`);
+      }
+      if (typeof r.prompt !== 'string' || typeof r.output !== 'string') throw new Error(`${file}:${i + 1}: prompt and output must be strings`);
+      out.push(r);
+    });
+  }
+  return out;
+}
+
+function languageId(language: string): string {
+  const l = language.toLowerCase();
+  return l === 'ts' ? 'typescript' : l === 'py' ? 'python' : l;
+}
+
+function tinyModel(engine: string, tokenizer: string): string {
+  const dir = path.join(os.tmpdir(), `presage-bench-tiny-${process.pid}`);
+  const r = spawnSync(process.execPath, [engine, 'make-tiny-model', '--out', dir, '--arch', 'llama', '--layers', '2', '--hidden', '64', '--heads', '4',
+    '--kv-heads', '2', '--intermediate', '128', '--tokenizer', tokenizer, '--seed', '7'], { encoding: 'utf8', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
+  if (r.status !== 0) throw new Error(`make-tiny-model failed: ${(r.stderr || r.stdout).slice(-500)}`);
+  return dir;
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const enginePath = path.resolve(flag(args, 'engine') ?? path.join(root, 'dist', 'engine.js'));
+  if (!fs.existsSync(enginePath)) throw new Error(`${enginePath} is missing: run npm run build first`);
+  const data = listFlag(args, 'data');
+  const files = data.length > 0 ? data : fs.readdirSync('/work/shared/bench/replay').filter((f) => f.endsWith('.jsonl')).map((f) => path.join('/work/shared/bench/replay', f));
+  const completions = numberFlag(args, 'completions', 200);
+  const keystrokes = numberFlag(args, 'keystrokes', 10);
+  const gapMs = numberFlag(args, 'gap-ms', 25);
+  const maxTokens = numberFlag(args, 'max-tokens', 48);
+  const warmup = numberFlag(args, 'warmup', 10);
+  if (keystrokes < 1 || completions < 1) throw new Error('--keystrokes and --completions must be at least 1');
+  const model = flag(args, 'model') ?? tinyModel(enginePath, flag(args, 'tokenizer') ?? '/work/shared/tokenizers/gpt2');
+
+  // Completion cases first (their prompt ends at a real cursor), then edits; enough of them, in file order.
+  const all = readRecords(files).filter((r) => r.prompt.length > keystrokes + 1);
+  const cases = [...all.filter((r) => r.task === 'complete'), ...all.filter((r) => r.task !== 'complete')];
+  if (cases.length === 0) throw new Error('no usable replay records');
+
+  const engine = spawnEngine(enginePath);
+  const pid = engine.child.pid!;
+  const partials = new Map<string, (delta: string) => void>();
+  engine.connection.onNotification(P.PartialResult, (p) => partials.get(p.requestId)?.(p.delta));
+  await engine.request(P.Initialize, { clientName: 'bench', clientVersion: '0' });
+  const load = await engine.request(P.LoadModel, { model, device: 'cpu' });
+
+  const inflight = new InflightRequests();
+  let requestCounter = 0;
+  let version = 0;
+  const firstGhostMs: number[] = [];
+  const totalMs: number[] = [];
+  let requests = 0;
+  let cancelRequested = 0;
+  let cancelled = 0;
+  let finishedAfterSuperseded = 0;
+  let staleShown = 0;
+  let shown = 0;
+  let errors = 0;
+  const openedRefs = new Set<string>();
+
+  /** The workspace around a record: its reference files, opened once (as the indexer does in the background). */
+  function openReferences(record: ReplayRecord): void {
+    for (const [i, ref] of (record.references ?? []).entries()) {
+      const refUri = `file:///bench/refs/${record.id}-${i}`;
+      if (openedRefs.has(refUri)) continue;
+      openedRefs.add(refUri);
+      engine.notify(P.OpenDocument, { uri: refUri, version: 0, text: ref, source: 'workspace', languageId: languageId(record.language) });
+    }
+  }
+
+  /** One scripted completion: type `keystrokes` characters, one request per keystroke; returns the shown latency. */
+  async function scripted(record: ReplayRecord, index: number, measure: boolean): Promise<void> {
+    const uri = `file:///bench/${index}-${record.id}.${record.language}`;
+    const lang = languageId(record.language);
+    openReferences(record);
+    const full = record.prompt;
+    const startAt = full.length - keystrokes;
+    let text = full.slice(0, startAt);
+    engine.notify(P.OpenDocument, { uri, version: ++version, text, source: 'editor', languageId: lang });
+    const pending: Promise<void>[] = [];
+    for (let k = 0; k < keystrokes; k++) {
+      const ch = full[startAt + k]!;
+      engine.notify(P.ChangeDocument, { uri, version: ++version, changes: [{ rangeOffset: text.length, rangeLength: 0, text: ch }] });
+      text += ch;
+      const prefixAtSend = text;
+      const ticket = inflight.begin(uri);
+      const cts = new CancellationTokenSource();
+      ticket.signal.addEventListener('abort', () => cts.cancel(), { once: true });
+      const requestId = `bench-${++requestCounter}`;
+      const t0 = performance.now();
+      let streamed = '';
+      let firstAt: number | undefined;
+      const show = (): void => {
+        if (firstAt !== undefined) return;
+        // The provider's rule: only the newest request of the document may show anything.
+        if (!inflight.isCurrent(uri, ticket.id)) return;
+        firstAt = performance.now() - t0;
+        shown++;
+        if (prefixAtSend !== text) staleShown++;
+      };
+      partials.set(requestId, (delta) => {
+        streamed += delta;
+        const nl = streamed.indexOf('\n');
+        if (nl >= 0 && streamed.slice(0, nl).trim()) show();
+      });
+      requests++;
+      if (k < keystrokes - 1) cancelRequested++;
+      pending.push(engine.request(P.Complete, { requestId, uri, language: lang, prefix: text, suffix: '', maxTokens, stopAtBlockEnd: true, timeBudgetMs: 2000 }, cts)
+        .then((r) => {
+          if (r.finishReason === 'cancelled') cancelled++;
+          else if (!inflight.isCurrent(uri, ticket.id)) finishedAfterSuperseded++;
+          else if (r.text.trim()) show();
+          if (measure && firstAt !== undefined) {
+            firstGhostMs.push(firstAt);
+            totalMs.push(performance.now() - t0);
+          }
+        }, (err: Error) => {
+          if (/cancel/i.test(err.message)) cancelled++;
+          else {
+            errors++;
+            if (errors <= 3) process.stderr.write(`request failed: ${err.message}\n`);
+          }
+        })
+        .finally(() => {
+          partials.delete(requestId);
+          ticket.done();
+        }));
+      if (k < keystrokes - 1) await sleep(gapMs);
+    }
+    await Promise.all(pending);
+    engine.notify(P.CloseDocument, { uri });
+    engine.notify(P.RemoveDocument, { uri });
+  }
+
+  // The whole workspace is indexed before measuring, so RSS compares like with like.
+  for (let i = 0; i < Math.min(cases.length, completions + warmup); i++) openReferences(cases[i]!);
+  for (let i = 0; i < warmup; i++) await scripted(cases[i % cases.length]!, -1 - i, false);
+  await sleep(300);
+  const rssBefore = rssOf(pid);
+  const statsBefore = await engine.request0(P.Stats);
+  const counted = { requests, cancelled, cancelRequested };
+  const t0 = performance.now();
+  for (let i = 0; i < completions; i++) await scripted(cases[i % cases.length]!, i, true);
+  const wallS = (performance.now() - t0) / 1000;
+  await sleep(300);
+  const rssAfter = rssOf(pid);
+  const statsAfter = await engine.request0(P.Stats);
+  await engine.request0(P.Shutdown).catch(() => undefined);
+  engine.dispose();
+
+  const sorted = [...firstGhostMs].sort((a, b) => a - b);
+  const sortedTotal = [...totalMs].sort((a, b) => a - b);
+  const measuredRequests = requests - counted.requests;
+  const measuredCancelled = cancelled - counted.cancelled;
+  const rssChange = (rssAfter - rssBefore) / rssBefore;
+  const result = {
+    bench: 'inline-latency',
+    model: path.basename(model), architecture: load.architecture, fim_template: load.fimTemplate,
+    completions, keystrokes_per_completion: keystrokes, gap_ms: gapMs, max_tokens: maxTokens,
+    requests: measuredRequests,
+    cancel_requested: cancelRequested - counted.cancelRequested,
+    cancel_requested_share: +((cancelRequested - counted.cancelRequested) / measuredRequests).toFixed(3),
+    cancelled: measuredCancelled,
+    cancelled_share: +(measuredCancelled / measuredRequests).toFixed(3),
+    shown: firstGhostMs.length,
+    first_ghost_ms_p50: +percentile(sorted, 50).toFixed(1),
+    first_ghost_ms_p95: +percentile(sorted, 95).toFixed(1),
+    final_ms_p50: +percentile(sortedTotal, 50).toFixed(1),
+    final_ms_p95: +percentile(sortedTotal, 95).toFixed(1),
+    stale_shown: staleShown,
+    finished_after_superseded: finishedAfterSuperseded,
+    errors,
+    rss_before_mb: +(rssBefore / 1048576).toFixed(1),
+    rss_after_mb: +(rssAfter / 1048576).toFixed(1),
+    rss_change: +rssChange.toFixed(4),
+    rss_flat_within_10pct: Math.abs(rssChange) <= 0.1,
+    engine_rss_before_mb: +(statsBefore.rssBytes / 1048576).toFixed(1),
+    engine_rss_after_mb: +(statsAfter.rssBytes / 1048576).toFixed(1),
+    engine_complete_p50_ms: statsAfter.surfaces.complete.latencyMsP50,
+    wall_s: +wallS.toFixed(1),
+  };
+  if (!flag(args, 'model')) fs.rmSync(model, { recursive: true, force: true });
+  console.log(JSON.stringify(result));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`inline-latency: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
