@@ -100,7 +100,8 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
       void vscode.window.showInformationMessage('Presage: open a file and select the code to rewrite.');
       return;
     }
-    if (editor.selection.isEmpty) {
+    if (editor.selection.isEmpty && !(await selectionArrives(editor))) {
+      this.ctx.log.info(`rewrite: no selection in ${editor.document.uri.toString()} at ${editor.selection.active.line}:${editor.selection.active.character}`);
       void vscode.window.showInformationMessage('Presage: select the code to rewrite first.');
       return;
     }
@@ -278,6 +279,21 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     for (const key of [...this.sessions.keys()]) this.end(key, 'closed');
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** Selection changes reach the extension host asynchronously: give a just-made selection a moment to arrive. */
+function selectionArrives(editor: vscode.TextEditor, waitMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (value: boolean): void => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(value);
+    };
+    const sub = vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (e.textEditor === editor && !editor.selection.isEmpty) done(true);
+    });
+    const timer = setTimeout(() => done(!editor.selection.isEmpty), waitMs);
+  });
 }
 
 export function registerRewrite(ctx: Ctx): void {

@@ -45,11 +45,13 @@ test('findSymbols prefers definitions, and plain words match definitions only', 
 
 test('definitionWindow covers the whole function', () => {
   const w = definitionWindow(SHAPES, 11);
-  assert.equal(w.startLine, 9);
+  assert.equal(w.startLine, 11);
   const lines = w.text.split('\n');
   assert.equal(lines.at(-1), '}');
   assert.ok(lines.some((l) => l.includes('return total;')));
   assert.equal(definitionWindow('def f():\n    return 1\n\ndef g():\n    pass\n', 0).text, 'def f():\n    return 1\n');
+  // Leading doc comments and decorators come along.
+  assert.deepEqual(definitionWindow('x = 1\n/** Doc. */\n@dec\nfunction g() {\n}\n', 3), { startLine: 1, text: '/** Doc. */\n@dec\nfunction g() {\n}' });
 });
 
 test('windowAround clamps to the text', () => {

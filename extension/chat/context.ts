@@ -94,6 +94,8 @@ export interface Snippet {
   /** 0-based first line. */
   startLine: number;
   text: string;
+  /** 0-based line a citation should open at (the definition itself); defaults to startLine. */
+  focusLine?: number;
   /** Higher first when the budget is short. */
   priority: number;
 }
@@ -106,10 +108,11 @@ export function windowAround(text: string, center: number, before: number, after
   return { startLine: start, text: lines.slice(start, end).join('\n') };
 }
 
-/** For a definition: from a little above it to where its block seems to end (brace or indent), capped. */
+/** For a definition: its leading comments and decorators, then up to where its block seems to end (brace or indent), capped. */
 export function definitionWindow(text: string, line: number, maxLines = 40): { startLine: number; text: string } {
   const lines = text.split(/\r\n|\r|\n/);
-  const start = Math.max(0, line - 2);
+  let start = line;
+  while (start > 0 && line - start < 10 && /^\s*(\/\/|#|\/\*|\*|@\w)/.test(lines[start - 1]!)) start--;
   const indent = (s: string): number => /^\s*/.exec(s)![0].length;
   const baseIndent = indent(lines[line] ?? '');
   let depth = 0;

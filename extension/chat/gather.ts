@@ -54,7 +54,7 @@ export async function gatherContext(question: string, token: vscode.Cancellation
     const hits = findSymbols(text, refs.symbols, refs.words);
     for (const hit of hits) {
       const w = definitionWindow(text, hit.line);
-      candidates.push({ uri: uri.toString(), path: relative(uri), startLine: w.startLine, text: w.text, priority: base + (hit.definition ? 10 : 0) + (refs.symbols.includes(hit.symbol) ? 5 : 0) });
+      candidates.push({ uri: uri.toString(), path: relative(uri), startLine: w.startLine, focusLine: hit.line, text: w.text, priority: base + (hit.definition ? 10 : 0) + (refs.symbols.includes(hit.symbol) ? 5 : 0) });
     }
     return hits.length > 0;
   };

@@ -99,10 +99,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       } catch (error) {
         this.ctx.log.warn(`chat: context search failed: ${String(error)}`);
       }
-      const sent = snippets.map((s) => this.sourceRef(s.uri, s.startLine, s.path));
+      const sent = snippets.map((s) => this.sourceRef(s.uri, s.focusLine ?? s.startLine, s.path));
       const messages: ChatMessage[] = [...this.history.slice(-MAX_HISTORY_MESSAGES), { role: 'user', content: question }];
       const result = await this.ctx.client.request(Chat, { requestId: id, messages, context: snippets.map((s) => ({ uri: s.uri, text: s.text, startLine: s.startLine })), maxTokens: 512 }, cts.token);
-      const cited = (result.citations ?? []).map((c) => this.citationRef(c)).filter((c): c is SourceRef => c !== undefined);
+      const cited = (result.citations ?? []).map((c) => this.citationRef(c, snippets)).filter((c): c is SourceRef => c !== undefined);
       const text = result.text || streamed;
       const cancelled = cts.token.isCancellationRequested || result.finishReason === 'cancelled';
       this.post({ type: 'done', id, text, citations: dedupe([...cited, ...sent]), ...(cancelled ? { cancelled: true } : {}) });
@@ -128,7 +128,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   /** An engine citation: a URI we sent, an absolute path, or a workspace-relative path. */
-  private citationRef(citation: Citation): SourceRef | undefined {
+  private citationRef(citation: Citation, snippets: readonly Snippet[]): SourceRef | undefined {
     const raw = citation.uri;
     if (typeof raw !== 'string' || raw === '') return undefined;
     let uri: vscode.Uri;
@@ -139,7 +139,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (!folder) return undefined;
       uri = vscode.Uri.joinPath(folder.uri, raw);
     }
-    const line = Number.isInteger(citation.startLine) && citation.startLine! >= 0 ? citation.startLine! : 0;
+    let line = Number.isInteger(citation.startLine) && citation.startLine! >= 0 ? citation.startLine! : 0;
+    // A citation of a snippet we sent opens where that snippet's definition is.
+    const sent = snippets.find((s) => s.uri === uri.toString() && (citation.startLine === undefined || s.startLine === citation.startLine));
+    if (sent) line = sent.focusLine ?? sent.startLine;
     return this.sourceRef(uri.toString(), line);
   }
 
