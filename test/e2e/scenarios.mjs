@@ -255,6 +255,24 @@ export const SCENARIOS = [
     cleanUp: resetWorkspace,
   },
   {
+    name: 'Secrets',
+    timeoutMs: 60_000,
+    async run(t) {
+      pending('secrets');
+      await waitReady(t, 30_000);
+      await runCommand(t.page, 'Presage: Show Indexed Files');
+      const text = await waitFor('the indexed files to be listed', async () => {
+        const all = await visibleText(t.page);
+        return all.includes('shapes.ts') ? all : undefined;
+      }, { timeoutMs: 20_000 });
+      await t.shot('secrets-indexed-files');
+      const leaked = ['.env', 'id_rsa', 'PRESAGE_E2E_PLANTED'].filter((s) => text.includes(s));
+      if (leaked.length > 0) throw new Error(`secret files are indexed: ${leaked.join(', ')}`);
+      if (!text.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
+    },
+    cleanUp: resetWorkspace,
+  },
+  {
     name: 'Engine crash',
     timeoutMs: 120_000,
     async run(t) {
@@ -282,24 +300,6 @@ export const SCENARIOS = [
       const ghost = await waitGhost(t, 'a completion after the restart', 15_000);
       t.log(`completion ${Date.now() - killedAt} ms after the kill: ${JSON.stringify(ghost.slice(0, 40))}`);
       await t.shot('engine-restart');
-    },
-    cleanUp: resetWorkspace,
-  },
-  {
-    name: 'Secrets',
-    timeoutMs: 60_000,
-    async run(t) {
-      pending('secrets');
-      await waitReady(t, 30_000);
-      await runCommand(t.page, 'Presage: Show Indexed Files');
-      const text = await waitFor('the indexed files to be listed', async () => {
-        const all = await visibleText(t.page);
-        return all.includes('shapes.ts') ? all : undefined;
-      }, { timeoutMs: 20_000 });
-      await t.shot('secrets-indexed-files');
-      const leaked = ['.env', 'id_rsa', 'PRESAGE_E2E_PLANTED'].filter((s) => text.includes(s));
-      if (leaked.length > 0) throw new Error(`secret files are indexed: ${leaked.join(', ')}`);
-      if (!text.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
     },
     cleanUp: resetWorkspace,
   },

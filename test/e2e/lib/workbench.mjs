@@ -80,7 +80,8 @@ export async function openFile(page, relativePath) {
   await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible' });
   await page.keyboard.type(relativePath, { delay: 10 });
   const name = relativePath.split('/').pop();
-  await waitFor(`${name} in quick open`, async () => (await quickInputRows(page)).some((r) => r.includes(name)));
+  // Results update as the query is typed: wait until the best match is the file itself.
+  await waitFor(`${name} first in quick open`, async () => (await quickInputRows(page))[0]?.startsWith(name));
   await page.keyboard.press('Enter');
   await page.waitForSelector(`.tabs-container .tab.active[aria-label^="${name}"]`, { timeout: 15_000 });
   await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 15_000 });
