@@ -19,6 +19,9 @@ export class TextStream {
   private _sent = 0;
   private _scanned = 0;
   private _stopped: TextStop | undefined;
+  /** tokens[0, _stableTokens) decode to _stableText (a checkpoint on a character boundary). */
+  private _stableTokens = 0;
+  private _stableText = '';
 
   constructor(options: TextStreamOptions) {
     this._decode = options.decode;
@@ -39,7 +42,7 @@ export class TextStream {
   push(tokens: readonly number[]): string {
     if (this._stopped) return '';
     this._tokens.push(...tokens);
-    const full = this._decode(this._tokens);
+    const full = this._fullText();
     let cut = -1;
     let reason: TextStop | undefined;
     const maxStop = this._stops.reduce((m, s) => Math.max(m, s.length), 0);
@@ -67,6 +70,27 @@ export class TextStream {
     }
     this._text = full;
     return this._stable();
+  }
+
+  /**
+   * Decodes incrementally: a few tokens before the checkpoint give the tokenizer its context (leading-space
+   * rules), and their text is subtracted. Falls back to a full decode when the two disagree.
+   */
+  private _fullText(): string {
+    const n = this._tokens.length;
+    const from = Math.max(0, this._stableTokens - 4);
+    let full: string;
+    if (this._stableTokens === 0) full = this._decode(this._tokens);
+    else {
+      const head = this._decode(this._tokens.slice(from, this._stableTokens));
+      const tail = this._decode(this._tokens.slice(from));
+      full = tail.startsWith(head) ? this._stableText + tail.slice(head.length) : this._decode(this._tokens);
+    }
+    if (n - this._stableTokens >= 16 && !full.endsWith('\uFFFD')) {
+      this._stableTokens = n;
+      this._stableText = full;
+    }
+    return full;
   }
 
   /** The rest of the text once generation has ended. */

@@ -131,3 +131,23 @@ test('percentile', () => {
   assert.equal(percentile([5, 1, 3], 0.5), 3);
   assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95), 10);
 });
+
+test('incremental decoding equals a full decode on real tokenizers (multi-byte text, odd chunking)', async () => {
+  const { loadTokenizer } = await import('../tokenizer');
+  const samples = ['def f(x):\n    return x  # ünïcödé ✓ 漢字 🙂\n', '    const y = `${a}` + "b";\n\tindent\n', ' leading space, then , punctuation ; ok\n'];
+  for (const dir of ['/work/shared/tokenizers/gpt2', '/work/shared/tokenizers/cl100k']) {
+    const tok = loadTokenizer(dir);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...samples), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 7 }), (parts, chunk) => {
+        const ids = tok.encode(parts.join(''));
+        const stream = new TextStream({ decode: (x) => tok.decode(x) });
+        let out = '';
+        for (let i = 0; i < ids.length; i += chunk) out += stream.push(ids.slice(i, i + chunk));
+        out += stream.finish();
+        assert.equal(stream.text, tok.decode(ids));
+        assert.equal(out, stream.text);
+      }),
+      { numRuns: 40 },
+    );
+  }
+});
