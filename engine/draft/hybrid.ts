@@ -14,8 +14,10 @@ export interface HybridOptions {
   maxIndexBytes?: number;
   /** Byte budget of exportHistory(). */
   maxHistoryBytes?: number;
-  /** Occurrences taken per index and step. */
+  /** Occurrences taken per index and step (the best rated of `scan`). */
   maxCandidates?: number;
+  /** Occurrences examined per index and step. */
+  scan?: number;
   /** How candidates through one node combine: their normalised sum, a noisy-or, or the best one (default noisy-or). */
   combine?: 'sum' | 'noisy-or' | 'max';
   /** Propose the prompt text near the rewrite's alignment after novel output (default true). */
@@ -30,6 +32,8 @@ interface Candidate {
   source: number;
   /** Statistics cell: source and how similar the text before the match is (0–2). */
   cell?: number;
+  /** Estimated probability that its first token is accepted. */
+  first?: number;
   matchLen: number;
   arena: Int32Array;
   from: number;
@@ -85,6 +89,7 @@ export class HybridDrafter implements Drafter {
   private readonly _maxIndexBytes: number;
   private readonly _maxHistoryBytes: number;
   private readonly _maxCandidates: number;
+  private readonly _scan: number;
   private readonly _extra: Drafter[];
   private readonly _resyncOn: boolean;
   private readonly _splitKinds: boolean;
@@ -105,6 +110,7 @@ export class HybridDrafter implements Drafter {
     this._maxIndexBytes = options.maxIndexBytes ?? 256 * 1024 * 1024;
     this._maxHistoryBytes = options.maxHistoryBytes ?? 16 * 1024 * 1024;
     this._maxCandidates = options.maxCandidates ?? 24;
+    this._scan = Math.max(this._maxCandidates, options.scan ?? 96);
     this._extra = options.extra ?? [];
     this._resyncOn = options.resync ?? true;
     this._splitKinds = options.splitKinds ?? true;
@@ -137,7 +143,8 @@ export class HybridDrafter implements Drafter {
     if (budget === 0) return draft;
     const ctx = st.index.arena;
     const end = st.index.length;
-    const q = { maxMatch: 64, maxResults: this._maxCandidates, maxVisit: 2 * this._maxCandidates };
+    // Scan more occurrences than are kept: the best-rated ones go into the trie.
+    const q = { maxMatch: 64, maxResults: this._scan, maxVisit: 2 * this._scan };
     const local = st.index.query(ctx, end, { ...q, skip: end - 1 });
     const global = this._global.query(ctx, end, q);
     this._trieReset();
@@ -150,17 +157,20 @@ export class HybridDrafter implements Drafter {
     local.forEach((o, i) => {
       if (o.pos + 1 >= expected && o.pos < promptEnd && (next < 0 || o.pos < local[next]!.pos)) next = i;
     });
+    const pool: Candidate[] = [];
     local.forEach((o, i) => {
       bestMatch = Math.max(bestMatch, o.matchLen);
       const source = i === next ? NEXT : o.pos < st.promptStart ? REFERENCE : OWN;
-      this._candidate(st, { source, matchLen: o.matchLen, arena: ctx, from: o.pos + 1, end }, budget);
+      this._rate(st, { source, matchLen: o.matchLen, arena: ctx, from: o.pos + 1, end }, budget, pool);
     });
+    this._keepBest(st, pool);
     const garena = this._global.arena;
     for (const o of global) {
       bestMatch = Math.max(bestMatch, o.matchLen);
       const source = this._global.sequenceAt(o.pos)?.startsWith('doc:') ? DOCUMENT : HISTORY;
-      this._candidate(st, { source, matchLen: o.matchLen, arena: garena, from: o.pos + 1, end: this._global.length }, budget);
+      this._rate(st, { source, matchLen: o.matchLen, arena: garena, from: o.pos + 1, end: this._global.length }, budget, pool);
     }
+    this._keepBest(st, pool);
     if (this._resyncOn && !aligned) this._resync(st, budget);
     // A rewrite usually starts by restating its input: at the start of the output, the prompt is a candidate.
     else if (st.generated === 0 && st.promptLength > 0) this._candidate(st, { source: ALIGNMENT, matchLen: 1, arena: ctx, from: st.promptStart, end }, budget);
@@ -320,11 +330,11 @@ export class HybridDrafter implements Drafter {
 
   /**
    * How many of the SIMILARITY_WINDOW tokens before a match also occur just before the context's matched
-   * suffix, as a level 0–2 (long matches are level 2; alignment candidates 0).
+   * suffix (long matches count as fully similar, alignment candidates as not similar).
    */
   private _similarity(st: RequestState, c: Candidate): number {
     if (c.source >= ALIGNMENT && c.source !== NEXT) return 0;
-    if (c.matchLen >= 8) return 2;
+    if (c.matchLen >= 8) return SIMILARITY_WINDOW;
     const ctx = st.index.arena;
     const ctxEnd = st.index.length - c.matchLen;
     const occEnd = c.from - c.matchLen;
@@ -339,20 +349,40 @@ export class HybridDrafter implements Drafter {
         }
       }
     }
-    return same >= 4 ? 2 : same >= 2 ? 1 : 0;
+    return same;
   }
 
   /** Records a candidate and adds its continuation to the trie, weighted by its learned acceptance. */
   private _candidate(st: RequestState, c: Candidate, budget: number): void {
+    const pool: Candidate[] = [];
+    this._rate(st, c, budget, pool);
+    if (pool.length > 0) this._insert(st, pool[0]!);
+  }
+
+  /** Trims a candidate to the budget and rates it; candidates with no token are dropped. */
+  private _rate(st: RequestState, c: Candidate, budget: number, pool: Candidate[]): void {
     const stop = Math.min(c.end, c.from + budget);
     let i = c.from;
     while (i < stop && c.arena[i]! >= 0) i++;
     if (i === c.from) return;
     c.end = i;
-    c.cell = c.source * SIMILARITY_LEVELS + this._similarity(st, c);
+    const same = this._similarity(st, c);
+    c.cell = c.source * SIMILARITY_LEVELS + (same >= 4 ? 2 : same >= 2 ? 1 : 0);
+    c.first = this._reliability.first(c.cell, c.matchLen);
+    pool.push(c);
+  }
+
+  /** Inserts the maxCandidates best-rated candidates of the pool (and empties it). */
+  private _keepBest(st: RequestState, pool: Candidate[]): void {
+    if (pool.length > this._maxCandidates) pool.sort((a, b) => b.first! - a.first!);
+    for (let i = 0; i < pool.length && i < this._maxCandidates; i++) this._insert(st, pool[i]!);
+    pool.length = 0;
+  }
+
+  private _insert(st: RequestState, c: Candidate): void {
     st.candidates.push(c);
-    const first = this._reliability.first(c.cell, c.matchLen);
-    const rho = this._reliability.survival(c.cell, c.matchLen);
+    const first = c.first!;
+    const rho = this._reliability.survival(c.cell!, c.matchLen);
     this._rootMass += first;
     let node = 0;
     let p = first;
