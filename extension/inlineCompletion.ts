@@ -8,6 +8,7 @@ import { AdaptiveDebouncer } from './common/debouncer';
 import { extractFimContext, trimOverlapWithLine, worthCompleting } from './common/fimContext';
 import { InflightRequests } from './common/inflight';
 import { LatencyTracker } from './common/latencyTracker';
+import { EARLY_GRACE_MS, firstLine, isSettled } from './common/streaming';
 import { config } from './config';
 import type { Context } from './ctx';
 import type { Indexer } from './indexer';
@@ -37,13 +38,6 @@ export function presentCompletion(raw: string, restOfLine: string): string {
   let text = raw.replace(/\s+$/, '');
   text = trimOverlapWithLine(text, restOfLine);
   return text.trim().length === 0 ? '' : text;
-}
-
-function firstLine(streamed: string): string | undefined {
-  const nl = streamed.indexOf('\n');
-  if (nl < 0) return undefined;
-  const line = streamed.slice(0, nl);
-  return line.trim().length > 0 ? line : undefined;
 }
 
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
@@ -116,8 +110,14 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
         requestId, uri, language: document.languageId, prefix: fim.prefix, suffix: fim.suffix,
         maxTokens: config.maxTokens(), timeBudgetMs: config.timeBudgetMs(), stopAtBlockEnd: true,
       }, cts.token);
-      const first = await Promise.race([full.then((r) => ({ done: true, text: r.text, reason: r.finishReason })), early.then((t) => ({ done: false, text: t, reason: undefined }))]);
-      if (!first.done) {
+      const whole = full.then((r) => ({ done: true, text: r.text, reason: r.finishReason as string | undefined }));
+      // The first streamed line shows early, unless the whole completion follows within a moment (less flicker).
+      const firstLineShown = early.then(async (t) => {
+        await Promise.race([whole.catch(() => undefined), new Promise((r) => setTimeout(r, EARLY_GRACE_MS))]);
+        return { done: false, text: t, reason: undefined as string | undefined };
+      });
+      const first = await Promise.race([whole, firstLineShown]);
+      if (!first.done && !(await isSettled(whole))) {
         // The first line shows now; the rest is cached when it arrives and the suggestion refreshed from the cache.
         background = true;
         void full.then((r) => {
@@ -135,6 +135,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       } else {
         partial.dispose();
         cts.dispose();
+        if (!first.done) Object.assign(first, await whole);
       }
       if (first.reason === 'cancelled') this.stats.cancelled++;
       // Never show a stale result: a newer keystroke (or VS Code) has moved on.

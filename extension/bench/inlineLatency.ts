@@ -18,6 +18,7 @@ import * as P from '../../engine/protocol';
 import { spawnEngine } from '../../engine/server/client';
 import { InflightRequests } from '../common/inflight';
 import { percentile } from '../common/latencyTracker';
+import { EARLY_GRACE_MS, firstLine } from '../common/streaming';
 
 interface ReplayRecord {
   id: string;
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let streamed = '';
       let firstAt: number | undefined;
+      let lineSeen = false;
       const show = (): void => {
         if (firstAt !== undefined) return;
         // The provider's rule: only the newest request of the document may show anything.
@@ -151,8 +153,11 @@ async function main(): Promise<void> {
       };
       partials.set(requestId, (delta) => {
         streamed += delta;
-        const nl = streamed.indexOf('\n');
-        if (nl >= 0 && streamed.slice(0, nl).trim()) show();
+        // As the provider does: the first line shows after a short grace unless the whole result comes first.
+        if (!lineSeen && firstLine(streamed) !== undefined) {
+          lineSeen = true;
+          setTimeout(show, EARLY_GRACE_MS);
+        }
       });
       requests++;
       if (k < keystrokes - 1) cancelRequested++;
