@@ -9,7 +9,7 @@ import { quantizeWeight } from './quantize';
 import { layerPrefix } from './weights';
 import type { Quantization } from './types';
 
-export const GRAPH_BUILDER_VERSION = 2;
+export const GRAPH_BUILDER_VERSION = 3;
 
 export interface GraphBuildOptions {
   quantization: Quantization;
@@ -201,8 +201,23 @@ export function buildGraph(
       g.op('Shape', ['past_key.0'], { start: 1, end: 2 }),
       g.op('Shape', ['input_ids'], { start: 1, end: 2 }),
     ], { axis: 0 }));
-  const embed = g.floats('model.embed_tokens.weight', weights('model.embed_tokens.weight', [c.vocabSize, H]), [c.vocabSize, H]);
-  let x = g.op('Gather', [embed, 'input_ids'], { axis: 0 });
+  // Quantized models keep the embedding table quantized too (GatherBlockQuantized) when whole blocks fit a row;
+  // the fp32 table is only materialised when the unquantized head needs it.
+  const embedW = weights('model.embed_tokens.weight', [c.vocabSize, H]);
+  const quantizeEmbedding = quantBits > 0 && H % options.blockSize === 0;
+  let embed = '';
+  let x: string;
+  if (quantizeEmbedding) {
+    const q = quantizeWeight(embedW, c.vocabSize, H, quantBits as 4 | 8, options.blockSize);
+    const data = g.tensor('model.embed_tokens.qweight', UINT8, [c.vocabSize, (H * quantBits) / 8], q.data);
+    const scales = g.floats('model.embed_tokens.scales', q.scales, [c.vocabSize, q.blocksPerCol]);
+    const zeroPerRow = quantBits === 4 ? Math.ceil(q.blocksPerCol / 2) : q.blocksPerCol;
+    const zeros = g.tensor('model.embed_tokens.zero_points', UINT8, [c.vocabSize, zeroPerRow], new Uint8Array(c.vocabSize * zeroPerRow).fill(quantBits === 4 ? 0x88 : 128));
+    x = g.op('GatherBlockQuantized', [data, 'input_ids', scales, zeros], { gather_axis: 0, quantize_axis: 1, block_size: options.blockSize, bits: quantBits }, 'com.microsoft');
+  } else {
+    embed = g.floats('model.embed_tokens.weight', embedW, [c.vocabSize, H]);
+    x = g.op('Gather', [embed, 'input_ids'], { axis: 0 });
+  }
   const inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', 'total'])];
   const outputs = [valueInfo('logits', FLOAT, [1, 'seq', c.vocabSize])];
 

@@ -9,14 +9,15 @@ import { assertRowClose, checkpointWeights, reference, tempDir, tinyCheckpoint }
 const cacheDir = tempDir('graphs-q');
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
-for (const bits of [4, 8] as const) {
-  test(`int${bits} weights: tree logits equal the reference on dequantized weights`, async () => {
+for (const [bits, tie] of [[4, true], [4, false], [8, false]] as const) {
+  test(`int${bits} weights (${tie ? 'tied' : 'untied'}): tree logits equal the reference on dequantized weights`, async () => {
     // intermediate 48 makes down_proj's K not a multiple of the 32-wide blocks.
-    const { dir, ckpt } = await tinyCheckpoint({ arch: 'qwen2', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, seed: 21, vocabSize: 50, tieEmbeddings: false });
+    const { dir, ckpt } = await tinyCheckpoint({ arch: 'qwen2', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, seed: 21, vocabSize: 50, tieEmbeddings: tie });
     const raw = checkpointWeights(ckpt);
     const weights: WeightLookup = (name) => {
       const w = raw(name);
-      if (!/(_proj|lm_head)\.weight$/.test(name)) return w;
+      // Linear layers, the head and (hidden being a whole number of blocks) the embedding table are quantized.
+      if (!/(_proj|lm_head|embed_tokens)\.weight$/.test(name)) return w;
       const [n, k] = ckpt.tensors.get(name)!.shape as [number, number];
       return dequantizeWeight(quantizeWeight(w, n, k, bits, 32));
     };
