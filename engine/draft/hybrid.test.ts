@@ -150,3 +150,20 @@ test('the registry creates every drafter and none proposes nothing', () => {
   }
   assert.throws(() => createDrafter('nope'), /unknown drafter/);
 });
+
+test('workspace documents feed the drafts until they are removed', () => {
+  const d = new HybridDrafter();
+  const doc = Array.from({ length: 30 }, (_, i) => 500 + i);
+  d.setDocument('a.ts', doc);
+  d.begin('r', [1, 2, 500, 501, 502, 503]);
+  const draft = d.propose('r', 8);
+  assert.equal(draft.tokens[0], 504);
+  assert.equal(draft.sources?.[0], 'document');
+  d.end('r');
+  d.removeDocument('a.ts');
+  d.begin('s', [1, 2, 500, 501, 502, 503]);
+  assert.ok(!d.propose('s', 8).tokens.includes(504));
+  // An edit is remove plus add: the new text replaces the old one.
+  d.setDocument('a.ts', [500, 501, 502, 503, 777]);
+  assert.equal(d.propose('s', 8).tokens[0], 777);
+});
