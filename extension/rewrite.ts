@@ -170,7 +170,6 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
               selection: original,
               prefix: full.slice(Math.max(0, startOffset - CONTEXT_CHARS), startOffset),
               suffix: full.slice(endOffset, endOffset + CONTEXT_CHARS),
-              maxTokens: Math.min(4096, Math.max(256, Math.ceil(original.length / 2))),
             },
             cts.token,
           );
