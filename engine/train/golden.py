@@ -101,12 +101,17 @@ def build(case, arch, cfg, dtype, out_dir, seed):
     want = torch.tensor(expected_inv_freq(cfg['rope_theta'], head_dim, cfg.get('rope_scaling')), dtype=torch.float64)
     got = model.model.rotary_emb.inv_freq.double()
     assert torch.allclose(got, want, rtol=1e-5), f'{case}: transformers rope differs from the runtime formula\n{got}\n{want}'
+    # Casting the model also casts the rotary buffers; keep them in fp32 as transformers computes them.
+    rope_buffers = {n: b.clone() for n, b in model.named_buffers() if 'inv_freq' in n}
     model = model.to(dtype)
     path = os.path.join(out_dir, case)
     os.makedirs(path, exist_ok=True)
     model.save_pretrained(path)  # safetensors by default (transformers >= 4.35)
     # Logits in fp32 from exactly the stored (possibly bf16-rounded) weights.
     model = model.float().eval()
+    for n, b in model.named_buffers():
+        if n in rope_buffers:
+            b.copy_(rope_buffers[n])
     ids = torch.randint(0, VOCAB, (1, SEQ), generator=gen)
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0].float()
@@ -139,9 +144,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', required=True)
     ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--only', nargs='*', help='case names to build (default: all)')
     args = ap.parse_args()
     for i, (case, (arch, cfg, dtype)) in enumerate(CASES.items()):
-        build(case, arch, cfg, dtype, args.out, args.seed + i)
+        if not args.only or case in args.only:
+            build(case, arch, cfg, dtype, args.out, args.seed + i)
 
 
 if __name__ == '__main__':
