@@ -140,7 +140,8 @@ export class EngineClient implements EngineClientApi, vscode.Disposable {
   applyTrace(connection = this._running?.connection): void {
     if (!connection) return;
     const level = this._options.trace();
-    void connection.trace(Trace.fromString(level), { log: (message: unknown, data?: string) => this._log.trace(typeof message === 'string' ? `${message}${data ? `\n${data}` : ''}` : JSON.stringify(message)) });
+    // Traces go to the log at info level, so they show without changing the channel's log level.
+    void connection.trace(Trace.fromString(level), { log: (message: unknown, data?: string) => this._log.info(`[trace] ${typeof message === 'string' ? `${message}${data ? `\n${data}` : ''}` : JSON.stringify(message)}`) });
   }
 
   private _onExit(running: Running, code: number | null, signal: NodeJS.Signals | null): void {

@@ -4,11 +4,16 @@ import * as vscode from 'vscode';
 import { ChangeDocument, CloseDocument, IndexedDocuments, OpenDocument, RemoveDocument } from '../engine/protocol';
 import { config } from './config';
 import type { Context } from './ctx';
-import { FileFilter, looksBinary, type SkipReason } from './common/fileFilter';
+import { FileFilter, looksBinary, plainFolderNames, type SkipReason } from './common/fileFilter';
 
 const INDEXED_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
 const MAX_WORKSPACE_FILES = 5000;
 export const INDEX_SCHEME = 'presage-index';
+
+function searchExclude(extra: string[]): string {
+  const names = [...new Set(['node_modules', '.git', ...extra])];
+  return `{${names.map((n) => `**/${n}/**`).join(',')}}`;
+}
 
 export class Indexer implements vscode.Disposable {
   private readonly _disposables: vscode.Disposable[] = [];
@@ -135,14 +140,18 @@ export class Indexer implements vscode.Disposable {
 
   private async _scanFiles(token: vscode.CancellationToken, report: (done: number, total: number) => void): Promise<void> {
     const t0 = Date.now();
+    const rootIgnoredFolders: string[] = [];
     // .gitignore files first (findFiles already leaves out files.exclude).
     const gitignores = await vscode.workspace.findFiles('**/.gitignore', undefined, 1000, token);
     for (const uri of gitignores) {
       const rel = this._relative(uri);
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      this._filter.addGitignore(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '', text);
+      const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      this._filter.addGitignore(dir, text);
+      if (dir === '') rootIgnoredFolders.push(...plainFolderNames(text));
     }
-    const files = await vscode.workspace.findFiles('**/*', undefined, MAX_WORKSPACE_FILES * 4, token);
+    // Big ignored folders are left out of the search itself, so they cannot use up its result budget.
+    const files = await vscode.workspace.findFiles('**/*', searchExclude(rootIgnoredFolders), MAX_WORKSPACE_FILES * 4, token);
     const skipped: Record<string, number> = {};
     const wanted = files.filter((uri) => {
       const reason = this._filter.skipReason(this._relative(uri));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandBraces, FileFilter, looksBinary, toMatchPath } from './fileFilter';
+import { expandBraces, FileFilter, looksBinary, plainFolderNames, toMatchPath } from './fileFilter';
 
 describe('file filter', () => {
   it('never lets secrets through, at any depth and from absolute paths', () => {
@@ -46,6 +46,10 @@ describe('file filter', () => {
     assert.equal(f.skipReason('big.ts', 101), 'too-large');
     assert.equal(f.skipReason('small.ts', 100), undefined);
     assert.throws(() => new FileFilter({ maxFileBytes: 0 }), /maxFileBytes/);
+  });
+
+  it('plain ignored folders for the search exclude', () => {
+    assert.deepEqual(plainFolderNames('dist/\n/build/\n*.log\nout\n!keep/\ncache-*/\r\n.venv/\n'), ['dist', 'build', '.venv']);
   });
 
   it('helpers', () => {

@@ -103,3 +103,8 @@ export function looksBinary(bytes: Uint8Array): boolean {
   }
   return n > 0 && control / n > 0.1;
 }
+
+/** Folder names a .gitignore ignores outright (`name` or `name/`, no wildcards): safe to leave out of the search. */
+export function plainFolderNames(gitignore: string): string[] {
+  return gitignore.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^\/?[\w.-]+\/$/.test(l)).map((l) => l.replace(/^\//, '').replace(/\/$/, ''));
+}
