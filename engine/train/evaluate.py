@@ -99,13 +99,30 @@ def replay_exact_match(model, tok, replay_dir, seq, limit, max_new):
             for mode, ids in (('prefix', body), ('fim', [fim[0]] + body + [fim[1], fim[2]])):
                 got, _ = greedy_first_line(model, ids, max_new, stop_ids, tok)
                 hits[mode] += got.rstrip() == want.rstrip()
-                if mode == 'fim' and len(examples) < 6:
-                    examples.append({'id': r['id'], 'want': want, 'got': got})
+                if len(examples) < 8:
+                    examples.append({'id': r['id'], 'mode': mode, 'want': want, 'got': got})
         results[name.split('.')[0]] = {'cases': len(cases), **{f'exact_match_{m}': round(h / max(1, len(cases)), 4) for m, h in hits.items()}}
     total = sum(v['cases'] for v in results.values())
     overall = {f'exact_match_{m}': round(sum(v[f'exact_match_{m}'] * v['cases'] for v in results.values()) / max(1, total), 4)
                for m in ('prefix', 'fim')}
     return {'cases': total, **overall, 'per_file': results, 'examples': examples}
+
+
+@torch.no_grad()
+def cache_check(model, tok, n=12):
+    """Greedy tokens with the KV cache equal those from full forward passes."""
+    device = next(model.parameters()).device
+    ids = tok.encode('import os\n\ndef read_config(path):\n    with open(path) as f:\n', add_special_tokens=False).ids
+    full = list(ids)
+    for _ in range(n):
+        full.append(int(model(torch.tensor([full], device=device))[0, -1].argmax()))
+    caches = [dict() for _ in model.model.layers]
+    logits = model(torch.tensor([ids], device=device), caches, 0)
+    cached = list(ids)
+    for _ in range(n):
+        cached.append(int(logits[0, -1].argmax()))
+        logits = model(torch.tensor([[cached[-1]]], device=device), caches, len(cached) - 1)
+    return {'equal': full == cached, 'text': tok.decode(full[len(ids):], skip_special_tokens=False)}
 
 
 @torch.no_grad()
@@ -139,7 +156,8 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = False
     model, cfg = load_model(args.model, device)
     tok = Tokenizer.from_file(os.path.join(args.model, 'tokenizer.json'))
-    report = {'replay': replay_exact_match(model, tok, args.replay, cfg['max_position_embeddings'], args.limit, args.max_new)}
+    report = {'cache_check': cache_check(model, tok)}
+    report['replay'] = replay_exact_match(model, tok, args.replay, cfg['max_position_embeddings'], args.limit, args.max_new)
     report['transformers_check'] = compare_with_transformers(model, args.model, device)
     print(json.dumps(report))
 

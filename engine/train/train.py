@@ -8,7 +8,7 @@ Data: every train document is tokenized once (cached in <work>/tokens.pt) and jo
 (--fim-rate, default 0.5) in prefix-suffix-middle order, the layout of the engine's StarCoder template:
   <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
 Prefix, suffix and middle are cut at character positions and tokenized separately, as at inference; half
-of the middles are one to six whole lines from a random point (inline completion), half are uniform spans.
+of the middles are one to six whole lines (inline completion), most others uniform spans (see fim_split).
 
 Schedule: linear warm-up, cosine decay to 10% of the peak. With --max-seconds the step count is fixed
 after 30 timed steps, so the schedule ends on time; it is saved in the checkpoint, and --resume continues
@@ -23,6 +23,7 @@ import os
 import random
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
@@ -64,18 +65,25 @@ def build_stream(docs_ids, eos):
 
 
 def fim_split(text, rng):
-    """(prefix, middle, suffix) cut at character positions."""
+    """(prefix, middle, suffix) cut at character positions: 45% uniform spans; 45% one to six whole lines
+    from a random point (half of them from a line start), as inline completion asks; 10% run to the end
+    (empty suffix, a cursor at the end of a file)."""
     n = len(text)
-    if rng.random() < 0.5:
+    r = rng.random()
+    if r < 0.45:
         a, b = sorted((rng.randrange(n + 1), rng.randrange(n + 1)))
-    else:  # one to six whole lines from a random point: what inline completion asks for
+    elif r < 0.9:
         a = rng.randrange(n)
+        if rng.random() < 0.5:
+            a = text.rfind('\n', 0, a) + 1
         b = a
         for _ in range(rng.randint(1, 6)):
             nl = text.find('\n', b)
             b = n if nl < 0 else nl + 1
             if b >= n:
                 break
+    else:
+        a, b = rng.randrange(n), n
     return text[:a], text[a:b], text[b:]
 
 
@@ -165,7 +173,7 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--warmup', type=int, default=200)
     ap.add_argument('--fim-rate', type=float, default=0.5)
-    ap.add_argument('--fim-pool', type=int, default=60000)
+    ap.add_argument('--fim-pool', type=int, default=30000)
     ap.add_argument('--hidden', type=int, default=512)
     ap.add_argument('--layers', type=int, default=8)
     ap.add_argument('--heads', type=int, default=8)
@@ -221,6 +229,8 @@ def main():
         model.load_state_dict(saved['model'])
         opt.load_state_dict(saved['opt'])
         state = saved['state']
+        if args.steps:  # an explicit --steps sets the total (e.g. to extend a finished run)
+            state['total_steps'] = args.steps
         rng.seed(args.seed + state['step'])
         torch.manual_seed(args.seed + state['step'])
         log(event='resumed', step=state['step'], total_steps=state['total_steps'])
@@ -234,19 +244,27 @@ def main():
     pool, pool_used = None, 0
     n_fim = int(round(args.batch * args.fim_rate))
 
-    def refill_pool():
+    def build_pool(seed):
         t0 = time.time()
-        enc, _ = build_fim_pool(tok, docs, args.fim_pool, args.seq, window_chars, rng, ids)
-        rows = assemble_fim(enc, ids, args.seq, stream, rng).to(device)
+        prng = random.Random(seed)
+        enc, _ = build_fim_pool(tok, docs, args.fim_pool, args.seq, window_chars, prng, ids)
+        rows = assemble_fim(enc, ids, args.seq, stream, prng)
         log(event='fim_pool', examples=rows.shape[0], seconds=round(time.time() - t0, 1))
         return rows
 
+    # The next FIM pool is built in a background thread while the GPU trains on the current one.
+    executor = ThreadPoolExecutor(max_workers=1)
+    pending = None
+
     def next_batch():
-        nonlocal pool, pool_used
+        nonlocal pool, pool_used, pending
         parts = []
         if n_fim:
             if pool is None or pool_used + n_fim > pool.shape[0]:
-                pool, pool_used = refill_pool(), 0
+                future = pending or executor.submit(build_pool, rng.random())
+                pool, pool_used, pending = future.result().to(device), 0, None
+            if pending is None and pool_used >= pool.shape[0] // 2:
+                pending = executor.submit(build_pool, rng.random())
             parts.append(pool[pool_used:pool_used + n_fim])
             pool_used += n_fim
         n_plain = args.batch - n_fim
@@ -297,6 +315,7 @@ def main():
         if args.checkpoint_every and state['step'] % args.checkpoint_every == 0:
             save_checkpoint(ckpt, model, opt, state)
     save_checkpoint(ckpt, model, opt, state)
+    executor.shutdown(wait=False, cancel_futures=True)
     train_seconds = time.time() - t_train
 
     # Held-out loss with the weights as they will be stored (fp16-rounded).
