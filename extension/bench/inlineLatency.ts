@@ -16,6 +16,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { flag, listFlag, numberFlag, parseArgs } from '../../engine/cli/args';
 import * as P from '../../engine/protocol';
 import { spawnEngine } from '../../engine/server/client';
+import { extractFimContext } from '../common/fimContext';
 import { InflightRequests } from '../common/inflight';
 import { percentile } from '../common/latencyTracker';
 import { EARLY_GRACE_MS, firstLine } from '../common/streaming';
@@ -161,7 +162,9 @@ async function main(): Promise<void> {
       });
       requests++;
       if (k < keystrokes - 1) cancelRequested++;
-      pending.push(engine.request(P.Complete, { requestId, uri, language: lang, prefix: text, suffix: '', maxTokens, stopAtBlockEnd: true, timeBudgetMs: 2000 }, cts)
+      // The same window around the cursor as the provider sends (the cursor is at the end of the typed text).
+      const fim = extractFimContext(text, text.length);
+      pending.push(engine.request(P.Complete, { requestId, uri, language: lang, prefix: fim.prefix, suffix: fim.suffix, maxTokens, stopAtBlockEnd: true, timeBudgetMs: 2000 }, cts)
         .then((r) => {
           if (r.finishReason === 'cancelled') cancelled++;
           else if (!inflight.isCurrent(uri, ticket.id)) finishedAfterSuperseded++;
