@@ -15,7 +15,9 @@ export async function run(argv: string[]): Promise<number> {
   const records = files.flatMap((f) => loadRecords(f));
   const tokenizer = loadTokenizer(tokenizerDir);
   const tokenized = tokenizeRecords(records, (text) => tokenizer.encode(text));
-  const result = runReplay(tokenized, createDrafter(name), maxDraft);
+  // The hybrid matches line ends by their text (cl100k merges newlines with the punctuation before them).
+  const tokenText = (id: number): string => tokenizer.decode([id]);
+  const result = runReplay(tokenized, createDrafter(name, { hybrid: { tokenText } }), maxDraft);
   if (!boolFlag(args, 'json')) {
     process.stdout.write(
       `${name}: MAT ${result.mat} (${Object.entries(result.mat_by_task).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +

@@ -167,3 +167,26 @@ test('workspace documents feed the drafts until they are removed', () => {
   d.setDocument('a.ts', [500, 501, 502, 503, 777]);
   assert.equal(d.propose('s', 8).tokens[0], 777);
 });
+
+test('with token texts, a line end matches other tokens ending the line with the same indentation', () => {
+  const text = new Map([
+    [1, ')\n  '],
+    [2, ':\n  '],
+    [3, '\n'],
+    [7, 'x'],
+    [8, 'return'],
+  ]);
+  const tokenText = (id: number): string => text.get(id) ?? `t${id}`;
+  const d = new HybridDrafter({ tokenText });
+  // The prompt ends with ")\n  "; earlier, ":\n  " (same indentation) was followed by "return".
+  d.begin('r', [7, 2, 8, 7, 3, 9, 7, 1]);
+  const draft = d.propose('r', 4);
+  const j = draft.tokens.indexOf(8);
+  assert.ok(j >= 0 && draft.parents[j] === -1, 'proposes the line start after the same indentation');
+  assert.equal(draft.sources?.[j], 'line');
+  assert.ok(!draft.tokens.includes(9), 'a line end with another indentation is not a match');
+  // Without token texts, no such candidate exists.
+  const plain = new HybridDrafter();
+  plain.begin('r', [7, 2, 8, 7, 3, 9, 7, 1]);
+  assert.ok(!plain.propose('r', 4).sources?.includes('line'));
+});

@@ -24,6 +24,12 @@ export interface HybridOptions {
   resync?: boolean;
   /** Keep acceptance statistics apart for requests with and without references (default true). */
   splitKinds?: boolean;
+  /**
+   * Text of a token id (for example the tokenizer's decode of [id]). When given, tokens that end a line are
+   * matched by the indentation that follows their last newline, so "):\n    " and "\n    " both lead to the
+   * lines that start after them.
+   */
+  tokenText?: (id: number) => string;
   /** Extra drafters whose drafts join the candidates (they receive every call too). */
   extra?: Drafter[];
 }
@@ -51,6 +57,8 @@ interface RequestState {
   candidates: Candidate[];
   /** Index into the per-kind statistics. */
   kind: number;
+  /** Arena positions of line-ending tokens by line-end class (only with tokenText). */
+  lines: Map<number, number[]>;
   /** Where the output last copied the prompt from (continuation start), or -1: the rewrite's alignment. */
   aligned: number;
   /** Output length when the alignment was last fixed. */
@@ -59,7 +67,7 @@ interface RequestState {
 
 const CONTEXT = '\u0000context';
 /** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
-const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip'] as const;
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line'] as const;
 const OWN = 0;
 const REFERENCE = 1;
 const HISTORY = 2;
@@ -73,6 +81,10 @@ const NEXT = 6;
 const RESUME = 7;
 const SHIFT = 8;
 const SKIP = 9;
+/** A line start in the request's text after a different token that ends a line with the same indentation. */
+const LINE = 10;
+/** Line starts examined per step. */
+const LINE_SCAN = 32;
 const MAX_TRIE = 1024;
 /** Tokens compared before a match to tell apart occurrences with equal match lengths. */
 const SIMILARITY_WINDOW = 8;
@@ -93,6 +105,10 @@ export class HybridDrafter implements Drafter {
   private readonly _extra: Drafter[];
   private readonly _resyncOn: boolean;
   private readonly _splitKinds: boolean;
+  private readonly _tokenText: ((id: number) => string) | undefined;
+  /** Line-end class of each token id, + 1 (0 = not computed yet, -1 + 1 = no newline). */
+  private _lineClass = new Int32Array(0);
+  private readonly _lineClassIds = new Map<string, number>();
   private readonly _combine: 'sum' | 'noisy-or' | 'max';
   /** Acceptance statistics, kept apart for requests with references (completions with workspace context) and without. */
   private readonly _reliabilityByKind = [new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS), new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS)];
@@ -114,6 +130,7 @@ export class HybridDrafter implements Drafter {
     this._extra = options.extra ?? [];
     this._resyncOn = options.resync ?? true;
     this._splitKinds = options.splitKinds ?? true;
+    this._tokenText = options.tokenText;
     this._combine = options.combine ?? 'noisy-or';
   }
 
@@ -122,7 +139,8 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, aligned: promptStart, alignedAt: 0 });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, lines: new Map(), aligned: promptStart, alignedAt: 0 });
+    this._indexLines(this._requests.get(requestId)!, 0);
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
 
@@ -130,7 +148,9 @@ export class HybridDrafter implements Drafter {
     const st = this._request(requestId);
     this._reliability = this._reliabilityByKind[st.kind]!;
     this._learn(st, tokens);
+    const from = st.index.length;
     st.index.append(CONTEXT, tokens);
+    this._indexLines(st, from);
     st.generated += tokens.length;
     for (const d of this._extra) d.observe(requestId, tokens);
   }
@@ -163,6 +183,7 @@ export class HybridDrafter implements Drafter {
       const source = i === next ? NEXT : o.pos < st.promptStart ? REFERENCE : OWN;
       this._rate(st, { source, matchLen: o.matchLen, arena: ctx, from: o.pos + 1, end }, budget, pool);
     });
+    this._lineCandidates(st, budget, pool);
     this._keepBest(st, pool);
     const garena = this._global.arena;
     for (const o of global) {
@@ -326,6 +347,64 @@ export class HybridDrafter implements Drafter {
     this._tWeight[c] = 0;
     this._tSource[c] = source;
     return c;
+  }
+
+  /** Line-end class of a token: an id per indentation after its last newline, or -1 without a newline. */
+  private _classOf(t: number): number {
+    if (!this._tokenText) return -1;
+    if (t >= this._lineClass.length) {
+      const grown = new Int32Array(Math.max(t + 1, this._lineClass.length * 2, 1024));
+      grown.set(this._lineClass);
+      this._lineClass = grown;
+    }
+    let c = this._lineClass[t]!;
+    if (c === 0) {
+      const text = this._tokenText(t);
+      const nl = text.lastIndexOf('\n');
+      let id = -1;
+      if (nl >= 0) {
+        const indent = text.slice(nl + 1);
+        id = this._lineClassIds.get(indent) ?? this._lineClassIds.size;
+        this._lineClassIds.set(indent, id);
+      }
+      c = id + 1 === 0 ? -1 : id + 1;
+      this._lineClass[t] = c;
+    }
+    return c < 0 ? -1 : c - 1;
+  }
+
+  private _indexLines(st: RequestState, from: number): void {
+    if (!this._tokenText) return;
+    const a = st.index.arena;
+    for (let p = from; p < st.index.length; p++) {
+      const t = a[p]!;
+      if (t < 0) continue;
+      const c = this._classOf(t);
+      if (c < 0) continue;
+      let list = st.lines.get(c);
+      if (!list) st.lines.set(c, (list = []));
+      list.push(p);
+    }
+  }
+
+  /** Line starts after other tokens of the context's line-end class, most recent first. */
+  private _lineCandidates(st: RequestState, budget: number, pool: Candidate[]): void {
+    const a = st.index.arena;
+    const end = st.index.length;
+    const last = a[end - 1]!;
+    const c = last >= 0 ? this._classOf(last) : -1;
+    if (c < 0) return;
+    const list = st.lines.get(c);
+    if (!list) return;
+    let taken = 0;
+    for (let i = list.length - 1; i >= 0 && taken < LINE_SCAN; i--) {
+      const p = list[i]!;
+      if (p >= end - 1 || a[p] === last) continue;
+      let m = 1;
+      while (m < 64 && p - m >= 0 && end - 1 - m >= 0 && a[p - m]! >= 0 && a[p - m] === a[end - 1 - m]) m++;
+      this._rate(st, { source: LINE, matchLen: m, arena: a, from: p + 1, end }, budget, pool);
+      taken++;
+    }
   }
 
   /**
