@@ -84,7 +84,7 @@ const SKIP = 9;
 /** A line start in the request's text after a different token that ends a line with the same indentation. */
 const LINE = 10;
 /** Line starts examined per step. */
-const LINE_SCAN = 32;
+const LINE_SCAN = 16;
 const MAX_TRIE = 1024;
 /** Tokens compared before a match to tell apart occurrences with equal match lengths. */
 const SIMILARITY_WINDOW = 8;
