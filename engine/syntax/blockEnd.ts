@@ -176,7 +176,8 @@ export async function createBlockEndRule(language: string, prefix: string, suffi
   if (!base) return undefined;
   const start = endPoint(head);
   const rule: BlockEndRule = (completion) => {
-    if (completion.length === 0) return -1;
+    // Every cut needs code after a finished node; on the cursor's own line that is not worth a parse.
+    if (completion.indexOf('\n') < 0) return -1;
     const text = head + completion + tail;
     const edited = base.copy();
     const added = endPoint(completion);
