@@ -67,7 +67,7 @@ interface RequestState {
 
 const CONTEXT = '\u0000context';
 /** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
-const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line'] as const;
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line', 'substitute'] as const;
 const OWN = 0;
 const REFERENCE = 1;
 const HISTORY = 2;
@@ -83,8 +83,11 @@ const SHIFT = 8;
 const SKIP = 9;
 /** A line start in the request's text after a different token that ends a line with the same indentation. */
 const LINE = 10;
+/** Parallel code: the context before its last token matches, the token after differs, and the rest follows. */
+const SUBSTITUTE = 11;
 /** Line starts examined per step. */
 const LINE_SCAN = 16;
+const SUBSTITUTE_SCAN = 16;
 const MAX_TRIE = 1024;
 /** Tokens compared before a match to tell apart occurrences with equal match lengths. */
 const SIMILARITY_WINDOW = 8;
@@ -184,6 +187,7 @@ export class HybridDrafter implements Drafter {
       this._rate(st, { source, matchLen: o.matchLen, arena: ctx, from: o.pos + 1, end }, budget, pool);
     });
     this._lineCandidates(st, budget, pool);
+    this._substituteCandidates(st, budget, pool);
     this._keepBest(st, pool);
     const garena = this._global.arena;
     for (const o of global) {
@@ -384,6 +388,19 @@ export class HybridDrafter implements Drafter {
       let list = st.lines.get(c);
       if (!list) st.lines.set(c, (list = []));
       list.push(p);
+    }
+  }
+
+  /** Occurrences of the context without its last token, where another token took its place. */
+  private _substituteCandidates(st: RequestState, budget: number, pool: Candidate[]): void {
+    const a = st.index.arena;
+    const end = st.index.length;
+    if (end < 3) return;
+    const last = a[end - 1]!;
+    const occ = st.index.query(a, end - 1, { maxMatch: 64, maxResults: SUBSTITUTE_SCAN, maxVisit: 2 * SUBSTITUTE_SCAN, skip: end - 2 });
+    for (const o of occ) {
+      if (o.matchLen < 2 || o.pos + 2 >= end || a[o.pos + 1] === last || a[o.pos + 1]! < 0) continue;
+      this._rate(st, { source: SUBSTITUTE, matchLen: o.matchLen, arena: a, from: o.pos + 2, end }, budget, pool);
     }
   }
 
