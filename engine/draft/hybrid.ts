@@ -67,7 +67,7 @@ interface RequestState {
 
 const CONTEXT = '\u0000context';
 /** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
-const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line', 'substitute'] as const;
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line', 'substitute', 'substitute2'] as const;
 const OWN = 0;
 const REFERENCE = 1;
 const HISTORY = 2;
@@ -88,6 +88,8 @@ const SUBSTITUTE = 11;
 /** Line starts examined per step. */
 const LINE_SCAN = 16;
 const SUBSTITUTE_SCAN = 16;
+/** Up to this many tokens may differ before the context's end. */
+const SUBSTITUTED = 2;
 const MAX_TRIE = 1024;
 /** Tokens compared before a match to tell apart occurrences with equal match lengths. */
 const SIMILARITY_WINDOW = 8;
@@ -395,12 +397,15 @@ export class HybridDrafter implements Drafter {
   private _substituteCandidates(st: RequestState, budget: number, pool: Candidate[]): void {
     const a = st.index.arena;
     const end = st.index.length;
-    if (end < 3) return;
-    const last = a[end - 1]!;
-    const occ = st.index.query(a, end - 1, { maxMatch: 64, maxResults: SUBSTITUTE_SCAN, maxVisit: 2 * SUBSTITUTE_SCAN, skip: end - 2 });
-    for (const o of occ) {
-      if (o.matchLen < 2 || o.pos + 2 >= end || a[o.pos + 1] === last || a[o.pos + 1]! < 0) continue;
-      this._rate(st, { source: SUBSTITUTE, matchLen: o.matchLen, arena: a, from: o.pos + 2, end }, budget, pool);
+    for (let k = 1; k <= SUBSTITUTED; k++) {
+      if (end < k + 2) return;
+      const occ = st.index.query(a, end - k, { maxMatch: 64, maxResults: SUBSTITUTE_SCAN, maxVisit: 2 * SUBSTITUTE_SCAN, skip: end - k - 1 });
+      for (const o of occ) {
+        if (o.matchLen < 2 || o.pos + k + 1 >= end || a[o.pos + 1] === a[end - k] || a[o.pos + 1]! < 0) continue;
+        let ok = true;
+        for (let j = 1; j <= k; j++) if (a[o.pos + j]! < 0) ok = false;
+        if (ok) this._rate(st, { source: SUBSTITUTE + k - 1, matchLen: o.matchLen, arena: a, from: o.pos + k + 1, end }, budget, pool);
+      }
     }
   }
 
