@@ -8,7 +8,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import * as P from '../engine/protocol';
 import type { EngineClientApi } from './api';
-import { RestartPolicy } from './common/restartPolicy';
+import { RestartPolicy, type RestartPolicyOptions } from './common/restartPolicy';
 import type { StatusEvent } from './common/statusState';
 
 export interface EngineClientOptions {
@@ -17,6 +17,8 @@ export interface EngineClientOptions {
   storageDir: string;
   clientVersion: string;
   trace: () => 'off' | 'messages' | 'verbose';
+  /** Crash handling (tests shorten the backoff). */
+  restart?: RestartPolicyOptions;
 }
 
 export class EngineNotRunningError extends Error {
@@ -38,7 +40,7 @@ export class EngineClient implements EngineClientApi, vscode.Disposable {
   private readonly _statusEmitter = new vscode.EventEmitter<StatusEvent>();
   private readonly _startEmitter = new vscode.EventEmitter<P.InitializeResult>();
   private readonly _partials = new Map<string, Set<(delta: string) => void>>();
-  private readonly _policy = new RestartPolicy();
+  private readonly _policy: RestartPolicy;
   private _running: Running | undefined;
   private _state: P.EngineState = 'starting';
   private _generation = 0;
@@ -53,7 +55,9 @@ export class EngineClient implements EngineClientApi, vscode.Disposable {
   /** Fires after each (re)start once the engine answered initialize: load the model and resend documents. */
   readonly onDidStart = this._startEmitter.event;
 
-  constructor(private readonly _log: vscode.LogOutputChannel, private readonly _options: EngineClientOptions) {}
+  constructor(private readonly _log: vscode.LogOutputChannel, private readonly _options: EngineClientOptions) {
+    this._policy = new RestartPolicy(_options.restart);
+  }
 
   get state(): P.EngineState {
     return this._state;
