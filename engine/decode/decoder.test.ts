@@ -335,6 +335,8 @@ test('drafts the model keeps rejecting shrink the verified trees (calibration), 
   assert.deepEqual(r.tokens, naiveGreedy(model, [1, 2, 3], 80));
   const sizes = model.forwardSizes.slice(1);
   assert.ok(sizes[0]! > 1, `first steps verify drafts (${sizes.slice(0, 5)})`);
-  assert.ok(sizes.slice(-20).every((s) => s === 1), `late steps verify only the pending token (${sizes.slice(-20)})`);
+  // Late steps verify only the pending token, except a one-node probe every eighth step.
+  const late = sizes.slice(-24);
+  assert.ok(late.every((s) => s <= 2) && late.filter((s) => s === 2).length <= 3, `late steps (${late})`);
   assert.ok(decoder.calibration < 0.1);
 });

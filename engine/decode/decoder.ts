@@ -77,6 +77,9 @@ export interface DecoderOptions {
 
 const now = (): number => performance.now();
 
+/** Steps without any verified draft node after which the best node is verified anyway. */
+const PROBE_EVERY = 8;
+
 export class Decoder {
   readonly model: Model;
   readonly drafter: Drafter | undefined;
@@ -87,6 +90,7 @@ export class Decoder {
   private readonly _learnCost: boolean;
   /** Decayed sums of accepted draft tokens and of the drafter's expected acceptances (calibrates its probs). */
   private _calibAccepted = 2;
+  private _sinceProbe = 0;
   private _calibExpected = 2;
   /** Mirror of the tokens in the model's KV cache. */
   private _committed: number[] = [];
@@ -112,11 +116,12 @@ export class Decoder {
   }
 
   /**
-   * How far to trust the drafter's probabilities: decayed (accepted / expected) over recent steps, in [0.05, 1.5].
-   * A model that keeps rejecting drafts shrinks the trees towards plain decoding; the floor keeps probing.
+   * How far to trust the drafter's probabilities: decayed (accepted / expected) over recent steps, in [0.01, 1.5].
+   * A model that keeps rejecting drafts shrinks the trees towards plain decoding; every eighth step without a tree
+   * verifies the best node anyway.
    */
   get calibration(): number {
-    return Math.min(1.5, Math.max(0.05, this._calibAccepted / this._calibExpected));
+    return Math.min(1.5, Math.max(0.01, this._calibAccepted / this._calibExpected));
   }
 
   private _calibrate(accepted: number, expected: number): void {
@@ -251,9 +256,12 @@ export class Decoder {
           if (this._learnCost) this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
           const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
           const scale = this.calibration;
-          const k = req.fixedDraftTokens !== undefined
+          let k = req.fixedDraftTokens !== undefined
             ? Math.min(order.length, Math.max(0, Math.floor(req.fixedDraftTokens)))
             : chooseTreeSize(order.map((j) => (draft!.probs[j] ?? 0) * scale), this._cost, this._draftMsAvg, order.length, this._committed.length);
+          // Probe now and then with the best node, so that a drafter the calibration gave up on can earn trust back.
+          if (k === 0 && order.length > 0 && ++this._sinceProbe >= PROBE_EVERY && (draft.probs[order[0]!] ?? 0) >= 0.3) k = 1;
+          if (k > 0) this._sinceProbe = 0;
           chosen = order.slice(0, k);
         }
         const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
