@@ -21,6 +21,8 @@ export interface InlineStats {
   errors: number;
   shown: number;
   acceptedChars: number;
+  displayed: number;
+  partialAccepts: number;
   firstGhost: LatencyTracker;
 }
 
@@ -46,7 +48,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   private readonly _debouncer = new AdaptiveDebouncer();
   private readonly _inflight = new InflightRequests();
   private _shown: Shown | undefined;
-  readonly stats: InlineStats = { requests: 0, cacheHits: 0, cancelled: 0, staleDropped: 0, errors: 0, shown: 0, acceptedChars: 0, firstGhost: new LatencyTracker() };
+  readonly stats: InlineStats = { requests: 0, cacheHits: 0, cancelled: 0, staleDropped: 0, errors: 0, shown: 0, acceptedChars: 0, displayed: 0, partialAccepts: 0, firstGhost: new LatencyTracker() };
 
   constructor(private readonly _ctx: Context, private readonly _indexer: Indexer) {
     const d = this._disposables;
@@ -168,6 +170,19 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     this._shown = { uri: document.uri.toString(), languageId: document.languageId, offset, rest: text, accepted: '' };
     this.stats.shown++;
     return [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))];
+  }
+
+  /** Called by VS Code versions that report displays (proposed API on 1.90): counts confirmed displays. */
+  handleDidShowCompletionItem(_item: vscode.InlineCompletionItem): void {
+    this.stats.displayed++;
+  }
+
+  /**
+   * Called by VS Code versions that report partial accepts. The accepted text itself is taken from the document
+   * change that the accept makes (see _onType), which also covers versions without this call.
+   */
+  handleDidPartiallyAcceptCompletionItem(_item: vscode.InlineCompletionItem, _info: unknown): void {
+    this.stats.partialAccepts++;
   }
 
   /**

@@ -16,6 +16,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { flag, listFlag, numberFlag, parseArgs } from '../../engine/cli/args';
 import * as P from '../../engine/protocol';
 import { spawnEngine } from '../../engine/server/client';
+import { AdaptiveDebouncer } from '../common/debouncer';
 import { extractFimContext } from '../common/fimContext';
 import { InflightRequests } from '../common/inflight';
 import { percentile } from '../common/latencyTracker';
@@ -207,6 +208,10 @@ async function main(): Promise<void> {
   await engine.request0(P.Shutdown).catch(() => undefined);
   engine.dispose();
 
+  // The provider waits this long after the last keystroke of such a burst before it asks (not included above).
+  const debouncer = new AdaptiveDebouncer();
+  for (let k = 0; k < keystrokes; k++) debouncer.keystroke(k * gapMs);
+  const debounceMs = debouncer.delayMs((keystrokes - 1) * gapMs);
   const sorted = [...firstGhostMs].sort((a, b) => a - b);
   const sortedTotal = [...totalMs].sort((a, b) => a - b);
   const measuredRequests = requests - counted.requests;
@@ -224,6 +229,7 @@ async function main(): Promise<void> {
     shown: firstGhostMs.length,
     first_ghost_ms_p50: +percentile(sorted, 50).toFixed(1),
     first_ghost_ms_p95: +percentile(sorted, 95).toFixed(1),
+    debounce_ms_after_burst: debounceMs,
     final_ms_p50: +percentile(sortedTotal, 50).toFixed(1),
     final_ms_p95: +percentile(sortedTotal, 95).toFixed(1),
     stale_shown: staleShown,
