@@ -71,12 +71,71 @@ const show = (level: ShownMessage['level']) => (message: string, ...actions: str
   return Promise.resolve(undefined);
 };
 
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+  isEqual(other: Position): boolean {
+    return other.line === this.line && other.character === this.character;
+  }
+}
+
+export class Range {
+  constructor(readonly start: Position, readonly end: Position) {}
+}
+
+export class InlineCompletionItem {
+  constructor(readonly insertText: string, readonly range?: Range) {}
+}
+
+/** Settings read through workspace.getConfiguration (keys like 'presage.inlineCompletions.enabled'). */
+export const fakeSettings = new Map<string, unknown>();
+export const closedDocuments = new EventEmitter<unknown>();
+export const executedCommands: string[] = [];
+
 export const fakeVscode = {
   Disposable,
   EventEmitter,
   CancellationTokenSource,
-  window: { showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info') },
+  Position,
+  Range,
+  InlineCompletionItem,
+  InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  window: { showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info'), activeTextEditor: undefined },
+  languages: { registerInlineCompletionItemProvider: () => new Disposable(() => undefined) },
+  commands: {
+    executeCommand: (id: string) => {
+      executedCommands.push(id);
+      return Promise.resolve(undefined);
+    },
+  },
+  workspace: {
+    onDidCloseTextDocument: closedDocuments.event,
+    getConfiguration: (section: string) => ({
+      get: <T>(key: string): T | undefined => fakeSettings.get(`${section}.${key}`) as T | undefined,
+      update: (key: string, value: unknown) => {
+        fakeSettings.set(`${section}.${key}`, value);
+        return Promise.resolve();
+      },
+    }),
+  },
 };
+
+/** A text document over a string (one version per instance). */
+export function fakeDocument(uri: string, text: string, languageId = 'typescript', version = 1) {
+  const lines = text.split('\n');
+  return {
+    uri: { toString: () => uri, scheme: uri.split(':')[0], path: uri.replace(/^[a-z]+:\/\//, '') },
+    languageId,
+    version,
+    getText: () => text,
+    offsetAt: (p: Position) => lines.slice(0, p.line).reduce((a, l) => a + l.length + 1, 0) + p.character,
+    positionAt: (offset: number) => {
+      const before = text.slice(0, offset).split('\n');
+      return new Position(before.length - 1, before[before.length - 1]!.length);
+    },
+    lineAt: (line: number) => ({ text: lines[line] ?? '' }),
+  };
+}
 
 /** Makes `require('vscode')` return the fake. */
 export function installFakeVscode(): void {
