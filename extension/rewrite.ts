@@ -107,6 +107,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     }
     const existing = this.sessions.get(this.key(editor.document));
     if (existing) {
+      this.ctx.log.info('rewrite: a proposal is already pending in this file');
       const choice = await vscode.window.showWarningMessage('Presage: this file already has a rewrite proposal. Accept or reject it first.', 'Accept', 'Reject');
       if (choice === 'Accept') this.accept(editor.document.uri);
       else if (choice === 'Reject') await this.reject(editor.document.uri);
@@ -123,6 +124,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     if (!instruction?.trim()) return;
     const doc = editor.document;
     if (this.sessions.has(this.key(doc))) return;
+    this.ctx.log.info(`rewrite: lines ${editor.selection.start.line + 1}-${editor.selection.end.line + 1} of ${vscode.workspace.asRelativePath(doc.uri, false)}: ${JSON.stringify(instruction.trim()).slice(0, 200)}`);
     const selection = editor.selection;
     const original = doc.getText(selection);
     const startOffset = doc.offsetAt(selection.start);
@@ -189,6 +191,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
             return;
           }
           await session.showProposal(proposal);
+          this.ctx.log.info(`rewrite: proposal of ${proposal.length} chars shown (${result.finishReason}, ${result.metrics?.tokens ?? '?'} tokens, MAT ${result.metrics?.mat?.toFixed?.(2) ?? '?'})`);
           this.updateContextKeys();
         } catch (error) {
           if (repaint !== undefined) clearTimeout(repaint);
@@ -242,6 +245,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   accept(uri?: unknown): void {
+    this.ctx.log.info(`rewrite: accept requested${uri === undefined ? '' : ` for ${String(uri)}`}`);
     const entry = this.target(uri);
     if (!entry) {
       void vscode.window.showInformationMessage('Presage: there is no rewrite to accept.');
@@ -261,6 +265,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   async reject(uri?: unknown): Promise<void> {
+    this.ctx.log.info(`rewrite: reject requested${uri === undefined ? '' : ` for ${String(uri)}`}`);
     const entry = this.target(uri);
     if (!entry) {
       void vscode.window.showInformationMessage('Presage: there is no rewrite to reject.');
