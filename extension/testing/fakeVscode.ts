@@ -124,7 +124,7 @@ export const fakeVscode = {
 export function fakeDocument(uri: string, text: string, languageId = 'typescript', version = 1) {
   const lines = text.split('\n');
   return {
-    uri: { toString: () => uri, scheme: uri.split(':')[0], path: uri.replace(/^[a-z]+:\/\//, '') },
+    uri: { toString: () => uri, scheme: uri.split(':')[0], path: uri.replace(/^[a-z]+:\/\//, ''), fsPath: uri.replace(/^[a-z]+:\/\//, '') },
     languageId,
     version,
     getText: () => text,
