@@ -5,6 +5,7 @@ import { RecordAcceptance, Rewrite } from '../engine/protocol';
 import type { Ctx } from './api';
 import { cleanRewriteOutput } from './rewrite/proposal';
 import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './rewrite/session';
+import { TrackedRange } from './rewrite/trackedRange';
 
 const PENDING_KEY = 'presage.rewritePending';
 const RUNNING_KEY = 'presage.rewriteRunning';
@@ -114,27 +115,43 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
       return;
     }
     if (!this.engineUsable()) return;
-    const instruction = await vscode.window.showInputBox({
-      title: 'Presage: Rewrite Selection',
-      prompt: 'How should the selected code change?',
-      placeHolder: 'e.g. use Math.hypot, add error handling, convert to async/await',
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() === '' ? 'Describe the change' : undefined),
-    });
-    if (!instruction?.trim()) return;
+    // The selection is taken now; edits while the instruction is typed move it, or cancel if they touch it.
     const doc = editor.document;
+    const original = doc.getText(editor.selection);
+    const tracked = new TrackedRange(doc.offsetAt(editor.selection.start), original.length);
+    let touched = false;
+    const watch = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === doc && e.contentChanges.length > 0 && tracked.apply(e.contentChanges) === 'overlap') touched = true;
+    });
+    let instruction: string | undefined;
+    try {
+      instruction = await vscode.window.showInputBox({
+        title: 'Presage: Rewrite Selection',
+        prompt: 'How should the selected code change?',
+        placeHolder: 'e.g. use Math.hypot, add error handling, convert to async/await',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() === '' ? 'Describe the change' : undefined),
+      });
+    } finally {
+      watch.dispose();
+    }
+    if (!instruction?.trim()) return;
+    if (touched || doc.isClosed) {
+      void vscode.window.showWarningMessage('Presage: the selected code changed while the instruction was typed; select it again.');
+      return;
+    }
     if (this.sessions.has(this.key(doc))) return;
-    this.ctx.log.info(`rewrite: lines ${editor.selection.start.line + 1}-${editor.selection.end.line + 1} of ${vscode.workspace.asRelativePath(doc.uri, false)}: ${JSON.stringify(instruction.trim()).slice(0, 200)}`);
-    const selection = editor.selection;
-    const original = doc.getText(selection);
-    const startOffset = doc.offsetAt(selection.start);
-    const endOffset = doc.offsetAt(selection.end);
+    const startOffset = tracked.start;
+    const endOffset = tracked.end;
+    const selection = new vscode.Selection(doc.positionAt(startOffset), doc.positionAt(endOffset));
+    this.ctx.log.info(`rewrite: lines ${selection.start.line + 1}-${selection.end.line + 1} of ${vscode.workspace.asRelativePath(doc.uri, false)}: ${JSON.stringify(instruction.trim()).slice(0, 200)}`);
     const full = doc.getText();
     const session = new RewriteSession(doc, original, startOffset, this.types);
     const cts = new vscode.CancellationTokenSource();
     this.sessions.set(this.key(doc), { session, cts });
     this.updateContextKeys();
-    editor.selection = new vscode.Selection(selection.start, selection.start);
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+    if (shown) shown.selection = new vscode.Selection(selection.start, selection.start);
     const requestId = this.ctx.nextRequestId('rewrite');
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Presage: rewriting the selection', cancellable: true },
