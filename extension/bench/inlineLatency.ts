@@ -200,7 +200,11 @@ async function main(): Promise<void> {
   const statsBefore = await engine.request0(P.Stats);
   const counted = { requests, cancelled, cancelRequested };
   const t0 = performance.now();
-  for (let i = 0; i < completions; i++) await scripted(cases[i % cases.length]!, i, true);
+  const rssTrend: number[] = [];
+  for (let i = 0; i < completions; i++) {
+    await scripted(cases[i % cases.length]!, i, true);
+    if ((i + 1) % 50 === 0) rssTrend.push(+(rssOf(pid) / 1048576).toFixed(1));
+  }
   const wallS = (performance.now() - t0) / 1000;
   await sleep(300);
   const rssAfter = rssOf(pid);
@@ -238,6 +242,7 @@ async function main(): Promise<void> {
     rss_before_mb: +(rssBefore / 1048576).toFixed(1),
     rss_after_mb: +(rssAfter / 1048576).toFixed(1),
     rss_change: +rssChange.toFixed(4),
+    rss_mb_every_50: rssTrend,
     rss_flat_within_10pct: Math.abs(rssChange) <= 0.1,
     engine_rss_before_mb: +(statsBefore.rssBytes / 1048576).toFixed(1),
     engine_rss_after_mb: +(statsAfter.rssBytes / 1048576).toFixed(1),
