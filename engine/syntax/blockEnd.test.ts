@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import * as esbuild from 'esbuild';
 import { createBlockEndRule } from './blockEnd';
 import { grammarWasmPath, runtimeWasmPath } from './wasmPaths';
 
@@ -124,6 +129,26 @@ describe('block-end rule', () => {
       const part = completion.slice(0, n);
       const fresh = await createBlockEndRule('typescript', prefix, '');
       assert.equal(rule(part), fresh!(part), `at ${JSON.stringify(part)}`);
+    }
+  });
+
+  it('works bundled into an installed extension (dist/engine.js, wasm files under its node_modules)', async () => {
+    const ext = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-ext-'));
+    try {
+      const copy = (from: string, to: string): void => {
+        fs.mkdirSync(path.dirname(path.join(ext, to)), { recursive: true });
+        fs.copyFileSync(from, path.join(ext, to));
+      };
+      copy(runtimeWasmPath()!, 'node_modules/web-tree-sitter/web-tree-sitter.wasm');
+      copy(grammarWasmPath('python')!, 'node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-python.wasm');
+      const entry = path.join(ext, 'entry.ts');
+      fs.writeFileSync(entry, `import { createBlockEndRule } from ${JSON.stringify(path.resolve(__dirname, 'blockEnd'))};
+createBlockEndRule('python', 'def f(x):\\n    ', '').then((rule) => console.log(JSON.stringify(rule ? rule('return x\\ny = 1') : null)));`);
+      await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: path.join(ext, 'dist', 'engine.js'), logLevel: 'error' });
+      const out = execFileSync(process.execPath, [path.join(ext, 'dist', 'engine.js')], { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, PRESAGE_TREE_SITTER_DIR: '' } });
+      assert.equal(out.trim(), '8');
+    } finally {
+      fs.rmSync(ext, { recursive: true, force: true });
     }
   });
 });

@@ -8,8 +8,15 @@
 // - otherwise (blank line, or after a finished statement): cut at the end of the enclosing block; at top level,
 //   at the end of the first declaration the completion writes.
 // A cut is only reported once the completion has gone on past it with more code, so the node is known to be finished.
-import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+// The CommonJS build, also once bundled: the ES build needs import.meta.url, which a CommonJS bundle lacks.
+import TreeSitter = require('web-tree-sitter');
 import { grammarWasmPath, runtimeWasmPath } from './wasmPaths';
+
+const { Edit, Language, Parser } = TreeSitter;
+type Language = TreeSitter.Language;
+type Parser = TreeSitter.Parser;
+type Node = TreeSitter.Node;
+type Tree = TreeSitter.Tree;
 
 export type BlockEndRule = (completion: string) => number;
 
