@@ -166,7 +166,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
               repaint = undefined;
               if (session.state !== 'streaming' || cts.token.isCancellationRequested) return;
               const lines = raw.split('\n').length - 1;
-              progress.report({ message: `${lines} line${lines === 1 ? '' : 's'}` });
+              progress.report({ message: lines > 0 ? `${lines} line${lines === 1 ? '' : 's'} so far` : `${raw.length} characters so far` });
               session.showStreaming(cleanRewriteOutput(raw, original, false)).catch((error) => this.ctx.log.warn(`rewrite: preview edit failed: ${String(error)}`));
             }, STREAM_REPAINT_MS);
           }
