@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fitForwardCost, measureForwardCost, type CostSample } from '../model/forwardCost';
+import { GRAPH_BUILDER_VERSION } from '../model/graph';
 import { loadModel, writeTinyCheckpoint } from '../model/index';
 import type { Quantization } from '../model/types';
 import { flag, numberFlag, parseArgs } from './args';
@@ -45,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const modelDir = flag(args, 'model') ?? (await benchCheckpoint(workDir, log));
   const cacheDir = flag(args, 'cache-dir') ?? path.join(workDir, 'graphs');
   const results: Record<string, unknown>[] = [];
+  const loadBefore = os.loadavg()[0]!;
   const table: Record<string, Record<string, Record<string, number>>> = {};
   const tableMin: Record<string, Record<string, Record<string, number>>> = {};
   for (const quantization of quants) {
@@ -82,6 +84,9 @@ export async function run(argv: string[]): Promise<number> {
     JSON.stringify({
       model: flag(args, 'model') ?? 'qwen2.5-0.5b-shaped random',
       cpus: os.cpus().length,
+      // One-minute load average before and after: the machine is shared, so read medians against it.
+      loadavg: [Math.round(loadBefore * 10) / 10, Math.round(os.loadavg()[0]! * 10) / 10],
+      graph_builder_version: GRAPH_BUILDER_VERSION,
       reps,
       ms_median: table,
       ms_min: tableMin,
