@@ -340,3 +340,12 @@ test('drafts the model keeps rejecting shrink the verified trees (calibration), 
   assert.ok(late.every((s) => s <= 2) && late.filter((s) => s === 2).length <= 3, `late steps (${late})`);
   assert.ok(decoder.calibration < 0.1);
 });
+
+test('padding forwards to two rows changes nothing but the row count', async () => {
+  const model = new ToyModel({ vocabSize: 16, seed: 8 });
+  const decoder = new Decoder({ model, drafter: randomTreeDrafter(model, 4, 0.6), decode: decodeText, minForwardTokens: 2 });
+  const r = await decoder.generate(request([3], 50));
+  assert.deepEqual(r.tokens, naiveGreedy(model, [3], 50));
+  assert.ok(model.forwardSizes.every((s) => s >= 2), `${model.forwardSizes}`);
+  assert.deepEqual(model.context, decoder.committed);
+});

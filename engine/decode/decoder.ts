@@ -73,6 +73,11 @@ export interface DecoderOptions {
   stepOverheadMs?: number;
   /** Refine the cost curve with measured forward times (default true; off for reproducible tests). */
   learnCost?: boolean;
+  /**
+   * Minimum rows per forward (default 1). 2 makes plain and speculative steps run the same kernels on runtimes
+   * whose one-row path differs numerically (int4/int8 MatMulNBits), keeping greedy outputs identical.
+   */
+  minForwardTokens?: number;
 }
 
 const now = (): number => performance.now();
@@ -88,6 +93,7 @@ export class Decoder {
   private readonly _prefillChunk: number;
   private _draftMsAvg: number;
   private readonly _learnCost: boolean;
+  private readonly _minForwardTokens: number;
   /** Decayed sums of accepted draft tokens and of the drafter's expected acceptances (calibrates its probs). */
   private _calibAccepted = 2;
   private _sinceProbe = 0;
@@ -103,6 +109,7 @@ export class Decoder {
     this._prefillChunk = Math.max(1, options.prefillChunk ?? 512);
     this._draftMsAvg = options.stepOverheadMs ?? 0.05;
     this._learnCost = options.learnCost !== false;
+    this._minForwardTokens = Math.max(1, Math.floor(options.minForwardTokens ?? 1));
     if (this.model.contextLength !== 0) this.model.truncate(0);
   }
 
@@ -128,6 +135,21 @@ export class Decoder {
     const decay = 0.95;
     this._calibAccepted = this._calibAccepted * decay + accepted;
     this._calibExpected = this._calibExpected * decay + Math.max(expected, 1e-3);
+  }
+
+  /**
+   * Pads a forward to `minForwardTokens` rows with extra roots (siblings of the first node, never accepted), so that
+   * every step runs the same kernels: some quantized kernels compute one row differently from several.
+   */
+  private _pad(tokens: number[], parents: number[]): { tokens: number[]; parents: number[] } {
+    if (tokens.length >= this._minForwardTokens) return { tokens, parents };
+    const t = [...tokens];
+    const p = [...parents];
+    while (t.length < this._minForwardTokens) {
+      t.push(tokens[0]!);
+      p.push(-1);
+    }
+    return { tokens: t, parents: p };
   }
 
   /** Drops the whole committed context. */
@@ -212,7 +234,8 @@ export class Decoder {
           if (cancelled()) break;
           const chunk = prompt.slice(start, Math.min(prompt.length, start + this._prefillChunk));
           const parents = chunk.map((_, i) => i - 1);
-          logits = await this.model.forward(chunk, parents);
+          const padded = this._pad(chunk, parents);
+          logits = await this.model.forward(padded.tokens, padded.parents);
           this.model.commit(chunk.map((_, i) => i));
           committed.push(...chunk);
           rows = chunk.length;
@@ -265,8 +288,9 @@ export class Decoder {
           chosen = order.slice(0, k);
         }
         const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
+        const padded = this._pad(tree.tokens, tree.parents);
         const tVerify = now();
-        const logits = await this.model.forward(tree.tokens, tree.parents);
+        const logits = await this.model.forward(padded.tokens, padded.parents);
         const verifyMs = now() - tVerify;
         metrics.verifyMs += verifyMs;
         if (this._learnCost) this._cost.record(tree.tokens.length, verifyMs, this._committed.length);

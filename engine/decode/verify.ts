@@ -10,12 +10,13 @@ export interface Acceptance {
   bonus: number;
 }
 
-/** children[j] lists the children of node j in their draft order. */
+/** children[j] lists the children of node j in their draft order; extra roots (padding) are ignored. */
 export function childLists(parents: readonly number[]): number[][] {
   const children: number[][] = parents.map(() => []);
   for (let j = 1; j < parents.length; j++) {
     const p = parents[j]!;
-    if (p < 0 || p >= j) throw new Error(`verify: node ${j} has invalid parent ${p}`);
+    if (p === -1) continue;
+    if (p < -1 || p >= j) throw new Error(`verify: node ${j} has invalid parent ${p}`);
     children[p]!.push(j);
   }
   return children;

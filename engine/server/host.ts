@@ -45,7 +45,14 @@ export async function costCurveFor(checkpoint: LoadedCheckpoint, calibrate: bool
 
 export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0, costCurve?: (s: number, context: number) => number): ModelHost {
   const tokenizer = checkpoint.tokenizer;
-  const decoder = new Decoder({ model: checkpoint.model, ...(drafter ? { drafter } : {}), decode: (ids) => tokenizer.decode(ids), ...(costCurve ? { costCurve } : {}) });
+  const decoder = new Decoder({
+    model: checkpoint.model,
+    ...(drafter ? { drafter } : {}),
+    decode: (ids) => tokenizer.decode(ids),
+    ...(costCurve ? { costCurve } : {}),
+    // Quantized MatMulNBits computes a one-row forward differently from a multi-row one: pad to two rows.
+    minForwardTokens: checkpoint.info.quantization === 'none' ? 1 : 2,
+  });
   return {
     checkpoint,
     tokenizer,

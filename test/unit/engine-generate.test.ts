@@ -103,6 +103,26 @@ test('speculative == greedy on tiny checkpoints, replay prompts, several drafter
   }
 });
 
+test('int4 checkpoint: speculative == greedy (forwards padded to two rows, the quantized kernels differ for one row)', async () => {
+  const out = path.join(root, 'llama-int4');
+  await writeTinyCheckpoint({ out, arch: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 4 });
+  const ckpt = await loadCheckpoint(out, { cacheDir, threads: 1, quantization: 'int4' });
+  try {
+    assert.equal(ckpt.info.quantization, 'int4');
+    for (const [pi, rec] of replayPrompts().slice(0, 2).entries()) {
+      const base = { prompt: rec.prompt, references: rec.references, maxTokens: 24, stopAtEos: false };
+      const greedy = await generateWith(hostFor(ckpt, undefined), { ...base, mode: 'greedy' });
+      const oracle = noisyOracle(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, 90 + pi);
+      const spec = await generateWith(hostFor(ckpt, oracle), { ...base, mode: 'speculative', fixedDraftTokens: 8 });
+      assert.deepEqual(spec.tokens, greedy.tokens, `prompt ${pi}`);
+      const hybrid = await generateWith(hostFor(ckpt, makeDrafter('hybrid')), { ...base, mode: 'speculative' });
+      assert.deepEqual(hybrid.tokens, greedy.tokens, `prompt ${pi} hybrid`);
+    }
+  } finally {
+    await ckpt.model.dispose();
+  }
+});
+
 test('prefix reuse on a real checkpoint: a second request sharing the prompt prefix gives the same tokens', async () => {
   const { ckpt } = checkpoints[0]!;
   const prompt = ckpt.tokenizer.encode(replayPrompts()[1]!.prompt);
