@@ -1,5 +1,6 @@
-// A small stand-in for the parts of `vscode` the rewrite command uses: one text document with real edits and
-// change events, an editor with decorations, commands, CodeLens providers, input boxes and progress.
+// A small stand-in for the parts of `vscode` the rewrite command and the chat panel use: one text document with
+// real edits and change events, an editor with decorations, commands, CodeLens providers, input boxes, progress,
+// webview view providers and a workspace of files on a fake disk.
 // For tests only: `installFakeEditorVscode()` makes `require('vscode')` return it.
 import Module from 'node:module';
 
@@ -77,6 +78,28 @@ export class Uri {
   toString(): string {
     return `file://${this.path}`;
   }
+  static parse(text: string): Uri {
+    const m = /^file:\/\/(\/.*)$/.exec(text);
+    if (!m) throw new Error(`fake Uri.parse: unsupported ${text}`);
+    return new Uri(m[1]!);
+  }
+  static file(path: string): Uri {
+    return new Uri(path);
+  }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return new Uri([base.path.replace(/\/$/, ''), ...segments].join('/'));
+  }
+}
+
+/** Workspace files on the fake disk (absolute paths under /ws), for the chat's context search. */
+export const files = new Map<string, string>();
+export const filesRead: string[] = [];
+
+function globMatches(glob: string, path: string): boolean {
+  const ext = /^\*\*\/\*\.\{([^}]*)\}$/.exec(glob);
+  if (ext) return ext[1]!.split(',').some((e) => path.endsWith(`.${e}`));
+  const names = glob.replace(/^\{|\}$/g, '').split(',').map((g) => g.replace(/^\*\*\//, ''));
+  return names.some((n) => path === `/ws/${n}` || path.endsWith(`/${n}`));
 }
 
 export class CodeLens {
@@ -199,6 +222,8 @@ export const state = {
   /** The next input box answer (a function may edit the document first). */
   inputBox: (): Promise<string | undefined> => Promise.resolve(undefined),
   progressCancel: undefined as CancellationTokenSource | undefined,
+  webviewProviders: new Map<string, unknown>(),
+  shownDocuments: [] as Array<{ path: string; line: number }>,
   decorationTypes: 0,
 };
 
@@ -240,12 +265,37 @@ export const fakeEditorVscode = {
     onDidChangeVisibleTextEditors: new EventEmitter<unknown>().event,
     onDidChangeActiveTextEditor: new EventEmitter<unknown>().event,
     onDidChangeTextEditorSelection: selectionChanged.event,
+    registerWebviewViewProvider: (id: string, provider: unknown) => {
+      state.webviewProviders.set(id, provider);
+      return new Disposable();
+    },
+    showTextDocument: (document: FakeDocument, options: { selection: Range }) => {
+      state.shownDocuments.push({ path: document.uri.path, line: options.selection.start.line });
+      return Promise.resolve();
+    },
   },
+  ViewColumn: { One: 1 },
   workspace: {
     onDidChangeTextDocument: changed.event,
     onDidCloseTextDocument: closed.event,
-    asRelativePath: (uri: Uri) => uri.path.replace(/^\//, ''),
+    asRelativePath: (uri: Uri) => uri.path.replace(/^\/ws\//, '').replace(/^\//, ''),
     applyEdit: () => Promise.resolve(false),
+    isTrusted: true,
+    get textDocuments() {
+      return state.editor ? [state.editor.document] : [];
+    },
+    workspaceFolders: [{ uri: new Uri('/ws') }],
+    getConfiguration: () => ({ get: () => undefined }),
+    findFiles: (glob: string, _exclude: string, max: number) => Promise.resolve([...files.keys()].filter((p) => globMatches(glob, p)).slice(0, max).map((p) => new Uri(p))),
+    fs: {
+      stat: (uri: Uri) => Promise.resolve({ size: (files.get(uri.path) ?? '').length }),
+      readFile: (uri: Uri) => {
+        filesRead.push(uri.path);
+        const text = files.get(uri.path);
+        return text === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(new TextEncoder().encode(text));
+      },
+    },
+    openTextDocument: (uri: Uri) => Promise.resolve(new FakeDocument(uri, files.get(uri.path) ?? '')),
   },
   commands: {
     registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {

@@ -1,0 +1,158 @@
+// The chat view provider against a fake workspace and a scripted engine: page security, context search
+// (secrets never read), streaming to the panel, citations, and which files the panel may open.
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import { EventEmitter, FakeDocument, FakeEditor, files, filesRead, installFakeEditorVscode, state, Uri } from '../rewrite/fakeEditor';
+
+installFakeEditorVscode();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { registerChat } = require('./index') as typeof import('./index');
+
+const SHAPES = `export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Sum of the edge lengths. */
+export function perimeter(points: Point[]): number {
+  let total = 0;
+  for (let i = 0; i < points.length; i++) total += 1;
+  return total;
+}
+`;
+
+interface Request {
+  params: { requestId: string; messages: Array<{ role: string; content: string }>; context: Array<{ uri: string; text: string; startLine: number }> };
+  resolve(result: unknown): void;
+}
+
+let posted: Array<Record<string, unknown>>;
+let receive: EventEmitter<unknown>;
+let requests: Request[];
+let partials: Map<string, (d: string) => void>;
+let engineState: string;
+let view: { webview: { options: { enableScripts?: boolean; localResourceRoots?: Uri[] } | undefined; html: string } };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verifyMs: 0, totalMs: 0, firstTokenMs: 0, acceptedByDrafter: {} };
+
+beforeEach(() => {
+  posted = [];
+  requests = [];
+  partials = new Map();
+  engineState = 'ready';
+  receive = new EventEmitter<unknown>();
+  files.clear();
+  filesRead.length = 0;
+  state.shownDocuments.length = 0;
+  files.set('/ws/src/shapes.ts', SHAPES);
+  files.set('/ws/src/other.ts', 'export const other = 1;\n');
+  files.set('/ws/.env', 'SECRET=hunter2\n');
+  files.set('/ws/id_rsa', '-----BEGIN KEY----- hunter2\n');
+  state.editor = new FakeEditor(new FakeDocument(new Uri('/ws/src/scratch.ts'), 'const here = 1;\nconst there = 2;\n'));
+  const client = {
+    get state() {
+      return engineState;
+    },
+    request: (_type: unknown, params: Request['params']) => new Promise((resolve) => requests.push({ params, resolve })),
+    onPartial: (id: string, cb: (d: string) => void) => {
+      partials.set(id, cb);
+      return { dispose: () => partials.delete(id) };
+    },
+  };
+  let n = 0;
+  registerChat({ extensionContext: { extensionUri: new Uri('/ext') }, client, log: { info() {}, warn() {}, error() {} }, pushCleanup: () => undefined, nextRequestId: (p: string) => `${p}-${++n}` } as never);
+  view = {
+    webview: {
+      options: undefined,
+      html: '',
+      cspSource: 'https://csp.example',
+      asWebviewUri: (u: Uri) => ({ toString: () => `https://webview.example${u.path}` }),
+      postMessage: (m: Record<string, unknown>) => {
+        posted.push(m);
+        return Promise.resolve(true);
+      },
+      onDidReceiveMessage: receive.event,
+    },
+    onDidDispose: new EventEmitter<void>().event,
+  } as never;
+  (state.webviewProviders.get('presage.chat') as { resolveWebviewView(v: unknown): void }).resolveWebviewView(view);
+});
+
+async function ask(text: string): Promise<Request> {
+  receive.fire({ type: 'ask', text });
+  for (let i = 0; i < 100 && requests.length === 0; i++) await sleep(5);
+  assert.equal(requests.length, 1, 'one chat request');
+  return requests[0]!;
+}
+
+test('the page: scripts on, resources only from media/ and dist/media/, nonce CSP, assets through asWebviewUri', () => {
+  assert.equal(view.webview.options?.enableScripts, true);
+  assert.deepEqual(view.webview.options?.localResourceRoots?.map((u) => u.path), ['/ext/media', '/ext/dist/media']);
+  const nonce = /script-src &#39;nonce-([^&]+)&#39;/.exec(view.webview.html)?.[1];
+  assert.ok(nonce && nonce.length >= 16);
+  assert.ok(view.webview.html.includes(`<script nonce="${nonce}" src="https://webview.example/ext/dist/media/chat.js">`));
+  assert.ok(view.webview.html.includes('href="https://webview.example/ext/media/chat.css"'));
+  assert.match(view.webview.html, /style-src https:\/\/csp\.example/);
+});
+
+test('a question gets workspace context, streams, and cites; secrets are never read', async () => {
+  const request = await ask('What does perimeter in shapes.ts do? Compare @.env and @id_rsa');
+  assert.deepEqual(posted[0], { type: 'start', id: 'chat-1', question: 'What does perimeter in shapes.ts do? Compare @.env and @id_rsa' });
+  const context = request.params.context;
+  const shapes = context.find((c) => c.uri === 'file:///ws/src/shapes.ts');
+  assert.ok(shapes, JSON.stringify(context));
+  assert.equal(shapes.startLine, 5, 'the definition with its doc comment');
+  assert.match(shapes.text, /^\/\*\* Sum of the edge lengths\. \*\/\nexport function perimeter[\s\S]*return total;\n}$/);
+  assert.ok(context.some((c) => c.uri === 'file:///ws/src/scratch.ts'), 'the active editor is context too');
+  assert.ok(!JSON.stringify(context).includes('hunter2'));
+  assert.deepEqual(filesRead.filter((p) => /\.env|id_rsa/.test(p)), []);
+  assert.deepEqual(request.params.messages.at(-1), { role: 'user', content: 'What does perimeter in shapes.ts do? Compare @.env and @id_rsa' });
+
+  const send = partials.get('chat-1')!;
+  send('It sums ');
+  send('edge lengths.');
+  request.resolve({ text: 'It sums edge lengths.', finishReason: 'stop', metrics, citations: [{ uri: 'file:///ws/src/shapes.ts', startLine: 5 }] });
+  await sleep(10);
+  assert.deepEqual(posted.slice(1, 3), [
+    { type: 'delta', id: 'chat-1', delta: 'It sums ' },
+    { type: 'delta', id: 'chat-1', delta: 'edge lengths.' },
+  ]);
+  const done = posted.at(-1)!;
+  assert.equal(done.type, 'done');
+  assert.equal(done.text, 'It sums edge lengths.');
+  const citations = done.citations as Array<{ uri: string; label: string; line: number }>;
+  assert.deepEqual(citations[0], { uri: 'file:///ws/src/shapes.ts', label: 'src/shapes.ts:7', line: 6 });
+
+  // The panel may open what it was shown, at the line; nothing else.
+  receive.fire({ type: 'openCitation', uri: 'file:///ws/src/shapes.ts', line: 6 });
+  receive.fire({ type: 'openCitation', uri: 'file:///etc/passwd', line: 0 });
+  receive.fire({ type: 'openCitation', uri: 'file:///ws/.env', line: 0 });
+  await sleep(10);
+  assert.deepEqual(state.shownDocuments, [{ path: '/ws/src/shapes.ts', line: 6 }]);
+
+  // A follow-up carries the conversation so far.
+  requests.length = 0;
+  const followUp = await ask('and for triangles?');
+  assert.deepEqual(followUp.params.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+});
+
+test('malformed panel messages are ignored; Clear resets; no model gives a clear error in the panel', async () => {
+  receive.fire({ type: 'ask', text: 42 });
+  receive.fire({ type: 'openCitation', uri: 'file:///ws/src/shapes.ts', line: -3 });
+  receive.fire('ask');
+  await sleep(20);
+  assert.equal(requests.length, 0);
+  assert.deepEqual(state.shownDocuments, []);
+
+  receive.fire({ type: 'clear' });
+  assert.deepEqual(posted.at(-1), { type: 'reset' });
+
+  engineState = 'no-model';
+  receive.fire({ type: 'ask', text: 'hello?' });
+  await sleep(20);
+  assert.equal(requests.length, 0);
+  const error = posted.at(-1)!;
+  assert.equal(error.type, 'error');
+  assert.match(error.message as string, /No model is loaded/);
+});
