@@ -37,8 +37,6 @@ export async function run(argv: string[]): Promise<number> {
   const reps = numberFlag(args, 'reps', 3);
   const threads = numberFlag(args, 'threads', 0);
   const accuracyLevel = flag(args, 'accuracy-level');
-  const attention = flag(args, 'attention');
-  if (attention !== undefined && attention !== 'split' && attention !== 'concat') throw new Error(`--attention expects split or concat, got '${attention}'`);
   const quants = (flag(args, 'quant') ?? 'none,int4').split(',') as Quantization[];
   for (const q of quants) if (!['none', 'int8', 'int4'].includes(q)) throw new Error(`--quant expects none, int8 or int4, got '${q}'`);
   const workDir = flag(args, 'work-dir') ?? path.join(os.tmpdir(), 'presage-bench-forward');
@@ -55,7 +53,6 @@ export async function run(argv: string[]): Promise<number> {
       quantization,
       cacheDir,
       ...(accuracyLevel !== undefined ? { accuracyLevel: numberFlag(args, 'accuracy-level', 4) } : {}),
-      ...(attention !== undefined ? { attention } : {}),
       ...(threads > 0 ? { threads } : {}),
       onWarning: (m) => log(m),
       onProgress: (stage, f) => {

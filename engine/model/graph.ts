@@ -1,6 +1,7 @@
 // Builds the ONNX graph of a Llama/Qwen2 decoder with a tree-attention bias input, using onnx-proto.
 // Inputs: input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float),
-// past_key.i / past_value.i [1,P,kvHeads,headDim]. Outputs: logits [1,S,vocab], new_key.i / new_value.i [1,S,kvHeads,headDim].
+// past_key.<layer>.<kvHead> / past_value.<layer>.<kvHead> [1,1,P,headDim]. Outputs: logits [1,S,vocab],
+// new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
 // Weights go to an external data file (models over 2 GB cannot live inside one protobuf).
 import fs from 'node:fs';
 import { onnx } from 'onnx-proto';
@@ -9,7 +10,7 @@ import { quantizeWeight } from './quantize';
 import { layerPrefix } from './weights';
 import type { Quantization } from './types';
 
-export const GRAPH_BUILDER_VERSION = 3;
+export const GRAPH_BUILDER_VERSION = 4;
 
 export interface GraphBuildOptions {
   quantization: Quantization;
@@ -17,11 +18,9 @@ export interface GraphBuildOptions {
   blockSize: number;
   /** MatMulNBits accuracy_level: 0 = float compute, 4 = int8 activations (faster on CPU). */
   accuracyLevel: number;
-  /** 'split' scores past and new keys separately (fewer copies of the cache); 'concat' joins them first. */
-  attention: 'split' | 'concat';
 }
 
-export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4, attention: 'split' };
+export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4 };
 
 export type WeightSource = (name: string, shape: readonly number[]) => Float32Array;
 
@@ -194,11 +193,18 @@ export function buildGraph(
   // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
   const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
 
+  const headSplit = g.ints('const.head_split', Array.from({ length: kvH }, () => 1));
+  const perKvHead = (x: string): string[] => {
+    if (kvH === 1) return [x];
+    const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
+    g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
+    return outs;
+  };
   // [P, S] split sizes of the score columns, computed once from the input shapes.
   let splitSizes: string | undefined;
   const pastAndNew = (): string =>
     (splitSizes ??= g.op('Concat', [
-      g.op('Shape', ['past_key.0'], { start: 1, end: 2 }),
+      g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 }),
       g.op('Shape', ['input_ids'], { start: 1, end: 2 }),
     ], { axis: 0 }));
   // Quantized models keep the embedding table quantized too (GatherBlockQuantized) when whole blocks fit a row;
@@ -227,27 +233,25 @@ export function buildGraph(
     const q = rope(g.op('Reshape', [linear(xn, `${p}.self_attn.q_proj`, nH * D, H, c.qkvBias), qShape]));
     g.op('Identity', [rope(g.op('Reshape', [linear(xn, `${p}.self_attn.k_proj`, kvH * D, H, c.qkvBias), kvShape]))], {}, '', [`new_key.${l}`]);
     g.op('Reshape', [linear(xn, `${p}.self_attn.v_proj`, kvH * D, H, c.qkvBias), kvShape], {}, '', [`new_value.${l}`]);
-    inputs.push(valueInfo(`past_key.${l}`, FLOAT, [1, 'past', kvH, D]), valueInfo(`past_value.${l}`, FLOAT, [1, 'past', kvH, D]));
     outputs.push(valueInfo(`new_key.${l}`, FLOAT, [1, 'seq', kvH, D]), valueInfo(`new_value.${l}`, FLOAT, [1, 'seq', kvH, D]));
     const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]); // [1,kvH,G*S,D]
-    let ctx: string; // [1,kvH,G*S,D]
-    if (options.attention === 'concat') {
-      const keys = g.op('Concat', [`past_key.${l}`, `new_key.${l}`], { axis: 1 }); // [1,T,kvH,D]
-      const values = g.op('Concat', [`past_value.${l}`, `new_value.${l}`], { axis: 1 });
-      const scores = g.op('Add', [g.op('MatMul', [qg, g.op('Transpose', [keys], { perm: [0, 2, 3, 1] })]), bias]);
-      const probs = g.op('Softmax', [scores], { axis: -1 });
-      ctx = g.op('MatMul', [probs, g.op('Transpose', [values], { perm: [0, 2, 1, 3] })]);
-    } else {
-      // Past and new entries scored separately: the past is transposed once per layer and never concatenated.
-      const kT = (k: string): string => g.op('Transpose', [k], { perm: [0, 2, 3, 1] });
-      const vT = (v: string): string => g.op('Transpose', [v], { perm: [0, 2, 1, 3] });
-      const scores = g.op('Concat', [g.op('MatMul', [qg, kT(`past_key.${l}`)]), g.op('MatMul', [qg, kT(`new_key.${l}`)])], { axis: -1 });
-      const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 });
+    const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] }); // [1,S,kvH,D] -> [1,kvH,S,D]
+    const qs = perKvHead(qg);
+    const ks = perKvHead(toHeads(`new_key.${l}`));
+    const vs = perKvHead(toHeads(`new_value.${l}`));
+    // Each kv head reads its cached [P, D] block as stored: K through FusedMatMul's transB, V directly.
+    const heads = qs.map((qh, h) => {
+      const pastK = `past_key.${l}.${h}`;
+      const pastV = `past_value.${l}.${h}`;
+      inputs.push(valueInfo(pastK, FLOAT, [1, 1, 'past', D]), valueInfo(pastV, FLOAT, [1, 1, 'past', D]));
+      const scores = g.op('Concat', [g.op('FusedMatMul', [qh, pastK], { transB: 1 }, 'com.microsoft'), g.op('FusedMatMul', [qh, ks[h]!], { transB: 1 }, 'com.microsoft')], { axis: -1 });
+      const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }); // [1,1,G*S,P+S]
       const pPast = `${probs}_past`;
       const pNew = `${probs}_new`;
       g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pNew]);
-      ctx = g.op('Add', [g.op('MatMul', [pPast, vT(`past_value.${l}`)]), g.op('MatMul', [pNew, vT(`new_value.${l}`)])]);
-    }
+      return g.op('Add', [g.op('MatMul', [pPast, pastV]), g.op('MatMul', [pNew, vs[h]!])]);
+    });
+    const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 }); // [1,kvH,G*S,D]
     const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
     const h1 = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj`, H, nH * D, c.oBias)]);
     const hn = rmsNorm(h1, `${p}.post_attention_layernorm.weight`);

@@ -66,7 +66,6 @@ function buildOptions(options: LoadOptions): GraphBuildOptions {
     ...DEFAULT_BUILD_OPTIONS,
     quantization: options.quantization ?? 'none',
     accuracyLevel: options.accuracyLevel ?? DEFAULT_BUILD_OPTIONS.accuracyLevel,
-    attention: options.attention ?? DEFAULT_BUILD_OPTIONS.attention,
   };
 }
 

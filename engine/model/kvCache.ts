@@ -1,6 +1,7 @@
-// Per-layer key/value storage laid out [position, kvHeads, headDim], so the committed prefix is one contiguous
-// view that feeds the graph's past input without copying. New entries are staged after it; commit moves
-// only the accepted entries down.
+// Per-layer key/value storage laid out [kvHead, position, headDim]: each head's committed prefix is one contiguous
+// [P, headDim] view that feeds the graph's past input for that head without copying (and in the layout MatMul
+// reads directly, so the graph never transposes the cache). A forward stages its new entries after the prefix;
+// commit moves only the accepted entries down.
 import { isRootPath } from './treeMask';
 
 export class KvCache {
@@ -12,24 +13,25 @@ export class KvCache {
 
   constructor(
     readonly layers: number,
-    /** Floats per position (kvHeads * headDim). */
-    readonly stride: number,
+    readonly kvHeads: number,
+    readonly headDim: number,
     readonly maxContext: number,
     initialCapacity = 256,
   ) {
     this.capacity = Math.max(1, Math.min(initialCapacity, maxContext));
-    this.keys = Array.from({ length: layers }, () => new Float32Array(this.capacity * stride));
-    this.values = Array.from({ length: layers }, () => new Float32Array(this.capacity * stride));
+    this.keys = Array.from({ length: layers }, () => new Float32Array(kvHeads * this.capacity * headDim));
+    this.values = Array.from({ length: layers }, () => new Float32Array(kvHeads * this.capacity * headDim));
   }
 
   get length(): number {
     return this.committed;
   }
 
-  /** Zero-copy views of the committed prefix of one layer. */
-  past(layer: number): { key: Float32Array; value: Float32Array } {
-    const n = this.committed * this.stride;
-    return { key: this.keys[layer]!.subarray(0, n), value: this.values[layer]!.subarray(0, n) };
+  /** Zero-copy views [P, headDim] of the committed prefix of one layer's head. */
+  past(layer: number, head: number): { key: Float32Array; value: Float32Array } {
+    const start = head * this.capacity * this.headDim;
+    const end = start + this.committed * this.headDim;
+    return { key: this.keys[layer]!.subarray(start, end), value: this.values[layer]!.subarray(start, end) };
   }
 
   private ensure(positions: number): void {
@@ -38,10 +40,13 @@ export class KvCache {
     let cap = this.capacity;
     while (cap < positions) cap *= 2;
     cap = Math.min(cap, this.maxContext);
-    const keep = this.committed * this.stride;
+    const keep = this.committed * this.headDim;
     const grow = (old: Float32Array): Float32Array => {
-      const next = new Float32Array(cap * this.stride);
-      next.set(old.subarray(0, keep));
+      const next = new Float32Array(this.kvHeads * cap * this.headDim);
+      for (let h = 0; h < this.kvHeads; h++) {
+        const from = h * this.capacity * this.headDim;
+        next.set(old.subarray(from, from + keep), h * cap * this.headDim);
+      }
       return next;
     };
     this.keys = this.keys.map(grow);
@@ -57,10 +62,20 @@ export class KvCache {
   /** Stores the last forward's new entries ([S, kvHeads, headDim] per layer) after the committed prefix. */
   stage(parents: readonly number[], newKeys: readonly Float32Array[], newValues: readonly Float32Array[]): void {
     this.ensure(this.committed + parents.length);
-    const at = this.committed * this.stride;
+    const d = this.headDim;
     for (let l = 0; l < this.layers; l++) {
-      this.keys[l]!.set(newKeys[l]!, at);
-      this.values[l]!.set(newValues[l]!, at);
+      const k = this.keys[l]!;
+      const v = this.values[l]!;
+      const nk = newKeys[l]!;
+      const nv = newValues[l]!;
+      for (let j = 0; j < parents.length; j++) {
+        for (let h = 0; h < this.kvHeads; h++) {
+          const src = (j * this.kvHeads + h) * d;
+          const dst = (h * this.capacity + this.committed + j) * d;
+          k.set(nk.subarray(src, src + d), dst);
+          v.set(nv.subarray(src, src + d), dst);
+        }
+      }
     }
     this.staged = parents;
   }
@@ -73,14 +88,17 @@ export class KvCache {
       throw new Error('commit: no forward pass to commit from');
     }
     if (!isRootPath(accepted, parents)) throw new Error(`commit: nodes [${accepted.join(', ')}] are not a root path of the last tree`);
-    const s = this.stride;
+    const d = this.headDim;
     for (let i = 0; i < accepted.length; i++) {
       const from = this.committed + accepted[i]!;
       const to = this.committed + i;
       if (from === to) continue;
       for (let l = 0; l < this.layers; l++) {
-        this.keys[l]!.copyWithin(to * s, from * s, (from + 1) * s);
-        this.values[l]!.copyWithin(to * s, from * s, (from + 1) * s);
+        for (let h = 0; h < this.kvHeads; h++) {
+          const base = h * this.capacity;
+          this.keys[l]!.copyWithin((base + to) * d, (base + from) * d, (base + from + 1) * d);
+          this.values[l]!.copyWithin((base + to) * d, (base + from) * d, (base + from + 1) * d);
+        }
       }
     }
     this.committed += accepted.length;

@@ -39,7 +39,6 @@ export async function openSession(modelPath: string, options: SessionOptions): P
 
 export class OrtModel implements Model {
   private readonly kv: KvCache;
-  private readonly stride: number;
   private disposed = false;
   private running = false;
 
@@ -49,8 +48,7 @@ export class OrtModel implements Model {
     private readonly config: ModelConfig,
     readonly info: ModelInfo,
   ) {
-    this.stride = config.numKvHeads * config.headDim;
-    this.kv = new KvCache(config.numLayers, this.stride, info.maxContext);
+    this.kv = new KvCache(config.numLayers, config.numKvHeads, config.headDim, info.maxContext);
   }
 
   get contextLength(): number {
@@ -76,11 +74,13 @@ export class OrtModel implements Model {
       position_ids: new T('int64', BigInt64Array.from(layout.positions, (p) => BigInt(p)), [1, s]),
       attention_bias: new T('float32', layout.bias, [1, 1, s, past + s]),
     };
-    const dims = [1, past, this.config.numKvHeads, this.config.headDim];
+    const dims = [1, 1, past, this.config.headDim];
     for (let l = 0; l < this.config.numLayers; l++) {
-      const kv = this.kv.past(l);
-      feeds[`past_key.${l}`] = new T('float32', kv.key, dims);
-      feeds[`past_value.${l}`] = new T('float32', kv.value, dims);
+      for (let h = 0; h < this.config.numKvHeads; h++) {
+        const kv = this.kv.past(l, h);
+        feeds[`past_key.${l}.${h}`] = new T('float32', kv.key, dims);
+        feeds[`past_value.${l}.${h}`] = new T('float32', kv.value, dims);
+      }
     }
     let out: InferenceSession.ReturnType;
     this.running = true;

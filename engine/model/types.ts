@@ -16,8 +16,6 @@ export interface LoadOptions {
   threads?: number;
   /** MatMulNBits accuracy_level for int8/int4: 0 float compute (exact), 4 int8 activations (default, faster on CPU). */
   accuracyLevel?: number;
-  /** Attention layout in the graph: 'split' (default) scores cached and new keys separately, 'concat' joins them first. */
-  attention?: 'split' | 'concat';
 }
 
 export interface ModelInfo {

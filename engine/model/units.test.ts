@@ -118,8 +118,8 @@ test('tree layout: node j sees the context, its ancestors and itself, at positio
 test('KV compaction keeps the accepted entries in order (property against a plain array)', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(treeArb, fc.nat(), fc.nat({ max: 3 })), { minLength: 1, maxLength: 8 }), (steps) => {
-      const stride = 2;
-      const cache = new KvCache(2, stride, 200, 2);
+      // 2 layers, 2 kv heads of size 1: token id's entry is [id + 1000·layer, -id] across the heads.
+      const cache = new KvCache(2, 2, 1, 200, 2);
       const naive: number[] = [];
       let counter = 0;
       for (const [parents, pick, cut] of steps) {
@@ -140,15 +140,18 @@ test('KV compaction keeps the accepted entries in order (property against a plai
         }
         assert.equal(cache.length, naive.length);
         for (const l of [0, 1]) {
-          const { key, value } = cache.past(l);
-          assert.deepEqual([...key], naive.flatMap((id) => [id + l * 1000, -id]));
-          assert.deepEqual([...value], naive.flatMap((id) => [id * 2 + l, id]));
+          const h0 = cache.past(l, 0);
+          const h1 = cache.past(l, 1);
+          assert.deepEqual([...h0.key], naive.map((id) => id + l * 1000));
+          assert.deepEqual([...h1.key], naive.map((id) => -id));
+          assert.deepEqual([...h0.value], naive.map((id) => id * 2 + l));
+          assert.deepEqual([...h1.value], naive);
         }
       }
     }),
     { numRuns: 150 },
   );
-  const cache = new KvCache(1, 1, 4);
+  const cache = new KvCache(1, 1, 1, 4);
   assert.throws(() => cache.stage([-1, 0, 1, 2, 3], [new Float32Array(5)], [new Float32Array(5)]), /exceeds the model's maximum of 4/);
 });
 
