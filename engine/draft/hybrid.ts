@@ -63,6 +63,8 @@ interface RequestState {
   aligned: number;
   /** Output length when the alignment was last fixed. */
   alignedAt: number;
+  /** Whether the output has been seen copying the prompt (a rewrite): only then do resync candidates apply. */
+  copying: boolean;
 }
 
 const CONTEXT = '\u0000context';
@@ -144,7 +146,7 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, lines: new Map(), aligned: promptStart, alignedAt: 0 });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, lines: new Map(), aligned: promptStart, alignedAt: 0, copying: false });
     this._indexLines(this._requests.get(requestId)!, 0);
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
@@ -198,7 +200,7 @@ export class HybridDrafter implements Drafter {
       this._rate(st, { source, matchLen: o.matchLen, arena: garena, from: o.pos + 1, end: this._global.length }, budget, pool);
     }
     this._keepBest(st, pool);
-    if (this._resyncOn && !aligned) this._resync(st, budget);
+    if (this._resyncOn && !aligned && st.copying) this._resync(st, budget);
     // A rewrite usually starts by restating its input: at the start of the output, the prompt is a candidate.
     else if (st.generated === 0 && st.promptLength > 0) this._candidate(st, { source: ALIGNMENT, matchLen: 1, arena: ctx, from: st.promptStart, end }, budget);
     for (const d of this._extra) this._insertDraft(d.propose(requestId, budget));
@@ -281,7 +283,8 @@ export class HybridDrafter implements Drafter {
    * A rewrite copies its input in order. A long match inside the prompt fixes the alignment (where the copy
    * continues, and at which output position). After novel text (no long match) the output usually resumes
    * either where the copy stopped (an insertion), at the same offset further on (a replacement of equal
-   * length), or at the next spot that follows the context's last token (a deletion): all three become candidates.
+   * length), or at the next spot that follows the context's last token (a deletion): all three become candidates,
+   * once the output has been seen copying the prompt (a completion continues its prompt instead of restating it).
    */
   /** Moves the alignment to the longest match inside the prompt, if one is long enough; true when it did. */
   private _align(st: RequestState, local: Occurrence[]): boolean {
@@ -295,6 +298,7 @@ export class HybridDrafter implements Drafter {
         st.alignedAt = st.generated;
       }
     }
+    if (best > 0) st.copying = true;
     return best > 0;
   }
 
