@@ -41,7 +41,7 @@ class ExternalData {
     }
     const at = this.offset;
     let done = 0;
-    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
     this.offset += bytes.length;
     return { offset: at, length: bytes.length };
   }

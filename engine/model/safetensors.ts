@@ -30,7 +30,8 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 function readExactly(fd: number, buf: Buffer, position: number, file: string): void {
   let done = 0;
   while (done < buf.length) {
-    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    // Chunked: one read call is limited to 2 GB.
+    const n = fs.readSync(fd, buf, done, Math.min(buf.length - done, 1 << 30), position + done);
     if (n === 0) throw new Error(`${file}: unexpected end of file (truncated safetensors?)`);
     done += n;
   }
@@ -194,7 +195,7 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
         for (let i = 0; i < data.length; i++) u16[i] = dtype === 'BF16' ? f32ToBf16(data[i]!) : f32ToF16(data[i]!);
         bytes = new Uint8Array(u16.buffer);
       }
-      fs.writeSync(fd, bytes);
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
     }
   } finally {
     fs.closeSync(fd);
