@@ -4,7 +4,7 @@ import path from 'node:path';
 import { enginePids } from './lib/procfs.mjs';
 import {
   activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
-  paletteCommands, presageStatus, runCommand, saveActiveEditor, visibleText, waitFor,
+  paletteCommands, presageStatus, runCommand, saveActiveEditor, statusBarEntries, visibleText, waitFor,
 } from './lib/workbench.mjs';
 
 /** Thrown to skip a scenario with a printed reason (a surface that has not landed), never to hide a failure. */
@@ -161,42 +161,44 @@ export const SCENARIOS = [
       };
       await waitReady(t, 30_000);
 
+      const lensLink = (title) => t.page.locator('.editor-instance .monaco-editor .codelens-decoration a', { hasText: title }).first();
       const rewrite = async (instruction) => {
         await openFile(t.page, file);
         await goToLine(t.page, start, 1);
         for (let i = start; i <= end; i++) await t.page.keyboard.press('Shift+ArrowDown');
+        const wanted = new RegExp(`^Ln ${end + 1}, Col 1 \\(\\d+ selected\\)`);
+        const selection = await waitFor(`lines ${start}-${end} selected (status bar)`, async () => (await statusBarEntries(t.page)).find((e) => wanted.test(e.text))?.text);
+        await t.page.waitForTimeout(300); // the extension host learns selections asynchronously
         const before = await decorationCount(t.page);
         await runCommand(t.page, 'Presage: Rewrite Selection');
-        await t.page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+        await waitFor('the instruction box', async () => /rewrite/i.test(await t.page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '')), { timeoutMs: 10_000 });
         await t.page.keyboard.type(instruction, { delay: 10 });
         await t.page.keyboard.press('Enter');
-        await waitFor('diff decorations or Accept/Reject actions', async () => (await decorationCount(t.page)) > before || (await codeLenses(t.page)).some((l) => /accept/i.test(l)), { timeoutMs: 60_000, intervalMs: 250 });
-        t.log(`decorations ${before} -> ${await decorationCount(t.page)}; code lenses ${JSON.stringify(await codeLenses(t.page))}`);
+        // While it runs the lens says "Rewriting… | Cancel"; a finished proposal offers "Accept | Reject".
+        await waitFor('the proposal with Accept/Reject', async () => (await codeLenses(t.page)).some((l) => /\bAccept\b/.test(l)), { timeoutMs: 90_000, intervalMs: 250 });
+        const decorations = await decorationCount(t.page);
+        t.log(`"${instruction}" on ${selection}: decorations ${before} -> ${decorations}; code lenses ${JSON.stringify(await codeLenses(t.page))}`);
+        if (decorations <= before) throw new Error('the proposal shows no diff decorations');
       };
+      const settle = () => waitFor('the Accept/Reject lenses to go', async () => !(await codeLenses(t.page)).some((l) => /\bAccept\b/.test(l)), { timeoutMs: 10_000 });
+
+      // Reject first (on the pristine file): the file is exactly the original again.
+      await rewrite('add a doc comment');
+      await t.shot('rewrite-diff');
+      await lensLink('Reject').click();
+      await settle();
+      await saveActiveEditor(t.page);
+      const rejected = workspaceFile(t, file);
+      if (rejected !== original) throw new Error(`Reject did not restore the original:\n${rejected}`);
 
       // Accept: the function changes, the rest of the file does not.
       await rewrite('use Math.hypot');
-      await t.shot('rewrite-diff');
-      await runCommand(t.page, 'Presage: Accept Rewrite');
-      await t.page.waitForTimeout(500);
-      await openFile(t.page, file);
+      await lensLink('Accept').click();
+      await settle();
       await saveActiveEditor(t.page);
       const accepted = workspaceFile(t, file);
       if (accepted === original) throw new Error('Accept left the file unchanged');
       if (JSON.stringify(outside(accepted)) !== JSON.stringify(outside(original))) throw new Error(`Accept changed text outside the selection:\n${accepted}`);
-      if ((await decorationCount(t.page)) > 0 && (await codeLenses(t.page)).some((l) => /accept/i.test(l))) throw new Error('diff actions still shown after Accept');
-
-      // Reject: the file is exactly the original again.
-      fs.writeFileSync(path.join(t.profile.workspace, file), original);
-      await runCommand(t.page, 'File: Revert File');
-      await t.page.waitForTimeout(500);
-      await rewrite('add a doc comment');
-      await runCommand(t.page, 'Presage: Reject Rewrite');
-      await t.page.waitForTimeout(500);
-      await openFile(t.page, file);
-      await saveActiveEditor(t.page);
-      const rejected = workspaceFile(t, file);
-      if (rejected !== original) throw new Error(`Reject did not restore the original:\n${rejected}`);
     },
     cleanUp: resetWorkspace,
   },
