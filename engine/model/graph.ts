@@ -101,9 +101,17 @@ class Graph {
   }
 }
 
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+/** [rows, cols] -> [cols, rows], in 64×64 tiles to stay cache-friendly on large matrices. */
+export function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
+  const T = 64;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = w[r * cols + c]!;
+    }
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { parseConfig, ropeInvFreq } from './config';
+import { transpose } from './graph';
 import { defaultForwardCost, fitForwardCost, QWEN05B_SHAPED_CPU_MS } from './forwardCost';
 import { KvCache } from './kvCache';
 import { dequantizeWeight, quantizeWeight } from './quantize';
@@ -193,4 +194,15 @@ test('the default cost curve follows the measured table within 25% and grows wit
     assert.ok(cost.forwardCostMs(32, 1024) > cost.forwardCostMs(1, 1024));
     assert.ok(cost.forwardCostMs(8, 2048) > cost.forwardCostMs(8, 256));
   }
+});
+
+test('tiled transpose equals the naive one on ragged shapes (property)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 150 }), (rows, cols) => {
+      const w = Float32Array.from({ length: rows * cols }, (_, i) => i);
+      const t = transpose(w, rows, cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.equal(t[c * rows + r], w[r * cols + c]);
+    }),
+    { numRuns: 40 },
+  );
 });
