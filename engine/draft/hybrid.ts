@@ -20,6 +20,8 @@ export interface HybridOptions {
   scan?: number;
   /** How candidates through one node combine: their normalised sum, a noisy-or, or the best one (default noisy-or). */
   combine?: 'sum' | 'noisy-or' | 'max';
+  /** Siblings compete for their parent's probability by their odds (default false: the learned rates are already marginal). */
+  compete?: boolean;
   /** Propose the prompt text near the rewrite's alignment after novel output (default true). */
   resync?: boolean;
   /** Keep acceptance statistics apart for requests with and without references (default true). */
@@ -65,6 +67,8 @@ interface RequestState {
   alignedAt: number;
   /** Whether the output has been seen copying the prompt (a rewrite): only then do resync candidates apply. */
   copying: boolean;
+  /** Whether the output so far equals the beginning of the prompt. */
+  restating: boolean;
 }
 
 const CONTEXT = '\u0000context';
@@ -93,6 +97,8 @@ const SUBSTITUTE_SCAN = 16;
 /** Up to this many tokens may differ before the context's end. */
 const SUBSTITUTED = 2;
 const MAX_TRIE = 1024;
+/** Cap on a node's conditional acceptance estimate (keeps its odds finite). */
+const MAX_CONDITIONAL = 0.999;
 /** Tokens compared before a match to tell apart occurrences with equal match lengths. */
 const SIMILARITY_WINDOW = 8;
 const SIMILARITY_LEVELS = 3;
@@ -117,6 +123,7 @@ export class HybridDrafter implements Drafter {
   private _lineClass = new Int32Array(0);
   private readonly _lineClassIds = new Map<string, number>();
   private readonly _combine: 'sum' | 'noisy-or' | 'max';
+  private readonly _compete: boolean;
   /** Acceptance statistics, kept apart for requests with references (completions with workspace context) and without. */
   private readonly _reliabilityByKind = [new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS), new Reliability(SOURCE_NAMES.length * SIMILARITY_LEVELS)];
   private _reliability = this._reliabilityByKind[0]!;
@@ -139,6 +146,7 @@ export class HybridDrafter implements Drafter {
     this._splitKinds = options.splitKinds ?? true;
     this._tokenText = options.tokenText;
     this._combine = options.combine ?? 'noisy-or';
+    this._compete = options.compete ?? false;
   }
 
   begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
@@ -146,7 +154,7 @@ export class HybridDrafter implements Drafter {
     references.forEach((ref, i) => index.add(`ref${i}`, ref));
     const promptStart = index.length;
     index.append(CONTEXT, prompt);
-    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, lines: new Map(), aligned: promptStart, alignedAt: 0, copying: false });
+    this._requests.set(requestId, { index, promptStart, promptLength: prompt.length, generated: 0, last: null, candidates: [], kind: this._splitKinds && references.length > 0 ? 1 : 0, lines: new Map(), aligned: promptStart, alignedAt: 0, copying: false, restating: true });
     this._indexLines(this._requests.get(requestId)!, 0);
     for (const d of this._extra) d.begin(requestId, prompt, references);
   }
@@ -156,6 +164,11 @@ export class HybridDrafter implements Drafter {
     this._reliability = this._reliabilityByKind[st.kind]!;
     this._learn(st, tokens);
     const from = st.index.length;
+    const prompt = st.index.arena;
+    for (let j = 0; j < tokens.length && st.restating; j++) {
+      const k = st.generated + j;
+      st.restating = k < st.promptLength && prompt[st.promptStart + k] === tokens[j];
+    }
     st.index.append(CONTEXT, tokens);
     this._indexLines(st, from);
     st.generated += tokens.length;
@@ -201,8 +214,9 @@ export class HybridDrafter implements Drafter {
     }
     this._keepBest(st, pool);
     if (this._resyncOn && !aligned && st.copying) this._resync(st, budget);
-    // A rewrite usually starts by restating its input: at the start of the output, the prompt is a candidate.
-    else if (st.generated === 0 && st.promptLength > 0) this._candidate(st, { source: ALIGNMENT, matchLen: 1, arena: ctx, from: st.promptStart, end }, budget);
+    // A rewrite usually starts by restating its input: while the output so far equals the prompt's beginning,
+    // the prompt's next tokens are a candidate (rated by how many tokens agreed so far).
+    else if (st.restating && st.generated < st.promptLength) this._candidate(st, { source: ALIGNMENT, matchLen: Math.max(1, st.generated), arena: ctx, from: st.promptStart + st.generated, end }, budget);
     for (const d of this._extra) this._insertDraft(d.propose(requestId, budget));
     draft.matchLen = bestMatch;
     this._select(budget, draft);
@@ -532,6 +546,27 @@ export class HybridDrafter implements Drafter {
     this._rootMass += rootMass;
   }
 
+  /**
+   * Pushes a node's children with their path probabilities. Siblings are exclusive guesses of one token: each
+   * child's conditional estimate q (its own estimate over its parent's) becomes odds q / (1 - q), and a child
+   * gets its odds over one plus the sum of its siblings' odds, so a confident guess keeps nearly all its
+   * probability and a weak rival beside it gets little (a lone child keeps q).
+   */
+  private _pushChildren(node: number, idx: number, prob: number, raw: number, total: number, push: (node: number, parent: number, prob: number) => void): void {
+    if (!this._compete) {
+      for (let c = this._tChild[node]!; c !== -1; c = this._tNext[c]!) push(c, idx, this._nodeProb(c, total));
+      return;
+    }
+    let odds = 0;
+    for (let c = this._tChild[node]!; c !== -1; c = this._tNext[c]!) odds += this._odds(c, raw, total);
+    for (let c = this._tChild[node]!; c !== -1; c = this._tNext[c]!) push(c, idx, (prob * this._odds(c, raw, total)) / (1 + odds));
+  }
+
+  private _odds(node: number, parentRaw: number, total: number): number {
+    const q = Math.min(MAX_CONDITIONAL, this._nodeProb(node, total) / Math.max(parentRaw, 1e-9));
+    return q / (1 - q);
+  }
+
   /** Best-first selection of trie nodes by estimated acceptance probability (a parent always outranks its child). */
   private _select(budget: number, draft: Draft): void {
     // Candidates are mutually exclusive guesses of the next tokens: when their mass exceeds 1, normalise.
@@ -539,8 +574,7 @@ export class HybridDrafter implements Drafter {
     const heapNode: number[] = [];
     const heapParent: number[] = [];
     const heapProb: number[] = [];
-    const push = (node: number, parent: number): void => {
-      const prob = this._nodeProb(node, total);
+    const push = (node: number, parent: number, prob: number): void => {
       let i = heapProb.length;
       heapNode.push(node);
       heapParent.push(parent);
@@ -578,7 +612,7 @@ export class HybridDrafter implements Drafter {
       }
       return top;
     };
-    for (let c = this._tChild[0]!; c !== -1; c = this._tNext[c]!) push(c, -1);
+    this._pushChildren(0, -1, 1, 1, total, push);
     while (draft.tokens.length < budget && heapProb.length > 0) {
       const [node, parent, prob] = pop();
       const idx = draft.tokens.length;
@@ -587,7 +621,7 @@ export class HybridDrafter implements Drafter {
       draft.probs.push(prob);
       draft.sources!.push(SOURCE_NAMES[this._tSource[node]!] ?? 'extra');
       draft.score += prob;
-      for (let c = this._tChild[node]!; c !== -1; c = this._tNext[c]!) push(c, idx);
+      this._pushChildren(node, idx, prob, this._nodeProb(node, total), total, push);
     }
   }
 }
