@@ -42,7 +42,8 @@ export class RewriteSession {
   /** The proposal (or, while streaming, the streamed lines followed by the original). */
   readonly range: TrackedRange;
   private shown: string;
-  private streamedLength = 0;
+  private streamedLines = 0;
+  private streamed = '';
   private editing = 0;
   private firstEdit = true;
   private queue: Promise<void> = Promise.resolve();
@@ -70,11 +71,15 @@ export class RewriteSession {
     return this.editing > 0;
   }
 
-  /** Shows streamed text: the lines received so far, then the original still to be replaced. */
+  /**
+   * Shows streamed text: the complete lines received so far, then the original still to be replaced. Only whole
+   * lines: fewer edits keep the editor calm (and its CodeLens visible) while the answer streams.
+   */
   showStreaming(partial: string): Promise<void> {
     const complete = partial.slice(0, partial.lastIndexOf('\n') + 1);
-    if (complete.length === this.streamedLength) return this.queue;
-    this.streamedLength = complete.length;
+    if (complete === this.streamed) return this.queue;
+    this.streamed = complete;
+    this.streamedLines = complete.split('\n').length - 1;
     return this.replace(complete + this.original, false);
   }
 
@@ -125,7 +130,7 @@ export class RewriteSession {
 
   private decorateStreaming(): void {
     const startLine = this.startLine();
-    const streamedLines = this.streamedLength === 0 ? 0 : this.shown.slice(0, this.streamedLength).split('\n').length - 1;
+    const streamedLines = this.streamedLines;
     const endLine = this.document.positionAt(this.range.end).line;
     const inserted: vscode.Range[] = [];
     for (let i = 0; i < streamedLines; i++) inserted.push(new vscode.Range(startLine + i, 0, startLine + i, 0));
