@@ -190,3 +190,26 @@ test('with token texts, a line end matches other tokens ending the line with the
   plain.begin('r', [7, 2, 8, 7, 3, 9, 7, 1]);
   assert.ok(!plain.propose('r', 4).sources?.includes('line'));
 });
+
+function hasRootPath(d: Draft, path: readonly number[]): boolean {
+  for (let j = 0; j < d.tokens.length; j++) {
+    const p = rootPath(d, j);
+    if (p.length === path.length && p.every((t, k) => t === path[k])) return true;
+  }
+  return false;
+}
+
+test('while the output restates the prompt, the prompt continues the draft', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 2, maxLength: 40 }), fc.nat(), (prompt, cut) => {
+      const d = new HybridDrafter();
+      d.begin('r', prompt);
+      const g = cut % prompt.length;
+      d.observe('r', prompt.slice(0, g));
+      const draft = d.propose('r', 1000);
+      const want = prompt.slice(g, g + Math.min(8, prompt.length - g));
+      assert.ok(hasRootPath(draft, want), `draft lacks the prompt's continuation ${want.join(',')} after ${g} tokens`);
+    }),
+    { numRuns: 150 },
+  );
+});
