@@ -70,6 +70,11 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -198,20 +203,28 @@ async function main(): Promise<void> {
 
   // The whole workspace is indexed before measuring, so RSS compares like with like.
   for (let i = 0; i < Math.min(cases.length, completions + warmup); i++) openReferences(cases[i]!);
-  for (let i = 0; i < warmup; i++) await scripted(cases[i % cases.length]!, -1 - i, false);
+  // RSS is sampled after each of the last 10 warm-up and the last 10 measured completions; medians are compared.
+  const beforeSamples: number[] = [];
+  for (let i = 0; i < warmup; i++) {
+    await scripted(cases[i % cases.length]!, -1 - i, false);
+    if (i >= warmup - 10) beforeSamples.push(rssOf(pid));
+  }
   await sleep(300);
-  const rssBefore = rssOf(pid);
+  if (beforeSamples.length === 0) beforeSamples.push(rssOf(pid));
+  const rssBefore = median(beforeSamples);
   const statsBefore = await engine.request0(P.Stats);
   const counted = { requests, cancelled, cancelRequested };
   const t0 = performance.now();
   const rssTrend: number[] = [];
+  const afterSamples: number[] = [];
   for (let i = 0; i < completions; i++) {
     await scripted(cases[i % cases.length]!, i, true);
     if ((i + 1) % 50 === 0) rssTrend.push(+(rssOf(pid) / 1048576).toFixed(1));
+    if (i >= completions - 10) afterSamples.push(rssOf(pid));
   }
   const wallS = (performance.now() - t0) / 1000;
   await sleep(300);
-  const rssAfter = rssOf(pid);
+  const rssAfter = median(afterSamples);
   const statsAfter = await engine.request0(P.Stats);
   await engine.request0(P.Shutdown).catch(() => undefined);
   engine.dispose();
@@ -252,6 +265,7 @@ async function main(): Promise<void> {
     rss_change: +rssChange.toFixed(4),
     rss_mb_every_50: rssTrend,
     rss_flat_within_10pct: Math.abs(rssChange) <= 0.1,
+    rss_samples: 'median of 10 samples after the last warm-up completions vs after the last measured ones',
     engine_rss_before_mb: +(statsBefore.rssBytes / 1048576).toFixed(1),
     engine_rss_after_mb: +(statsAfter.rssBytes / 1048576).toFixed(1),
     engine_complete_p50_ms: statsAfter.surfaces.complete.latencyMsP50,
