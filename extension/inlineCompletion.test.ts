@@ -42,6 +42,9 @@ class FakeClient {
     this._partials.on(id, listener);
     return { dispose: () => this._partials.off(id, listener) };
   }
+  listeners(): number {
+    return this._partials.eventNames().length;
+  }
   partial(id: string, delta: string): void {
     this._partials.emit(id, delta);
   }
@@ -191,6 +194,17 @@ describe('inline completion provider', () => {
     change(12, 'Z');
     const all = client.notifications.filter((n) => n.method === 'recordAcceptance').map((n) => (n.params as { text: string }).text);
     assert.deepEqual(all, ['compute(1, 2);', 'make']);
+  });
+
+  it('an engine error shows nothing, is logged, and leaves no listener behind', async () => {
+    const { client, provider } = setup();
+    const shown = ask(provider, 'x = ');
+    await tick();
+    assert.equal(client.listeners(), 1);
+    (client.pending[0]!.resolve as unknown as (v: Promise<never>) => void)(Promise.reject(new Error('boom')));
+    assert.equal(await shown, undefined);
+    assert.equal(provider.stats.errors, 1);
+    assert.equal(client.listeners(), 0);
   });
 
   it('presents completions without trailing blanks or a repeat of the rest of the line', () => {

@@ -92,6 +92,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       if (this._inflight.isCurrent(uri, ticket.id)) this._inflight.cancel(uri);
     });
     let background = false;
+    let release: (() => void) | undefined;
     try {
       if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic && !(await this._debouncer.wait(Date.now(), ticket.signal))) return undefined;
       if (ticket.signal.aborted || token.isCancellationRequested) return undefined;
@@ -108,6 +109,10 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
         const line = firstLine(streamed);
         if (line !== undefined) showEarly(line);
       });
+      release = () => {
+        partial.dispose();
+        cts.dispose();
+      };
       const full = client.request(Complete, {
         requestId, uri, language: document.languageId, prefix: fim.prefix, suffix: fim.suffix,
         maxTokens: config.maxTokens(), timeBudgetMs: config.timeBudgetMs(), stopAtBlockEnd: true,
@@ -130,14 +135,11 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
             void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
           }
         }, () => undefined).finally(() => {
-          partial.dispose();
-          cts.dispose();
+          release?.();
           ticket.done();
         });
-      } else {
-        partial.dispose();
-        cts.dispose();
-        if (!first.done) Object.assign(first, await whole);
+      } else if (!first.done) {
+        Object.assign(first, await whole);
       }
       if (first.reason === 'cancelled') this.stats.cancelled++;
       // Never show a stale result: a newer keystroke (or VS Code) has moved on.
@@ -160,7 +162,10 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       return undefined;
     } finally {
       onVsCancel.dispose();
-      if (!background) ticket.done();
+      if (!background) {
+        release?.();
+        ticket.done();
+      }
     }
   }
 
