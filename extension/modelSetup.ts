@@ -76,6 +76,9 @@ export class ModelSetup implements vscode.Disposable {
         let reported = 0;
         try {
           await downloadModel(repoId, dir, {
+            // HF_ENDPOINT: the hub mirror variable the Hugging Face tools honour.
+            ...(process.env.HF_ENDPOINT ? { hubUrl: process.env.HF_ENDPOINT } : {}),
+            ...(process.env.HF_TOKEN ? { accessToken: process.env.HF_TOKEN } : {}),
             signal: controller.signal,
             onProgress: ({ file, bytes, totalBytes }) => {
               const pct = totalBytes > 0 ? (100 * bytes) / totalBytes : 0;
