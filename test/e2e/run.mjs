@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, screenshot } from './lib/browser.mjs';
-import { installVsixWith, makeProfile, startCodeServer } from './lib/codeServer.mjs';
-import { installVsix, stageExtension } from './lib/extension.mjs';
+import { installVsixWith, makeProfile, startCodeServer, writeSettings } from './lib/codeServer.mjs';
+import { extensionId, installVsix, stageExtension } from './lib/extension.mjs';
 import { buildTinyModel } from './lib/model.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { ensureToolchain, findChromium } from './lib/toolchain.mjs';
 import { openWorkbench } from './lib/workbench.mjs';
-import { SCENARIOS, Skip } from './scenarios.mjs';
+import { SCENARIOS, SESSIONS, Skip } from './scenarios.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cacheDir = path.join(root, '.cache', 'e2e');
@@ -30,14 +30,15 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-async function setUp() {
+/** Starts one workbench: toolchain, model, profile, extension, code-server and chromium. */
+async function setUp(sessionName, session) {
   const started = Date.now();
   const toolchain = ensureToolchain(cacheDir, log);
   const chromiumPath = findChromium();
   for (const built of ['dist/extension.js', 'dist/engine.js']) {
     if (!fs.existsSync(path.join(root, built))) throw new Error(`${built} is missing: run npm run build first`);
   }
-  const runDir = path.join(cacheDir, 'run');
+  const runDir = path.join(cacheDir, sessionName === 'default' ? 'run' : `run-${sessionName}`);
   let model;
   let modelError;
   try {
@@ -46,18 +47,22 @@ async function setUp() {
     modelError = error.message;
     log(`tiny model: ${modelError}`);
   }
-  const profile = makeProfile(runDir, {
-    workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'),
-    settings: model ? { 'presage.model': model } : {},
-  });
+  const settings = model ? { 'presage.model': model } : {};
+  const profile = makeProfile(runDir, { workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'), settings });
+  let extensionDir;
   if (flag('--vsix')) {
     const vsix = installVsix(root, runDir, (file) => installVsixWith(toolchain, profile, file));
+    const { id, version } = extensionId(root);
+    extensionDir = path.join(profile.extensionsDir, `${id}-${version}`);
     log(`installed ${path.relative(root, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB)`);
   } else {
-    const staged = stageExtension(root, profile.extensionsDir);
-    log(`staged the packaged file set into ${path.relative(root, staged)}`);
+    extensionDir = stageExtension(root, profile.extensionsDir);
+    log(`staged the packaged file set into ${path.relative(root, extensionDir)}`);
   }
-  const server = await startCodeServer(toolchain, profile);
+  const extra = session?.configure({ root, extensionDir }) ?? {};
+  if (extra.settings) writeSettings(profile, { ...settings, ...extra.settings });
+  if (session) log(`session "${sessionName}": ${session.description}`);
+  const server = await startCodeServer(toolchain, profile, { extraEnv: extra.env ?? {} });
   log(`code-server ${toolchain.codeServerVersion} (pid ${server.pid}) at ${server.url}`);
   const browser = await launchBrowser(chromiumPath, path.join(runDir, 'chromium'));
   log(`chromium pid ${browser.pid}`);
@@ -66,68 +71,85 @@ async function setUp() {
   return { toolchain, profile, server, browser, model, modelError };
 }
 
+/** Runs one scenario; returns its result line. */
+async function runScenario(scenario, env, shared) {
+  const started = Date.now();
+  const shots = [];
+  const t = {
+    ...env,
+    page: env.browser.page,
+    root,
+    /** State shared across the scenarios of one session (e.g. that the engine never became ready). */
+    shared,
+    log: (m) => log(`  ${scenario.name}: ${m}`),
+    /** One screenshot per surface, kept on success too (README and notes). */
+    shot: async (surface) => shots.push(path.relative(root, await screenshot(env.browser.page, artifacts, `e2e-${slug(surface)}`))),
+  };
+  let outcome;
+  let detail = '';
+  try {
+    await Promise.race([
+      scenario.run(t),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`scenario timed out after ${seconds(scenario.timeoutMs)}`)), scenario.timeoutMs).unref()),
+    ]);
+    outcome = 'passed';
+  } catch (error) {
+    if (error instanceof Skip) {
+      outcome = 'skipped';
+      detail = error.message;
+    } else {
+      outcome = 'failed';
+      detail = error?.stack ?? String(error);
+      await t.shot(`${scenario.name}-failure`).catch(() => {});
+    }
+  }
+  const ms = Date.now() - started;
+  const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[outcome];
+  console.log(`${mark} ${scenario.name} (${seconds(ms)})${detail ? `: ${outcome === 'failed' ? '\n' : ''}${detail}` : ''}`);
+  for (const file of shots) console.log(`     screenshot ${file}`);
+  await scenario.cleanUp?.(t).catch((error) => log(`  ${scenario.name}: clean-up failed: ${error.message}`));
+  return { name: scenario.name, outcome, ms, screenshots: shots, detail };
+}
+
 async function main() {
   const selected = SCENARIOS.filter((s) => only.length === 0 || only.some((word) => s.name.toLowerCase().includes(word.toLowerCase())));
+  const sessionNames = [...new Set(selected.map((s) => s.session ?? 'default'))];
   const results = [];
-  let env;
-  let exitCode = 0;
-  const shared = {};
-  try {
-    env = await setUp();
-    for (const scenario of selected) {
-      const started = Date.now();
-      const shots = [];
-      const t = {
-        ...env,
-        page: env.browser.page,
-        root,
-        /** State shared across scenarios (e.g. that the engine never became ready). */
-        shared,
-        log: (m) => log(`  ${scenario.name}: ${m}`),
-        /** One screenshot per surface, kept on success too (README and notes). */
-        shot: async (surface) => shots.push(path.relative(root, await screenshot(env.browser.page, artifacts, `e2e-${slug(surface)}`))),
-      };
-      let outcome;
-      let detail = '';
-      try {
-        await Promise.race([
-          scenario.run(t),
-          new Promise((_, reject) => setTimeout(() => reject(new Error(`scenario timed out after ${seconds(scenario.timeoutMs)}`)), scenario.timeoutMs).unref()),
-        ]);
-        outcome = 'passed';
-      } catch (error) {
-        if (error instanceof Skip) {
-          outcome = 'skipped';
-          detail = error.message;
-        } else {
-          outcome = 'failed';
-          detail = error?.stack ?? String(error);
-          await t.shot(`${scenario.name}-failure`).catch(() => {});
-        }
+  const profiles = [];
+  let setupFailed = false;
+  for (const sessionName of sessionNames) {
+    const scenarios = selected.filter((s) => (s.session ?? 'default') === sessionName);
+    let env;
+    try {
+      env = await setUp(sessionName, SESSIONS[sessionName]);
+      profiles.push(env.profile);
+      const shared = {};
+      for (const scenario of scenarios) results.push(await runScenario(scenario, env, shared));
+    } catch (error) {
+      setupFailed = true;
+      console.error(`[e2e] set-up of session "${sessionName}" failed: ${error?.stack ?? error}`);
+      if (env?.server) console.error(env.server.logs.slice(-30).join('\n'));
+      for (const scenario of scenarios.filter((s) => !results.some((r) => r.name === s.name))) {
+        results.push({ name: scenario.name, outcome: 'failed', ms: 0, screenshots: [], detail: 'set-up failed' });
       }
-      const ms = Date.now() - started;
-      results.push({ name: scenario.name, outcome, ms, screenshots: shots, detail });
-      const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[outcome];
-      console.log(`${mark} ${scenario.name} (${seconds(ms)})${detail ? `: ${outcome === 'failed' ? '\n' : ''}${detail}` : ''}`);
-      for (const file of shots) console.log(`     screenshot ${file}`);
-      await scenario.cleanUp?.(t).catch((error) => log(`  ${scenario.name}: clean-up failed: ${error.message}`));
+    } finally {
+      await env?.browser?.stop();
+      await env?.server?.stop();
+      await stopAll();
     }
-  } catch (error) {
-    exitCode = 1;
-    console.error(`[e2e] set-up failed: ${error?.stack ?? error}`);
-    if (env?.server) console.error(env.server.logs.slice(-30).join('\n'));
-  } finally {
-    await env?.browser?.stop();
-    await env?.server?.stop();
-    await stopAll();
   }
   const count = (o) => results.filter((r) => r.outcome === o).length;
-  if (count('failed') > 0) exitCode = 1;
-  // The profile (server and extension-host logs included) stays for inspection after a failure or with --keep.
-  if (env?.profile && exitCode === 0 && !flag('--keep')) fs.rmSync(env.profile.dir, { recursive: true, force: true });
-  else if (env?.profile) log(`profile kept at ${path.relative(root, env.profile.dir)}`);
+  const exitCode = setupFailed || count('failed') > 0 ? 1 : 0;
+  // Profiles (server and extension-host logs included) stay for inspection after a failure or with --keep.
+  for (const profile of profiles) {
+    if (exitCode === 0 && !flag('--keep')) fs.rmSync(profile.dir, { recursive: true, force: true });
+    else log(`profile kept at ${path.relative(root, profile.dir)}`);
+  }
   console.log(`${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
-  console.log(JSON.stringify({ suite: 'e2e', passed: count('passed'), failed: count('failed'), skipped: count('skipped'), setupFailed: exitCode === 1 && results.length === 0, scenarios: results.map(({ detail, ...r }) => ({ ...r, reason: r.outcome === 'skipped' ? detail : undefined })) }));
+  console.log(JSON.stringify({
+    suite: 'e2e', passed: count('passed'), failed: count('failed'), skipped: count('skipped'), setupFailed,
+    scenarios: results.map(({ detail, ...r }) => ({ ...r, ...(r.outcome === 'skipped' ? { reason: detail } : {}) })),
+  }));
   process.exit(exitCode);
 }
 

@@ -78,6 +78,77 @@ function divergingChar(ghost) {
   return ['q', 'z', 'x', '7'].find((c) => !ghost.startsWith(c));
 }
 
+/** Collects the page's JavaScript dialogs (alert, confirm, prompt) while `body` runs; each is dismissed. */
+async function withDialogWatch(t, body) {
+  const dialogs = [];
+  const onDialog = (dialog) => {
+    dialogs.push(dialog.message());
+    dialog.dismiss().catch(() => {});
+  };
+  t.page.on('dialog', onDialog);
+  try {
+    await body(dialogs);
+  } finally {
+    t.page.off('dialog', onDialog);
+  }
+}
+
+/**
+ * Opens the chat panel, asks `question` and follows the turn until it settles. The answer streams when its
+ * text is seen while the turn is still "streaming". Returns the turn's locators, final text and what was seen.
+ */
+async function askChat(t, question) {
+  await runCommand(t.page, 'Presage: Open Chat');
+  const webview = t.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const input = webview.locator('#presage-chat-input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  const turns = await webview.locator('.presage-assistant').count();
+  await input.fill(question);
+  await input.press('Enter');
+  const assistant = webview.locator('.presage-assistant').nth(turns);
+  const answer = assistant.locator('.presage-answer');
+  const lengths = new Set();
+  await waitFor('the answer to finish', async () => {
+    const state = await assistant.getAttribute('data-state', { timeout: 200 }).catch(() => null);
+    const text = await answer.innerText({ timeout: 200 }).catch(() => '');
+    if (state === 'streaming' && text.length > 0) lengths.add(text.length);
+    return state !== null && state !== 'streaming';
+  }, { timeoutMs: 90_000, intervalMs: 50 });
+  const state = await assistant.getAttribute('data-state');
+  const text = await answer.innerText();
+  t.log(`answer ${state}: ${text.length} chars, seen streaming at ${lengths.size} lengths`);
+  if (state !== 'done') throw new Error(`the answer ended in state ${state}: ${text.slice(0, 200)}`);
+  return { webview, assistant, body: webview.locator('body'), text, streamedLengths: lengths.size };
+}
+
+/** Nothing the conversation carried was parsed as HTML or ran: no dialog, no marker, no handler, script, frame or javascript: link. */
+async function assertNothingRan(body, dialogs) {
+  const found = await body.evaluate((b) => ({
+    pwned: b.dataset.pwned ?? null,
+    handlers: b.querySelectorAll('[onerror], [onload], [onclick]').length,
+    scripts: [...b.querySelectorAll('script')].filter((n) => (n.textContent ?? '').includes('pwned')).length,
+    frames: b.querySelectorAll('iframe, object, embed').length,
+    jsLinks: [...b.querySelectorAll('a[href]')].filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
+  }));
+  if (found.pwned !== null || found.handlers + found.scripts + found.frames + found.jsLinks > 0 || dialogs.length > 0) {
+    throw new Error(`markup ran or was parsed in the chat webview: ${JSON.stringify({ ...found, dialogs })}`);
+  }
+}
+
+/**
+ * Extra workbench sessions, each with its own code-server and profile. "hostile": presage.enginePath is a relay
+ * in front of the real engine that starts every chat answer with markup that would run script.
+ */
+export const SESSIONS = {
+  hostile: {
+    description: 'presage.enginePath = hostile-engine.cjs, a relay that prefixes chat answers with hostile markup',
+    configure: ({ root, extensionDir }) => ({
+      settings: { 'presage.enginePath': path.join(root, 'test', 'e2e', 'hostile-engine.cjs') },
+      env: { PRESAGE_E2E_REAL_ENGINE: path.join(extensionDir, 'dist', 'engine.js') },
+    }),
+  },
+};
+
 export const SCENARIOS = [
   {
     name: 'Workbench',
@@ -208,51 +279,18 @@ export const SCENARIOS = [
     async run(t) {
       pending('chat');
       await waitReady(t, 30_000);
-      const dialogs = [];
-      const onDialog = (dialog) => {
-        dialogs.push(dialog.message());
-        dialog.dismiss().catch(() => {});
-      };
-      t.page.on('dialog', onDialog);
-      try {
-        await runCommand(t.page, 'Presage: Open Chat');
-        const webview = t.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-        const input = webview.locator('#presage-chat-input');
-        await input.waitFor({ state: 'visible', timeout: 20_000 });
-        // The question carries markup that must render as text, never run.
-        const payload = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
-        await input.fill(`What does perimeter in shapes.ts do? ${payload}`);
-        await input.press('Enter');
-
-        // The answer streams: seen while the turn is still streaming, with text, then it settles with citations.
-        const assistant = webview.locator('.presage-assistant').last();
-        const answer = assistant.locator('.presage-answer');
-        const streamedLengths = new Set();
-        await waitFor('the answer to finish', async () => {
-          const state = await assistant.getAttribute('data-state').catch(() => null);
-          const text = await answer.innerText().catch(() => '');
-          if (state === 'streaming' && text.length > 0) streamedLengths.add(text.length);
-          return state !== null && state !== 'streaming';
-        }, { timeoutMs: 90_000, intervalMs: 50 });
-        const finalState = await assistant.getAttribute('data-state');
-        const answerText = await answer.innerText();
-        t.log(`answer ${finalState}: ${answerText.length} chars, seen streaming at ${streamedLengths.size} lengths`);
-        if (finalState !== 'done') throw new Error(`the answer ended in state ${finalState}: ${answerText.slice(0, 200)}`);
-        if (streamedLengths.size === 0) throw new Error('the answer appeared all at once: no partial text was seen while streaming');
-        const cited = assistant.locator('.presage-citation').filter({ hasText: 'shapes.ts' }).first();
-        if ((await cited.count()) === 0) throw new Error(`no citation of shapes.ts: ${JSON.stringify(await assistant.locator('.presage-citation').allInnerTexts())}`);
-        const body = webview.locator('body');
+      // The question carries markup that must render as text, never run.
+      const payload = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
+      await withDialogWatch(t, async (dialogs) => {
+        const turn = await askChat(t, `What does perimeter in shapes.ts do? ${payload}`);
+        if (turn.streamedLengths === 0) throw new Error('the answer appeared all at once: no partial text was seen while streaming');
+        const cited = turn.assistant.locator('.presage-citation').filter({ hasText: 'shapes.ts' }).first();
+        if ((await cited.count()) === 0) throw new Error(`no citation of shapes.ts: ${JSON.stringify(await turn.assistant.locator('.presage-citation').allInnerTexts())}`);
         await t.shot('chat-panel');
-
-        const pwned = await body.evaluate((b) => b.dataset.pwned ?? null);
-        const injected = await webview.locator('img[onerror], script:not([nonce])').count();
-        if (pwned !== null || injected > 0 || dialogs.length > 0) throw new Error(`markup ran in the chat webview: pwned=${pwned} injected=${injected} dialogs=${JSON.stringify(dialogs)}`);
-
+        await assertNothingRan(turn.body, dialogs);
         await cited.click();
         await waitFor('the cited file to open', async () => (await activeTab(t.page)).startsWith('shapes.ts'), { timeoutMs: 10_000 });
-      } finally {
-        t.page.off('dialog', onDialog);
-      }
+      });
     },
     cleanUp: resetWorkspace,
   },
@@ -304,5 +342,24 @@ export const SCENARIOS = [
       await t.shot('engine-restart');
     },
     cleanUp: resetWorkspace,
+  },
+  {
+    name: 'Chat hostile answer',
+    session: 'hostile',
+    timeoutMs: 150_000,
+    async run(t) {
+      pending('chat');
+      await waitReady(t, 60_000);
+      await withDialogWatch(t, async (dialogs) => {
+        const turn = await askChat(t, 'What does midpoint in shapes.ts return?');
+        // The relay put the hostile markup first in the answer: it must be there, shown as text.
+        if (!turn.text.includes('onerror') || !turn.text.includes('javascript:')) {
+          throw new Error(`the hostile markup is not in the answer as text (so this test saw nothing): ${JSON.stringify(turn.text.slice(0, 300))}`);
+        }
+        await turn.assistant.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+        await t.shot('chat-hostile-answer');
+        await assertNothingRan(turn.body, dialogs);
+      });
+    },
   },
 ];

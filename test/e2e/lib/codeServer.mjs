@@ -65,13 +65,19 @@ export function makeProfile(dir, { workspaceSource, settings }) {
   };
   for (const d of [profile.userDataDir, profile.extensionsDir, profile.home, ...Object.values(profile.xdg)]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   fs.cpSync(workspaceSource, profile.workspace, { recursive: true });
-  // The same settings as user and as remote-machine settings: the extension host runs on the server, and
-  // `machine-overridable` settings (presage.model) are then read from the machine file from its first moment.
+  writeSettings(profile, settings);
+  return profile;
+}
+
+/**
+ * Writes BASE_SETTINGS plus `settings` as user and as remote-machine settings: the extension host runs on the
+ * server, and `machine-overridable` settings (presage.model) are then read from the machine file from its first moment.
+ */
+export function writeSettings(profile, settings) {
   for (const scope of ['User', 'Machine']) {
     fs.mkdirSync(path.join(profile.userDataDir, scope), { recursive: true });
     fs.writeFileSync(path.join(profile.userDataDir, scope, 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...settings }, null, 2));
   }
-  return profile;
 }
 
 async function waitHealthy(url, child, timeoutMs) {
