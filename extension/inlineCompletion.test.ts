@@ -8,7 +8,7 @@ import type { CompleteParams, GenerationResult } from '../engine/protocol';
 
 installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { InlineCompletionProvider, presentCompletion } = require('./inlineCompletion') as typeof import('./inlineCompletion');
+const { InlineCompletionProvider, presentCompletion, completionView } = require('./inlineCompletion') as typeof import('./inlineCompletion');
 
 const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verifyMs: 0, totalMs: 1, firstTokenMs: 1, acceptedByDrafter: {} };
 
@@ -205,6 +205,20 @@ describe('inline completion provider', () => {
     assert.equal(await shown, undefined);
     assert.equal(provider.stats.errors, 1);
     assert.equal(client.listeners(), 0);
+  });
+
+  it('with the suggest widget open, completes after its selected item and starts the ghost text with it', async () => {
+    const { client, provider } = setup();
+    const text = 'const v = ma';
+    const selected = { range: new fakeVscode.Range(new Position(0, 10), new Position(0, 12)), text: 'Math' };
+    const shown = provider.provideInlineCompletionItems(fakeDocument('file:///w/a.ts', text) as never, new Position(0, 12) as never, { triggerKind: 0, selectedCompletionInfo: selected } as never, token());
+    await tick();
+    assert.equal(client.pending[0]!.params.prefix, 'const v = Math');
+    client.pending[0]!.resolve({ text: '.max(1, 2);', finishReason: 'stop', metrics });
+    const items = await shown;
+    assert.equal(items?.[0]?.insertText, 'Math.max(1, 2);');
+    assert.equal((items?.[0]?.range as unknown as { start: Position }).start.character, 10);
+    assert.deepEqual(completionView('ab', 2, { start: 3, end: 1, text: 'x' }), { text: 'ab', offset: 2, lead: '' }, 'a bad range is ignored');
   });
 
   it('presents completions without trailing blanks or a repeat of the rest of the line', () => {

@@ -42,6 +42,15 @@ export function presentCompletion(raw: string, restOfLine: string): string {
   return text.trim().length === 0 ? '' : text;
 }
 
+/**
+ * The document as the completion sees it: with the suggest widget's selected item applied over its range. `lead`
+ * is that item's text, which the inline item must start with.
+ */
+export function completionView(text: string, cursor: number, selected?: { start: number; end: number; text: string }): { text: string; offset: number; lead: string } {
+  if (!selected || selected.start > selected.end || selected.end > text.length) return { text, offset: cursor, lead: '' };
+  return { text: text.slice(0, selected.start) + selected.text + text.slice(selected.end), offset: selected.start + selected.text.length, lead: selected.text };
+}
+
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly _disposables: vscode.Disposable[] = [];
   private readonly _cache = new CompletionCache(64);
@@ -74,17 +83,27 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (!config.inlineEnabled() || !this._indexer.isAllowed(document)) return undefined;
     if (client.state !== 'ready' && client.state !== 'generating') return undefined;
     const uri = document.uri.toString();
-    const text = document.getText();
-    const offset = document.offsetAt(position);
+    // With the suggest widget open, complete as if its selected item were accepted (VS Code shows ghost text only
+    // when it extends that item).
+    const view = completionView(document.getText(), document.offsetAt(position), context.selectedCompletionInfo && {
+      start: document.offsetAt(context.selectedCompletionInfo.range.start), end: document.offsetAt(context.selectedCompletionInfo.range.end), text: context.selectedCompletionInfo.text,
+    });
+    const { text, offset, lead } = view;
+    const range = new vscode.Range(context.selectedCompletionInfo?.range.start ?? position, context.selectedCompletionInfo?.range.end ?? position);
     const prefixAll = text.slice(0, offset);
     const suffixAll = text.slice(offset);
-    const restOfLine = document.lineAt(position.line).text.slice(position.character);
+    const lineEnd = text.indexOf('\n', offset);
+    const restOfLine = text.slice(offset, lineEnd < 0 ? text.length : lineEnd);
     if (!worthCompleting(prefixAll, suffixAll)) return undefined;
+    const items = (completion: string): vscode.InlineCompletionItem[] | undefined => {
+      const shown = presentCompletion(completion, restOfLine);
+      return shown ? this._items(document, range, document.offsetAt(position), lead, shown) : undefined;
+    };
 
     const hit = this._cache.lookup(uri, prefixAll, suffixAll);
     if (hit) {
       this.stats.cacheHits++;
-      return this._items(document, position, offset, presentCompletion(hit.text, restOfLine));
+      return items(hit.text);
     }
 
     const ticket = this._inflight.begin(uri);
@@ -147,11 +166,10 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
         this.stats.staleDropped++;
         return undefined;
       }
-      const shown = presentCompletion(first.text, restOfLine);
-      if (!shown) return undefined;
       this._cache.add({ uri, prefix: prefixAll, suffix: suffixAll, text: first.text });
-      this.stats.firstGhost.add(performance.now() - t0);
-      return this._items(document, position, offset, shown);
+      const result = items(first.text);
+      if (result) this.stats.firstGhost.add(performance.now() - t0);
+      return result;
     } catch (err) {
       if (ticket.signal.aborted || token.isCancellationRequested) {
         this.stats.cancelled++;
@@ -169,12 +187,12 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     }
   }
 
-  private _items(document: vscode.TextDocument, position: vscode.Position, offset: number, text: string): vscode.InlineCompletionItem[] | undefined {
-    if (!text) return undefined;
+  private _items(document: vscode.TextDocument, range: vscode.Range, cursor: number, lead: string, text: string): vscode.InlineCompletionItem[] {
     this._flushAccepted();
-    this._shown = { uri: document.uri.toString(), languageId: document.languageId, offset, rest: text, accepted: '' };
+    // Acceptance is tracked from the cursor; with a selected suggestion the whole item replaces its range instead.
+    if (!lead) this._shown = { uri: document.uri.toString(), languageId: document.languageId, offset: cursor, rest: text, accepted: '' };
     this.stats.shown++;
-    return [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))];
+    return [new vscode.InlineCompletionItem(lead + text, range)];
   }
 
   /** Called by VS Code versions that report displays (proposed API on 1.90): counts confirmed displays. */
