@@ -73,7 +73,7 @@ interface RequestState {
 
 const CONTEXT = '\u0000context';
 /** Candidate sources, for the reliability statistics and the per-node `sources` of a draft. */
-const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line', 'substitute', 'substitute2'] as const;
+const SOURCE_NAMES = ['context', 'reference', 'history', 'document', 'alignment', 'extra', 'next', 'resume', 'shift', 'skip', 'line', 'substitute', 'substitute2', 'resync'] as const;
 const OWN = 0;
 const REFERENCE = 1;
 const HISTORY = 2;
@@ -91,6 +91,11 @@ const SKIP = 9;
 const LINE = 10;
 /** Parallel code: the context before its last token matches, the token after differs, and the rest follows. */
 const SUBSTITUTE = 11;
+/** After novel output: the spots after the alignment whose preceding text best matches the context's end. */
+const RESYNC = 13;
+/** Prompt tokens after the alignment searched for resync spots, and how many spots are kept. */
+const RESYNC_WINDOW = 256;
+const RESYNC_KEEP = 3;
 /** Line starts examined per step. */
 const LINE_SCAN = 16;
 const SUBSTITUTE_SCAN = 16;
@@ -332,6 +337,33 @@ export class HybridDrafter implements Drafter {
       this._candidate(st, { source: SKIP, matchLen: since, arena, from: p + 1, end }, budget);
       break;
     }
+    this._resyncSpots(st, budget);
+  }
+
+  /** The RESYNC_KEEP spots after the alignment with the longest match of the context's end, nearest first on ties. */
+  private _resyncSpots(st: RequestState, budget: number): void {
+    const arena = st.index.arena;
+    const end = st.index.length;
+    const last = arena[end - 1]!;
+    const stop = Math.min(st.promptStart + st.promptLength - 1, st.aligned + RESYNC_WINDOW);
+    const spots: number[] = [];
+    const lens: number[] = [];
+    for (let p = st.aligned; p < stop; p++) {
+      if (arena[p] !== last) continue;
+      let m = 1;
+      while (m < 32 && p - m >= 0 && arena[p - m]! >= 0 && arena[p - m] === arena[end - 1 - m]) m++;
+      // Insert by match length (longest first; earlier spots stay ahead on ties).
+      let i = spots.length;
+      while (i > 0 && lens[i - 1]! < m) i--;
+      if (i >= RESYNC_KEEP) continue;
+      spots.splice(i, 0, p);
+      lens.splice(i, 0, m);
+      if (spots.length > RESYNC_KEEP) {
+        spots.pop();
+        lens.pop();
+      }
+    }
+    spots.forEach((p, i) => this._candidate(st, { source: RESYNC, matchLen: lens[i]!, arena, from: p + 1, end }, budget));
   }
 
   /** Judges every candidate of the last proposal against the tokens that were accepted (and the bonus). */
