@@ -74,8 +74,8 @@ export interface DecoderOptions {
   /** Refine the cost curve with measured forward times (default true; off for reproducible tests). */
   learnCost?: boolean;
   /**
-   * Minimum rows per forward (default 1). 2 makes plain and speculative steps run the same kernels on runtimes
-   * whose one-row path differs numerically (int4/int8 MatMulNBits), keeping greedy outputs identical.
+   * Minimum rows per forward (default 1): padding with extra roots makes plain and speculative steps run the same
+   * kernels on a runtime whose one-row path differs numerically from its multi-row path.
    */
   minForwardTokens?: number;
 }

@@ -50,8 +50,6 @@ export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefin
     ...(drafter ? { drafter } : {}),
     decode: (ids) => tokenizer.decode(ids),
     ...(costCurve ? { costCurve } : {}),
-    // Quantized MatMulNBits computes a one-row forward differently from a multi-row one: pad to two rows.
-    minForwardTokens: checkpoint.info.quantization === 'none' ? 1 : 2,
   });
   return {
     checkpoint,

@@ -103,7 +103,7 @@ test('speculative == greedy on tiny checkpoints, replay prompts, several drafter
   }
 });
 
-test('int4 checkpoint: speculative == greedy (forwards padded to two rows, the quantized kernels differ for one row)', async () => {
+test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', async () => {
   const out = path.join(root, 'llama-int4');
   await writeTinyCheckpoint({ out, arch: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 4 });
   const ckpt = await loadCheckpoint(out, { cacheDir, threads: 1, quantization: 'int4' });
