@@ -61,7 +61,7 @@ async function probe(url) {
     let lastLine = '';
     await waitFor('the Presage status bar to say ready', async () => {
       entry = await presageStatus(browser.page);
-      const line = entry ? `${entry.text} | ${entry.label}` : '';
+      const line = entry ? `${entry.text} | ${entry.label}`.replace(/\s*\n\s*/g, ' · ') : '';
       if (line && line !== lastLine) log(`status: ${line}`);
       lastLine = line;
       return entry && /\bready\b/i.test(line);
