@@ -6,6 +6,8 @@
   from the prompt (the lines before the cursor) until the first newline, compared with the first line of
   the recorded output. Two prompt forms: the plain prefix, and the FIM form with an empty suffix
   (<fim_prefix> prefix <fim_suffix> <fim_middle>), which is what the engine sends at the end of a file.
+* With --heldout: the same first-line match on held-out corpus files at random line starts, with the
+  real suffix in the FIM form and without it.
 * When transformers is installed: the logits of LlamaForCausalLM.from_pretrained on the same folder are
   compared with this package's model, which checks that the export is a standard checkpoint.
 Prints one JSON line.
@@ -108,6 +110,36 @@ def replay_exact_match(model, tok, replay_dir, seq, limit, max_new):
     return {'cases': total, **overall, 'per_file': results, 'examples': examples}
 
 
+def heldout_fim_match(model, tok, corpus_dir, n, budget, max_new, seed=0):
+    """First-line exact match on held-out files at random line starts, with the real suffix (FIM) and
+    without it (prefix only). The suffix gets up to a quarter of the token budget, as in the engine."""
+    import random
+    rng = random.Random(seed)
+    docs = [d['text'] for d in read_jsonl(os.path.join(corpus_dir, 'heldout.jsonl.xz'))]
+    fim = [tok.token_to_id(t) for t in ('<fim_prefix>', '<fim_suffix>', '<fim_middle>')]
+    stop_ids = {tok.token_to_id(t) for t in ('<|endoftext|>', '<fim_prefix>', '<fim_pad>', '<file_sep>')} - {None}
+    hits = {'prefix': 0, 'fim': 0}
+    done = 0
+    while done < n:
+        lines = docs[rng.randrange(len(docs))].split('\n')
+        if len(lines) < 12:
+            continue
+        k = rng.randrange(5, len(lines) - 1)
+        want = lines[k]
+        if not want.strip():
+            continue
+        prefix = '\n'.join(lines[:k]) + '\n'
+        suffix = '\n' + '\n'.join(lines[k + 1:])
+        pre = tok.encode(prefix, add_special_tokens=False).ids
+        suf = tok.encode(suffix, add_special_tokens=False).ids[:budget // 4]
+        pre_fim = pre[-(budget - len(suf) - 3):]
+        for mode, ids in (('prefix', pre[-budget:]), ('fim', [fim[0]] + pre_fim + [fim[1]] + suf + [fim[2]])):
+            got, _ = greedy_first_line(model, ids, max_new, stop_ids, tok)
+            hits[mode] += got.rstrip() == want.rstrip()
+        done += 1
+    return {'cases': n, 'budget_tokens': budget, **{f'exact_match_{m}': round(h / n, 4) for m, h in hits.items()}}
+
+
 @torch.no_grad()
 def cache_check(model, tok, n=12):
     """Greedy tokens with the KV cache equal those from full forward passes."""
@@ -149,6 +181,9 @@ def main():
     ap.add_argument('--replay', required=True, help='folder of replay .jsonl (or .jsonl.xz) files')
     ap.add_argument('--limit', type=int, default=0, help='cases per file (0: all)')
     ap.add_argument('--max-new', type=int, default=64)
+    ap.add_argument('--heldout', help='corpus folder: also measure first-line match on held-out files')
+    ap.add_argument('--heldout-cases', type=int, default=200)
+    ap.add_argument('--budget', type=int, default=1024, help='prompt tokens for the held-out measure')
     args = ap.parse_args()
     from tokenizers import Tokenizer
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -158,6 +193,8 @@ def main():
     tok = Tokenizer.from_file(os.path.join(args.model, 'tokenizer.json'))
     report = {'cache_check': cache_check(model, tok)}
     report['replay'] = replay_exact_match(model, tok, args.replay, cfg['max_position_embeddings'], args.limit, args.max_new)
+    if args.heldout:
+        report['heldout_first_line'] = heldout_fim_match(model, tok, args.heldout, args.heldout_cases, args.budget, args.max_new)
     report['transformers_check'] = compare_with_transformers(model, args.model, device)
     print(json.dumps(report))
 

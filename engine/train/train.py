@@ -101,25 +101,46 @@ def build_fim_pool(tok, docs, n, seq, window_chars, rng, ids):
     return enc, ids
 
 
-def assemble_fim(enc, ids, seq, stream, rng):
+def fim_example(p, m, s, ids, limit):
+    """[<fim_prefix>] p [<fim_suffix>] s [<fim_middle>] m [eos] within `limit` tokens, and the flags of the
+    tokens that are the middle's targets (the middle and its closing eos)."""
     pre_id, mid_id, suf_id, eos = ids
+    room = limit - 4 - len(m)
+    if room < 0:  # middle alone too long: keep its start
+        m, room = m[:limit - 4], 0
+    if len(p) + len(s) > room:  # keep the end of the prefix and the start of the suffix
+        ks = min(len(s), max(room // 4, room - len(p)))
+        s, p = s[:ks], p[len(p) - (room - ks):] if room - ks > 0 else []
+    ex = [pre_id] + p + [suf_id] + s + [mid_id] + m + [eos]
+    flags = [0] * (len(ex) - len(m) - 1) + [1] * (len(m) + 1)
+    return ex, flags
+
+
+def assemble_fim(enc, ids, seq, stream, rng, pack=False):
+    """Rows of seq+1 tokens and, per row, a [seq] mask of the targets that are middle tokens.
+    Unpacked: one example per row, topped up with a plain stream window. Packed: examples back to back."""
+    if pack:
+        toks, flags = [], []
+        for i in range(0, len(enc), 3):
+            ex, fl = fim_example(enc[i], enc[i + 1], enc[i + 2], ids, seq + 1)
+            toks += ex
+            flags += fl
+        n = len(toks) // (seq + 1)
+        rows = torch.tensor(toks[:n * (seq + 1)], dtype=torch.int32).view(n, seq + 1)
+        masks = torch.tensor(flags[:n * (seq + 1)], dtype=torch.int8).view(n, seq + 1)[:, 1:].contiguous()
+        return rows, masks
     rows = torch.empty(len(enc) // 3, seq + 1, dtype=torch.int32)
+    masks = torch.zeros(len(enc) // 3, seq, dtype=torch.int8)
     for i in range(0, len(enc), 3):
-        p, m, s = enc[i], enc[i + 1], enc[i + 2]
-        room = seq + 1 - 4 - len(m)
-        if room < 0:  # middle alone too long: keep its start
-            m, room = m[:seq + 1 - 4], 0
-        if len(p) + len(s) > room:  # keep the end of the prefix and the start of the suffix
-            ks = min(len(s), max(room // 4, room - len(p)))
-            s, p = s[:ks], p[len(p) - (room - ks):] if room - ks > 0 else []
-        ex = [pre_id] + p + [suf_id] + s + [mid_id] + m + [eos]
+        ex, fl = fim_example(enc[i], enc[i + 1], enc[i + 2], ids, seq + 1)
         fill = seq + 1 - len(ex)
         row = torch.tensor(ex, dtype=torch.int32)
         if fill > 0:
             off = rng.randrange(len(stream) - fill)
             row = torch.cat([row, stream[off:off + fill]])
         rows[i // 3] = row
-    return rows
+        masks[i // 3, :len(fl) - 1] = torch.tensor(fl[1:], dtype=torch.int8)
+    return rows, masks
 
 
 def lr_at(step, total, peak, warmup):
@@ -174,6 +195,10 @@ def main():
     ap.add_argument('--warmup', type=int, default=200)
     ap.add_argument('--fim-rate', type=float, default=0.5)
     ap.add_argument('--fim-pool', type=int, default=30000)
+    ap.add_argument('--fim-window', type=int, default=0, help='characters per FIM source window (default 3 x seq)')
+    ap.add_argument('--fim-loss', choices=['all', 'middle'], default='all', help='which FIM tokens carry loss')
+    ap.add_argument('--pack-fim', action='store_true', help='pack FIM examples back to back instead of one per row')
+    ap.add_argument('--init-from', help='start from the weights of a Hugging Face layout folder (fine-tuning)')
     ap.add_argument('--hidden', type=int, default=512)
     ap.add_argument('--layers', type=int, default=8)
     ap.add_argument('--heads', type=int, default=8)
@@ -234,13 +259,19 @@ def main():
         rng.seed(args.seed + state['step'])
         torch.manual_seed(args.seed + state['step'])
         log(event='resumed', step=state['step'], total_steps=state['total_steps'])
+    elif args.init_from:
+        from evaluate import load_model
+        base, _ = load_model(args.init_from, device)
+        model.load_state_dict(base.state_dict())
+        del base
+        log(event='init_from', folder=args.init_from)
     log(event='model', parameters=model.num_parameters(), spec=spec.to_dict(), device=str(device))
 
     fwd = model
     if device.type == 'cuda' and hasattr(torch, 'compile') and not args.no_compile:
         fwd = torch.compile(model)
     stream_dev = stream.to(device)
-    window_chars = int(args.seq * 3.0)
+    window_chars = args.fim_window or int(args.seq * 3.0)
     pool, pool_used = None, 0
     n_fim = int(round(args.batch * args.fim_rate))
 
@@ -248,30 +279,36 @@ def main():
         t0 = time.time()
         prng = random.Random(seed)
         enc, _ = build_fim_pool(tok, docs, args.fim_pool, args.seq, window_chars, prng, ids)
-        rows = assemble_fim(enc, ids, args.seq, stream, prng)
-        log(event='fim_pool', examples=rows.shape[0], seconds=round(time.time() - t0, 1))
-        return rows
+        rows, masks = assemble_fim(enc, ids, args.seq, stream, prng, pack=args.pack_fim)
+        log(event='fim_pool', examples=args.fim_pool, rows=rows.shape[0], seconds=round(time.time() - t0, 1))
+        return rows, masks
 
     # The next FIM pool is built in a background thread while the GPU trains on the current one.
     executor = ThreadPoolExecutor(max_workers=1)
     pending = None
 
+    pool_masks = None
+
     def next_batch():
-        nonlocal pool, pool_used, pending
-        parts = []
+        nonlocal pool, pool_masks, pool_used, pending
+        parts, weights = [], []
         if n_fim:
             if pool is None or pool_used + n_fim > pool.shape[0]:
                 future = pending or executor.submit(build_pool, rng.random())
-                pool, pool_used, pending = future.result().to(device), 0, None
+                rows, masks = future.result()
+                pool, pool_masks, pool_used, pending = rows.to(device), masks.to(device), 0, None
             if pending is None and pool_used >= pool.shape[0] // 2:
                 pending = executor.submit(build_pool, rng.random())
             parts.append(pool[pool_used:pool_used + n_fim])
+            weights.append(pool_masks[pool_used:pool_used + n_fim].float() if args.fim_loss == 'middle'
+                           else torch.ones(n_fim, args.seq, device=device))
             pool_used += n_fim
         n_plain = args.batch - n_fim
         if n_plain:
             offs = torch.randint(0, len(stream_dev) - args.seq - 1, (n_plain,), device=device)
             parts.append(stream_dev[offs[:, None] + torch.arange(args.seq + 1, device=device)[None, :]])
-        return torch.cat(parts).long()
+            weights.append(torch.ones(n_plain, args.seq, device=device))
+        return torch.cat(parts).long(), torch.cat(weights)
 
     model.train()
     tokens_per_step = args.batch * args.seq
@@ -287,10 +324,14 @@ def main():
         lr = lr_at(step, state['total_steps'] or 10 ** 9, args.lr, args.warmup)
         for g in opt.param_groups:
             g['lr'] = lr
-        batch = next_batch()
+        batch, weight = next_batch()
         with autocast():
             logits = fwd(batch[:, :-1])
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+        if args.fim_loss == 'middle':  # FIM rows count only their middles; plain rows count every token
+            per_token = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1), reduction='none')
+            loss = (per_token * weight.reshape(-1)).sum() / weight.sum().clamp(min=1)
+        else:
+            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
