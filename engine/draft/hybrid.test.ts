@@ -213,3 +213,41 @@ test('while the output restates the prompt, the prompt continues the draft', () 
     { numRuns: 150 },
   );
 });
+
+test('on rewrites (the prompt with spans replaced), drafts stay valid trees whose paths come from known text', () => {
+  const edit = fc.record({
+    prompt: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 10, maxLength: 80 }),
+    edits: fc.array(fc.record({ at: fc.nat(), cut: fc.nat({ max: 6 }), text: fc.array(fc.integer({ min: 30, max: 60 }), { maxLength: 8 }) }), { maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 5 }), (records, budget, stride) => {
+      const d = new HybridDrafter();
+      const earlier: number[][] = [];
+      records.forEach((r, n) => {
+        const output = r.prompt.slice();
+        for (const e of r.edits) {
+          const at = e.at % (output.length + 1);
+          output.splice(at, e.cut, ...e.text);
+        }
+        const id = `r${n}`;
+        d.begin(id, r.prompt);
+        const context = r.prompt.slice();
+        for (let i = 0; i < output.length; i += stride) {
+          const draft = d.propose(id, budget);
+          assert.ok(draft.tokens.length <= budget);
+          for (let j = 0; j < draft.tokens.length; j++) {
+            const p = draft.parents[j]!;
+            assert.ok(p >= -1 && p < j, 'topological order');
+            assert.ok(occursIn([context, ...earlier], rootPath(draft, j)), 'path copied from known text');
+          }
+          const step = output.slice(i, i + stride);
+          d.observe(id, step);
+          context.push(...step);
+        }
+        d.end(id, output);
+        earlier.push(output);
+      });
+    }),
+    { numRuns: 150 },
+  );
+});
