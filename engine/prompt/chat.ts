@@ -80,8 +80,33 @@ export interface RewritePromptInput {
 const REWRITE_SYSTEM = 'You rewrite code as instructed. Reply with the complete rewritten code only, in one fenced code block, keeping everything the instruction does not ask to change.';
 const CONTEXT_CHARS = 2000;
 
+const EXTENSIONS: Record<string, string> = {
+  python: 'py', typescript: 'ts', typescriptreact: 'tsx', javascript: 'js', javascriptreact: 'jsx', rust: 'rs', go: 'go',
+  java: 'java', c: 'c', cpp: 'cpp', csharp: 'cs', ruby: 'rb', php: 'php', shellscript: 'sh', json: 'json', html: 'html', css: 'css',
+};
+
+/**
+ * Base code models (no chat template, but a file separator token as in StarCoder-style corpora) rewrite best when
+ * shown the code as one file and asked for the next file: they copy it, changing what the instruction (in the
+ * second file's header) suggests. The reply ends at the next file separator.
+ */
+function buildBaseModelRewrite(tokenizer: PromptTokenizer, fileSep: number, input: RewritePromptInput, budget: number): BuiltPrompt {
+  const ext = EXTENSIONS[input.language] ?? 'txt';
+  const instruction = input.instruction.replace(/\s+/g, ' ').trim().slice(0, 300);
+  const head = [fileSep, ...tokenizer.encode(`original.${ext}\n${input.selection}\n`)];
+  const tail = [fileSep, ...tokenizer.encode(`rewritten.${ext} (${instruction})\n`)];
+  const ids = [...head.slice(Math.max(0, head.length - (budget - tail.length))), ...tail];
+  if (ids[0] !== fileSep) ids.unshift(fileSep);
+  const stopTokenIds = new Set<number>([fileSep, ...(tokenizer.eosTokenIds ?? [])]);
+  const eot = tokenizer.tokenId('<|endoftext|>');
+  if (eot !== undefined) stopTokenIds.add(eot);
+  return { ids, stopTokenIds: [...stopTokenIds], stop: [], template: 'base-rewrite' };
+}
+
 /** The rewrite prompt: the reply is opened with a code fence and ends at the closing fence. */
 export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTemplateName, input: RewritePromptInput, options: { maxPromptTokens?: number } = {}): BuiltPrompt {
+  const fileSep = tokenizer.tokenId('<file_sep>');
+  if (template === 'plain' && fileSep !== undefined) return buildBaseModelRewrite(tokenizer, fileSep, input, Math.max(16, options.maxPromptTokens ?? 4096));
   const fence = '```';
   const lang = input.language.replace(/[^\w+#.-]/g, '');
   const before = input.prefix ? `Code before the selection:\n${fence}${lang}\n${input.prefix.slice(-CONTEXT_CHARS)}\n${fence}\n\n` : '';

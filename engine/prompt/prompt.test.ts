@@ -131,3 +131,14 @@ test('a long prefix is cut at a content-defined line anchor, so typing keeps the
   // It starts on a whole line.
   assert.match(tok.decode(before.ids), /^\[<\|fim_prefix\|>\]const value\d+ = /);
 });
+
+test('base code models (no chat template, a file separator) get the two-file rewrite prompt', () => {
+  const tok = fakeTokenizer(['<file_sep>', '<|endoftext|>', '<fim_prefix>', '<fim_suffix>', '<fim_middle>'], { eos: '<|endoftext|>' });
+  assert.equal(detectChatTemplate(tok), 'plain');
+  const built = buildRewritePrompt(tok, 'plain', { instruction: 'rename x\nto y', selection: 'x = 1', language: 'python' });
+  assert.equal(tok.decode(built.ids), '[<file_sep>]original.py\nx = 1\n[<file_sep>]rewritten.py (rename x to y)\n');
+  assert.ok(built.stopTokenIds.includes(tok.tokenId('<file_sep>')!));
+  assert.ok(built.stopTokenIds.includes(tok.tokenId('<|endoftext|>')!));
+  const small = buildRewritePrompt(tok, 'plain', { instruction: 'i', selection: 'y'.repeat(500), language: 'python' }, { maxPromptTokens: 100 });
+  assert.ok(small.ids.length <= 101 && small.ids[0] === tok.tokenId('<file_sep>'));
+});
