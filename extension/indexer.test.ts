@@ -48,7 +48,7 @@ Object.assign(workspace, {
   createFileSystemWatcher: () => ({ onDidCreate: () => ({ dispose() {} }), onDidChange: () => ({ dispose() {} }), onDidDelete: () => ({ dispose() {} }), dispose() {} }),
   registerTextDocumentContentProvider: () => ({ dispose() {} }),
   asRelativePath: (u: { fsPath: string } | string) => path.relative(root, typeof u === 'string' ? u : u.fsPath).split(path.sep).join('/'),
-  getWorkspaceFolder: () => ({ uri: uriOf(root) }),
+  getWorkspaceFolder: (u: { fsPath: string }) => (u.fsPath.startsWith(root + path.sep) ? { uri: uriOf(root) } : undefined),
   findFiles: async (include: string) => {
     const all = walk(root);
     const picked = include === '**/.gitignore' ? all.filter((f) => path.basename(f) === '.gitignore') : all;
@@ -64,6 +64,10 @@ Object.assign(fakeVscode, {
   FileType: { File: 1, Directory: 2 },
   Uri: { joinPath: (u: { fsPath: string }, ...p: string[]) => uriOf(path.join(u.fsPath, ...p)), from: (x: unknown) => x, parse: (s: string) => uriOf(s.replace('file://', '')) },
 });
+const visible = new EventEmitter<unknown[]>();
+const windowState = { visibleTextEditors: [] as unknown[] };
+Object.defineProperty(fakeVscode.window, 'visibleTextEditors', { get: () => windowState.visibleTextEditors, configurable: true });
+(fakeVscode.window as Record<string, unknown>).onDidChangeVisibleTextEditors = visible.event;
 (fakeVscode.window as Record<string, unknown>).withProgress = async (_o: unknown, task: (p: { report(): void }) => Promise<unknown>) => task({ report() {} });
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -150,6 +154,21 @@ describe('workspace indexer', () => {
     events.close.fire(ts);
     assert.deepEqual(client.uris('removeDocument'), ['src/new.ts']);
     } finally {
+      indexer.dispose();
+    }
+  });
+
+  it('leaves out documents outside the workspace until they are shown in an editor', async () => {
+    const { client, indexer } = makeIndexer();
+    try {
+      const settings = fakeDocument('file:///home/u/.config/Code/User/settings.json', '{"x": 1}', 'jsonc');
+      events.open.fire(settings);
+      assert.equal(client.sent.length, 0);
+      windowState.visibleTextEditors = [{ document: settings }];
+      visible.fire(windowState.visibleTextEditors);
+      assert.deepEqual(client.sent.map((s) => s.params.uri), ['file:///home/u/.config/Code/User/settings.json']);
+    } finally {
+      windowState.visibleTextEditors = [];
       indexer.dispose();
     }
   });

@@ -34,6 +34,9 @@ export class Indexer implements vscode.Disposable {
     d.push(vscode.workspace.onDidOpenTextDocument((doc) => this._openEditor(doc)));
     d.push(vscode.workspace.onDidChangeTextDocument((e) => this._change(e)));
     d.push(vscode.workspace.onDidCloseTextDocument((doc) => this._closeEditor(doc)));
+    d.push(vscode.window.onDidChangeVisibleTextEditors((editors) => {
+      for (const e of editors) if (!this._editorUris.has(e.document.uri.toString())) this._openEditor(e.document);
+    }));
     d.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.scanWorkspace()));
     d.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.scanWorkspace()));
     d.push(vscode.workspace.onDidChangeConfiguration((e) => {
@@ -77,8 +80,18 @@ export class Indexer implements vscode.Disposable {
     return this.editorSkipReason(doc) === undefined;
   }
 
+  /**
+   * Documents worth indexing: in a workspace folder, untitled, or shown in an editor. VS Code also opens documents
+   * nobody looks at (its own settings files while it writes them); those stay out.
+   */
+  private _inScope(doc: vscode.TextDocument): boolean {
+    if (doc.uri.scheme === 'untitled') return true;
+    if (vscode.workspace.getWorkspaceFolder(doc.uri)) return true;
+    return (vscode.window.visibleTextEditors ?? []).some((e) => e.document.uri.toString() === doc.uri.toString());
+  }
+
   private _openEditor(doc: vscode.TextDocument): void {
-    if (!this._ctx.client.isRunning || this.editorSkipReason(doc)) return;
+    if (!this._ctx.client.isRunning || this.editorSkipReason(doc) || !this._inScope(doc)) return;
     const uri = doc.uri.toString();
     this._editorUris.add(uri);
     this._ctx.client.notify(OpenDocument, { uri, languageId: doc.languageId, version: doc.version, text: doc.getText(), source: 'editor' });

@@ -56,6 +56,9 @@ describe('file filter', () => {
     assert.deepEqual(expandBraces('a.{x,y}.{1,2}'), ['a.x.1', 'a.x.2', 'a.y.1', 'a.y.2']);
     assert.equal(toMatchPath('./src//a.ts'.replace('//', '/')), 'src/a.ts');
     assert.equal(toMatchPath('D:\\x\\y.ts'), 'x/y.ts');
+    assert.equal(toMatchPath('../../home/u/.env'), 'home/u/.env');
+    assert.equal(new FileFilter().isSecret('../../home/u/.ssh/id_rsa'), true);
+    assert.equal(new FileFilter().skipReason('..'), undefined);
     assert.equal(looksBinary(new TextEncoder().encode('const x = 1;\n\tlet y = "é";\r\n')), false);
     assert.equal(looksBinary(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13])), true);
     assert.equal(looksBinary(new Uint8Array(0)), false);

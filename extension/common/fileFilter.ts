@@ -18,8 +18,9 @@ export interface FileFilterOptions {
 /** Turns any path (relative, absolute, Windows) into the relative posix form the matcher needs. */
 export function toMatchPath(p: string): string {
   let s = p.replace(/\\/g, '/').replace(/^[a-zA-Z]:\//, '').replace(/^\/+/, '');
-  while (s.startsWith('./')) s = s.slice(2);
-  return s;
+  // Leading ./ and ../ segments (a path outside the workspace) say nothing about the file: drop them.
+  while (s.startsWith('./') || s.startsWith('../')) s = s.slice(s.indexOf('/') + 1);
+  return s === '.' || s === '..' ? '' : s;
 }
 
 /** Expands one level of `{a,b}` alternatives (VS Code globs); the ignore package has no braces. */
