@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // End-to-end tests in a real VS Code (code-server) driven by chromium through playwright-core. Offline.
-// Usage: node test/e2e/run.mjs [--only name,name] [--vsix] [--keep]
+// Usage: node test/e2e/run.mjs [--only name,name] [--model DIR] [--vsix] [--keep]
 //   --only   run only the scenarios whose name contains one of the given words
+//   --model  use this checkpoint instead of the tiny random one (e.g. models/demo, for README screenshots)
 //   --vsix   install a real `vsce package` .vsix instead of staging the same file set (slower)
 //   --keep   keep the temporary profile under .cache/e2e/run for inspection
 // Prints one line per scenario with its duration, then "N passed, N failed, N skipped", then one JSON line.
@@ -22,8 +23,8 @@ const cacheDir = path.join(root, '.cache', 'e2e');
 const artifacts = path.join(root, 'test', 'artifacts');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
-const onlyIndex = argv.indexOf('--only');
-const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : [];
+const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const only = (option('--only') ?? '').split(',').filter(Boolean);
 const log = (message) => console.log(`[e2e] ${message}`);
 process.env.ORT_DISABLE_TELEMETRY = '1';
 
@@ -42,12 +43,15 @@ async function setUp(sessionName, session) {
   let model;
   let modelError;
   try {
-    model = buildTinyModel(root, path.join(cacheDir, 'tiny-model'));
+    const given = option('--model');
+    if (given && !fs.existsSync(path.join(given, 'config.json'))) throw new Error(`--model ${given}: no config.json there`);
+    model = given ? path.resolve(given) : buildTinyModel(root, path.join(cacheDir, 'tiny-model'));
   } catch (error) {
     modelError = error.message;
     log(`tiny model: ${modelError}`);
   }
-  const settings = model ? { 'presage.model': model } : {};
+  // JSON-RPC traffic goes to the extension's log: scenarios read it as an oracle (e.g. which prefix a request had).
+  const settings = { 'presage.trace.server': 'verbose', ...(model ? { 'presage.model': model } : {}) };
   const profile = makeProfile(runDir, { workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'), settings });
   let extensionDir;
   if (flag('--vsix')) {

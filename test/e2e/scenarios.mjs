@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { enginePids } from './lib/procfs.mjs';
+import { readExchanges } from './lib/traceLog.mjs';
 import {
   activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
   paletteCommands, presageStatus, runCommand, saveActiveEditor, statusBarEntries, visibleText, waitFor,
@@ -202,6 +203,8 @@ export const SCENARIOS = [
       const second = await waitGhost(t, 'ghost text at the new position');
       const c = divergingChar(second);
       await t.page.keyboard.type(c);
+      // From the moment the typed character is on screen, the old suggestion must not be.
+      await waitFor(`"${c}" rendered in the editor`, async () => (await t.page.locator('.editor-instance .monaco-editor.focused .view-lines').innerText()).replace(/\u00a0/g, ' ').includes(`label = ${c}`), { intervalMs: 20 });
       const staleSeen = [];
       const until = Date.now() + 1500;
       while (Date.now() < until) {
@@ -209,8 +212,14 @@ export const SCENARIOS = [
         if (now && (now === second || now === second.slice(1))) staleSeen.push(now);
         await t.page.waitForTimeout(50);
       }
-      if (staleSeen.length > 0) throw new Error(`after typing ${JSON.stringify(c)} the stale suggestion ${JSON.stringify(second)} was still shown`);
       const third = await waitGhost(t, `a fresh suggestion after typing ${JSON.stringify(c)}`);
+      // The oracle is the JSON-RPC trace: a suggestion is fresh when it came from a request made for the new text.
+      const fresh = readExchanges(t.profile.userDataDir, 'complete').filter((e) => e.params?.prefix?.endsWith(`const label = ${c}`));
+      const cameFromFreshRequest = (shown) => fresh.some((e) => typeof e.result?.text === 'string' && normalizeInserted(e.result.text).startsWith(normalizeInserted(shown)));
+      if (fresh.length === 0) throw new Error(`no completion request was made for the text typed after the suggestion (${JSON.stringify(c)})`);
+      const stale = staleSeen.filter((shown) => !cameFromFreshRequest(shown));
+      if (stale.length > 0) throw new Error(`after typing ${JSON.stringify(c)} the stale suggestion ${JSON.stringify(stale[0])} was still shown`);
+      if (!cameFromFreshRequest(third)) throw new Error(`the suggestion shown after typing ${JSON.stringify(c)} matches no request made for that text: ${JSON.stringify(third)}`);
       await acceptAndCheck(t, file, third);
       t.log(`second suggestion ${JSON.stringify(second.slice(0, 30))} dropped after typing ${JSON.stringify(c)}; fresh one accepted`);
     },
