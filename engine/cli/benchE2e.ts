@@ -34,6 +34,8 @@ interface TaskTotals {
   accepted: number;
   identical: number;
   firstTokenMs: number[];
+  /** First-token latency of a follow-up request after typing a few characters (prompt prefix reused). */
+  typedFirstTokenMs: number[];
 }
 
 const DEFAULT_DATA = ['../shared/bench/replay/llama-vscode.jsonl', '../shared/bench/replay/requests.jsonl'];
@@ -114,8 +116,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const host = hostFor(checkpoint, makeDrafter(drafterName), 0, await costCurveFor(checkpoint, true));
   const totals: Record<'edit' | 'complete', TaskTotals> = {
-    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [] },
-    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [] },
+    edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [], typedFirstTokenMs: [] },
+    complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [], typedFirstTokenMs: [] },
   };
   const mismatches: string[] = [];
   const runOnce = async (r: ReplayRecord, speculative: boolean, i: number): Promise<DecodeResult> => {
@@ -134,6 +136,13 @@ export async function run(argv: string[]): Promise<number> {
   for (const [i, r] of records.entries()) {
     const greedy = await runOnce(r, false, i);
     const spec = await runOnce(r, true, i);
+    if (r.task === 'complete' && greedy.text.length > 0) {
+      // The user types the first characters of the suggestion: the next request reuses the cached prompt prefix.
+      const typed = { ...r, prompt: r.prompt + greedy.text.slice(0, Math.min(4, greedy.text.length)) };
+      const { prompt } = promptFor(host, typed, maxTokens);
+      const follow = await host.decoder.generate({ requestId: `bench-${i}-t`, prompt: prompt.ids, maxTokens: 4, eosTokenIds: host.eosTokenIds, learn: false });
+      totals.complete.typedFirstTokenMs.push(follow.metrics.firstTokenMs);
+    }
     const t = totals[r.task];
     t.records++;
     t.tokens += greedy.tokens.length;
@@ -163,6 +172,7 @@ export async function run(argv: string[]): Promise<number> {
     drafted_per_step: round(t.steps > 0 ? t.drafted / t.steps : 0, 2),
     draft_acceptance: round(t.drafted > 0 ? t.accepted / t.drafted : 0, 3),
     first_token_ms_p50: round(percentile(t.firstTokenMs, 0.5), 1),
+    ...(t.typedFirstTokenMs.length > 0 ? { first_token_ms_after_typing_p50: round(percentile(t.typedFirstTokenMs, 0.5), 1) } : {}),
     identical: t.identical === t.records,
     identical_records: t.identical,
   });
@@ -178,6 +188,7 @@ export async function run(argv: string[]): Promise<number> {
     accepted: totals.edit.accepted + totals.complete.accepted,
     identical: totals.edit.identical + totals.complete.identical,
     firstTokenMs: [...totals.edit.firstTokenMs, ...totals.complete.firstTokenMs],
+    typedFirstTokenMs: [...totals.complete.typedFirstTokenMs],
   };
   const info = checkpoint.info;
   const out = {
