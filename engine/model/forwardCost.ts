@@ -110,13 +110,13 @@ export async function calibrateForwardCost(model: Model, reps = 2): Promise<Forw
 }
 
 /**
- * Measured on the 2-core development machine (bench-forward, Qwen2.5-0.5B-shaped random checkpoint, 7 reps;
- * see engine/bench/forward.md). fp32 uses the per-cell minimum because its medians were dominated by other load.
+ * Measured on the shared 2-core development machine (bench-forward, Qwen2.5-0.5B-shaped random checkpoint,
+ * graph builder version 4, medians of 7, load average about 3; see engine/bench/forward.md).
  * Rows: context; columns: S = 1, 4, 8, 16, 32.
  */
 export const QWEN05B_SHAPED_CPU_MS: Record<'none' | 'int4', Record<number, [number, number, number, number, number]>> = {
-  none: { 256: [34.8, 49.1, 64.1, 95.4, 113.1], 2048: [40.2, 57.0, 75.3, 95.7, 138.1] },
-  int4: { 256: [11.6, 18.5, 26.2, 47.0, 77.6], 2048: [16.8, 25.9, 37.4, 54.4, 95.2] },
+  none: { 256: [64.4, 93.9, 114.6, 150.3, 224.4], 2048: [67.9, 102.3, 122.1, 167.4, 257.0] },
+  int4: { 256: [24.1, 32.2, 47.1, 77.3, 146.4], 2048: [26.9, 40.2, 57.5, 96.7, 179.3] },
 };
 const TABLE_SIZES = [1, 4, 8, 16, 32];
 
