@@ -39,20 +39,19 @@ async function setUp(sessionName, session) {
   for (const built of ['dist/extension.js', 'dist/engine.js']) {
     if (!fs.existsSync(path.join(root, built))) throw new Error(`${built} is missing: run npm run build first`);
   }
-  const runDir = path.join(cacheDir, sessionName === 'default' ? 'run' : `run-${sessionName}`);
+  // One folder per run and session, so runs from the same checkout do not clobber each other.
+  const runDir = path.join(cacheDir, 'runs', `${sessionName}-${process.pid}`);
+  const profile = makeProfile(runDir, { workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'), settings: {} });
   let model;
   let modelError;
   try {
     const given = option('--model');
     if (given && !fs.existsSync(path.join(given, 'config.json'))) throw new Error(`--model ${given}: no config.json there`);
-    model = given ? path.resolve(given) : buildTinyModel(root, path.join(cacheDir, 'tiny-model'));
+    model = given ? path.resolve(given) : buildTinyModel(root, path.join(runDir, 'tiny-model'));
   } catch (error) {
     modelError = error.message;
     log(`tiny model: ${modelError}`);
   }
-  // JSON-RPC traffic goes to the extension's log: scenarios read it as an oracle (e.g. which prefix a request had).
-  const settings = { 'presage.trace.server': 'verbose', ...(model ? { 'presage.model': model } : {}) };
-  const profile = makeProfile(runDir, { workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'), settings });
   let extensionDir;
   if (flag('--vsix')) {
     const vsix = installVsix(root, runDir, (file) => installVsixWith(toolchain, profile, file));
@@ -64,7 +63,12 @@ async function setUp(sessionName, session) {
     log(`staged the packaged file set into ${path.relative(root, extensionDir)}`);
   }
   const extra = session?.configure({ root, extensionDir }) ?? {};
-  if (extra.settings) writeSettings(profile, { ...settings, ...extra.settings });
+  writeSettings(profile, {
+    // JSON-RPC traffic goes to the extension's log: scenarios read it as an oracle (e.g. which prefix a request had).
+    'presage.trace.server': 'verbose',
+    ...(model ? { 'presage.model': model } : {}),
+    ...extra.settings,
+  });
   if (session) log(`session "${sessionName}": ${session.description}`);
   const server = await startCodeServer(toolchain, profile, { extraEnv: extra.env ?? {} });
   log(`code-server ${toolchain.codeServerVersion} (pid ${server.pid}) at ${server.url}`);
@@ -111,11 +115,31 @@ async function runScenario(scenario, env, shared) {
   const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[outcome];
   console.log(`${mark} ${scenario.name} (${seconds(ms)})${detail ? `: ${outcome === 'failed' ? '\n' : ''}${detail}` : ''}`);
   for (const file of shots) console.log(`     screenshot ${file}`);
-  await scenario.cleanUp?.(t).catch((error) => log(`  ${scenario.name}: clean-up failed: ${error.message}`));
+  await Promise.race([
+    scenario.cleanUp?.(t),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000).unref()),
+  ]).catch((error) => log(`  ${scenario.name}: clean-up failed: ${error.message}`));
   return { name: scenario.name, outcome, ms, screenshots: shots, detail };
 }
 
+/** Removes profiles kept by earlier runs whose process is gone (a kept profile is for one look, not forever). */
+function pruneOldRuns() {
+  const runs = path.join(cacheDir, 'runs');
+  if (!fs.existsSync(runs)) return;
+  for (const name of fs.readdirSync(runs)) {
+    const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+    let alive = false;
+    try {
+      alive = pid > 0 && process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) fs.rmSync(path.join(runs, name), { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  pruneOldRuns();
   const selected = SCENARIOS.filter((s) => only.length === 0 || only.some((word) => s.name.toLowerCase().includes(word.toLowerCase())));
   const sessionNames = [...new Set(selected.map((s) => s.session ?? 'default'))];
   const results = [];

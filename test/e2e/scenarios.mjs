@@ -103,23 +103,34 @@ async function askChat(t, question) {
   const webview = t.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   const input = webview.locator('#presage-chat-input');
   await input.waitFor({ state: 'visible', timeout: 20_000 });
+  const body = webview.locator('body');
   const turns = await webview.locator('.presage-assistant').count();
+  // A mutation observer inside the webview records every painted answer length while the turn streams
+  // (polling from outside would miss a fast answer).
+  // (The count lives in a window variable: writing it to the DOM would feed the observer its own mutations.)
+  await body.evaluate((b, index) => {
+    const seen = new Set();
+    window.__presageE2eStreamed = seen;
+    new MutationObserver(() => {
+      const turn = b.querySelectorAll('.presage-assistant')[index];
+      const length = turn?.querySelector('.presage-answer')?.textContent?.length ?? 0;
+      if (turn?.getAttribute('data-state') === 'streaming' && length > 0) seen.add(length);
+    }).observe(b, { subtree: true, childList: true, characterData: true, attributes: true });
+  }, turns);
   await input.fill(question);
   await input.press('Enter');
   const assistant = webview.locator('.presage-assistant').nth(turns);
   const answer = assistant.locator('.presage-answer');
-  const lengths = new Set();
   await waitFor('the answer to finish', async () => {
     const state = await assistant.getAttribute('data-state', { timeout: 200 }).catch(() => null);
-    const text = await answer.innerText({ timeout: 200 }).catch(() => '');
-    if (state === 'streaming' && text.length > 0) lengths.add(text.length);
     return state !== null && state !== 'streaming';
-  }, { timeoutMs: 90_000, intervalMs: 50 });
+  }, { timeoutMs: 90_000, intervalMs: 100 });
   const state = await assistant.getAttribute('data-state');
   const text = await answer.innerText();
-  t.log(`answer ${state}: ${text.length} chars, seen streaming at ${lengths.size} lengths`);
+  const streamedLengths = await body.evaluate(() => window.__presageE2eStreamed?.size ?? 0);
+  t.log(`answer ${state}: ${text.length} chars, painted at ${streamedLengths} lengths while streaming`);
   if (state !== 'done') throw new Error(`the answer ended in state ${state}: ${text.slice(0, 200)}`);
-  return { webview, assistant, body: webview.locator('body'), text, streamedLengths: lengths.size };
+  return { webview, assistant, body, text, streamedLengths };
 }
 
 /** Nothing the conversation carried was parsed as HTML or ran: no dialog, no marker, no handler, script, frame or javascript: link. */
@@ -292,7 +303,7 @@ export const SCENARIOS = [
       const payload = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
       await withDialogWatch(t, async (dialogs) => {
         const turn = await askChat(t, `What does perimeter in shapes.ts do? ${payload}`);
-        if (turn.streamedLengths === 0) throw new Error('the answer appeared all at once: no partial text was seen while streaming');
+        if (turn.streamedLengths < 2) throw new Error(`the answer did not stream: painted at ${turn.streamedLengths} length(s) before it was done`);
         const cited = turn.assistant.locator('.presage-citation').filter({ hasText: 'shapes.ts' }).first();
         if ((await cited.count()) === 0) throw new Error(`no citation of shapes.ts: ${JSON.stringify(await turn.assistant.locator('.presage-citation').allInnerTexts())}`);
         await t.shot('chat-panel');

@@ -60,6 +60,6 @@ export async function launchBrowser(executablePath, userDataDir) {
 export async function screenshot(page, dir, name) {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, timeout: 15_000 });
   return file;
 }
