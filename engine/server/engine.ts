@@ -104,6 +104,7 @@ export class Engine {
   private _acceptCounter = 0;
   private _indexedTokens = new Map<string, number>();
   private _syncTimer: NodeJS.Timeout | undefined;
+  private _indexBudgetBytes: number | undefined;
 
   constructor(events: EngineEvents, options: EngineOptions = {}) {
     this._events = events;
@@ -117,6 +118,10 @@ export class Engine {
 
   initialize(params: InitializeParams): InitializeResult {
     if (params?.storageDir !== undefined) this._storageDir = checkString(params.storageDir, 'storageDir');
+    if (params?.indexBudgetBytes !== undefined) {
+      checkNumber(params.indexBudgetBytes, 'indexBudgetBytes', 1 << 20, Number.MAX_SAFE_INTEGER);
+      this._indexBudgetBytes = params.indexBudgetBytes;
+    }
     this._events.status({ state: this._host ? 'ready' : 'no-model' });
     return {
       version: ENGINE_VERSION,
@@ -148,7 +153,7 @@ export class Engine {
     const t0 = performance.now();
     try {
       if (!fs.existsSync(dir)) throw new EngineError(`model folder ${dir} does not exist`, 'invalid-params');
-      const drafter = makeDrafter(this._options.drafter ?? 'hybrid');
+      const drafter = makeDrafter(this._options.drafter ?? 'hybrid', this._indexBudgetBytes !== undefined ? { hybrid: { maxIndexBytes: this._indexBudgetBytes } } : undefined);
       const checkpoint = await loadCheckpoint(dir, {
         ...(params.device ? { device: params.device } : {}),
         ...(params.quantization ? { quantization: params.quantization } : {}),

@@ -44,7 +44,7 @@ before(async () => {
     await writeTinyCheckpoint({ out, layers: 2, ...s });
     checkpoints.push({ name: s.name, ckpt: await loadCheckpoint(out, { cacheDir, threads: 1 }) });
   }
-});
+}, { timeout: 180_000 });
 after(async () => {
   for (const c of checkpoints) await c.ckpt.model.dispose();
   fs.rmSync(root, { recursive: true, force: true });
@@ -76,7 +76,7 @@ function noisyOracle(truth: readonly number[], promptLength: number, vocab: numb
   });
 }
 
-test('speculative == greedy on tiny checkpoints, replay prompts, several drafters and budgets', async () => {
+test('speculative == greedy on tiny checkpoints, replay prompts, several drafters and budgets', { timeout: 120_000 }, async () => {
   const prompts = replayPrompts();
   for (const { name, ckpt } of checkpoints) {
     const tok = ckpt.tokenizer;
@@ -103,7 +103,7 @@ test('speculative == greedy on tiny checkpoints, replay prompts, several drafter
   }
 });
 
-test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', async () => {
+test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', { timeout: 120_000 }, async () => {
   const out = path.join(root, 'llama-int4');
   await writeTinyCheckpoint({ out, arch: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 4 });
   const ckpt = await loadCheckpoint(out, { cacheDir, threads: 1, quantization: 'int4' });
@@ -123,7 +123,7 @@ test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', 
   }
 });
 
-test('prefix reuse on a real checkpoint: a second request sharing the prompt prefix gives the same tokens', async () => {
+test('prefix reuse on a real checkpoint: a second request sharing the prompt prefix gives the same tokens', { timeout: 120_000 }, async () => {
   const { ckpt } = checkpoints[0]!;
   const prompt = ckpt.tokenizer.encode(replayPrompts()[1]!.prompt);
   const decoder = new Decoder({ model: ckpt.model, decode: (ids) => ckpt.tokenizer.decode(ids) });

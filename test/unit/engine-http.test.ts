@@ -36,7 +36,7 @@ before(async () => {
   const info = JSON.parse(line) as { url: string; token: string };
   base = info.url;
   token = info.token;
-});
+}, { timeout: 180_000 });
 after(() => {
   child?.kill();
   fs.rmSync(root, { recursive: true, force: true });
@@ -66,7 +66,7 @@ async function sse(route: string, body: unknown): Promise<{ events: any[]; done:
   return { events, done, contentType: res.headers.get('content-type') };
 }
 
-test('the server binds loopback, prints a generated token, and answers 401 without it', async () => {
+test('the server binds loopback, prints a generated token, and answers 401 without it', { timeout: 120_000 }, async () => {
   assert.match(base, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   assert.ok(token.length >= 24);
   const none = await fetch(`${base}/models`);
@@ -83,7 +83,7 @@ test('the server binds loopback, prints a generated token, and answers 401 witho
   assert.equal(badTemp.status, 400);
 });
 
-test('completions: SSE streaming with a real HTTP client adds up to the non-streamed text', async () => {
+test('completions: SSE streaming with a real HTTP client adds up to the non-streamed text', { timeout: 120_000 }, async () => {
   const body = { prompt: 'def fib(n):\n    if n < 2:\n        return n\n', max_tokens: 24, temperature: 0 };
   const plain = await post('/completions', body);
   assert.equal(plain.object, 'text_completion');
@@ -98,7 +98,7 @@ test('completions: SSE streaming with a real HTTP client adds up to the non-stre
   assert.equal(streamed.events.at(-2).choices[0].finish_reason, 'length');
 });
 
-test('chat completions stream deltas in the chat chunk format', async () => {
+test('chat completions stream deltas in the chat chunk format', { timeout: 120_000 }, async () => {
   const body = { messages: [{ role: 'user', content: 'Write hello world in Python.' }], max_tokens: 12, temperature: 0 };
   const plain = await post('/chat/completions', body);
   assert.equal(plain.choices[0].message.role, 'assistant');
@@ -110,7 +110,7 @@ test('chat completions stream deltas in the chat chunk format', async () => {
   assert.equal(text, plain.choices[0].message.content);
 });
 
-test('Predicted Outputs: same output with or without the prediction, fewer steps with it, usage reported', async () => {
+test('Predicted Outputs: same output with or without the prediction, fewer steps with it, usage reported', { timeout: 120_000 }, async () => {
   const body = { prompt: 'class Stack:\n    def __init__(self):\n        self.items = []\n', max_tokens: 40, temperature: 0 };
   const without = await post('/completions', body);
   const predictedText = without.choices[0].text as string;

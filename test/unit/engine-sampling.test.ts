@@ -19,7 +19,7 @@ before(async () => {
   const out = path.join(root, 'model');
   await writeTinyCheckpoint({ out, arch: 'llama', layers: 1, hidden: 16, heads: 2, kvHeads: 1, intermediate: 24, vocabSize: VOCAB, seed: 13 });
   loaded = await loadModel(out, { cacheDir: path.join(root, 'cache'), threads: 1 });
-});
+}, { timeout: 180_000 });
 after(async () => {
   await loaded.model.dispose();
   fs.rmSync(root, { recursive: true, force: true });
@@ -33,7 +33,7 @@ async function logitsAfter(sequence: number[]): Promise<Float32Array> {
   return logits.slice((sequence.length - 1) * VOCAB, sequence.length * VOCAB);
 }
 
-test('speculative sampling on a tiny ORT model matches the target joint distribution', async () => {
+test('speculative sampling on a tiny ORT model matches the target joint distribution', { timeout: 120_000 }, async () => {
   const prompt = [1, 4, 2];
   const sampling: SamplingOptions = { temperature: 1.5 };
   const target = new Map<string, number>();

@@ -22,7 +22,7 @@ before(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs', '--engine-only', '--quiet'], { cwd: repo, stdio: 'inherit' });
   // Big enough that one step takes a few milliseconds, so a long generation lasts seconds.
   await writeTinyCheckpoint({ out: modelDir, arch: 'llama', layers: 4, hidden: 128, heads: 4, kvHeads: 2, intermediate: 256, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 3 });
-});
+}, { timeout: 180_000 });
 after(() => {
   for (const e of engines) e.dispose();
   fs.rmSync(root, { recursive: true, force: true });
@@ -43,6 +43,21 @@ async function startEngine(storageDir?: string): Promise<EngineProcess> {
   return e;
 }
 
+/** Waits until `cond` holds; fails instead of hanging when the request ends first or time runs out. */
+async function waitUntil(cond: () => boolean, pending: Promise<unknown>, what: string, ms = 20_000): Promise<void> {
+  let settled = false;
+  pending.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const t0 = Date.now();
+  while (!cond()) {
+    if (settled) throw new Error(`the request ended before ${what}`);
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 function collectPartials(e: EngineProcess, requestId: string): string[] {
   const deltas: string[] = [];
   e.connection.onNotification(P.PartialResult, (p) => {
@@ -51,7 +66,7 @@ function collectPartials(e: EngineProcess, requestId: string): string[] {
   return deltas;
 }
 
-test('complete streams partial results that add up to the final text', async () => {
+test('complete streams partial results that add up to the final text', { timeout: 90_000 }, async () => {
   const e = await startEngine();
   const deltas = collectPartials(e, 'c1');
   const r = await e.request(P.Complete, { requestId: 'c1', language: 'python', prefix: 'def add(a, b):\n    return', suffix: '\n', maxTokens: 20 });
@@ -70,12 +85,12 @@ test('complete streams partial results that add up to the final text', async () 
   assert.equal(stats.model?.path, modelDir);
 });
 
-test('a request cancelled mid-stream stops at once and the engine keeps serving', async () => {
+test('a request cancelled mid-stream stops at once and the engine keeps serving', { timeout: 90_000 }, async () => {
   const e = await startEngine();
   const deltas = collectPartials(e, 'long');
   const source = new CancellationTokenSource();
   const pending = e.request(P.Complete, { requestId: 'long', language: 'python', prefix: 'x = 1\n', suffix: '', maxTokens: 3000 }, source);
-  while (deltas.length < 3) await new Promise((r) => setTimeout(r, 2));
+  await waitUntil(() => deltas.length >= 3, pending, 'three partial results');
   const t0 = performance.now();
   source.cancel();
   const r = await pending;
@@ -115,7 +130,7 @@ function readFrames(stream: NodeJS.ReadableStream): () => Promise<Record<string,
   return () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r)));
 }
 
-test('malformed JSON-RPC gets an error reply and the process lives on', async () => {
+test('malformed JSON-RPC gets an error reply and the process lives on', { timeout: 90_000 }, async () => {
   const child = spawn(process.execPath, [enginePath, 'stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
   try {
     const next = readFrames(child.stdout!);
@@ -153,11 +168,11 @@ test('malformed JSON-RPC gets an error reply and the process lives on', async ()
   }
 });
 
-test('killing the process mid-request is reported to the client as a clear error', async () => {
+test('killing the process mid-request is reported to the client as a clear error', { timeout: 90_000 }, async () => {
   const e = await startEngine();
   const deltas = collectPartials(e, 'doomed');
   const pending = e.request(P.Complete, { requestId: 'doomed', language: 'python', prefix: 'z = 3\n', suffix: '', maxTokens: 3000 });
-  while (deltas.length < 2) await new Promise((r) => setTimeout(r, 2));
+  await waitUntil(() => deltas.length >= 2, pending.catch(() => undefined), 'two partial results');
   e.child.kill('SIGKILL');
   await assert.rejects(pending, (err: unknown) => {
     assert.ok(err instanceof EngineProcessError, `got ${String(err)}`);
@@ -167,7 +182,7 @@ test('killing the process mid-request is reported to the client as a clear error
   await assert.rejects(e.request0(P.Stats), /engine process killed by SIGKILL/);
 });
 
-test('documents are indexed, chat cites retrieved files, shutdown saves the history and a corrupt one is discarded', async () => {
+test('documents are indexed, chat cites retrieved files, shutdown saves the history and a corrupt one is discarded', { timeout: 90_000 }, async () => {
   const storageDir = path.join(root, 'storage');
   const e = await startEngine(storageDir);
   const logs: string[] = [];
