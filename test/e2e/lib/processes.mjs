@@ -100,7 +100,3 @@ export async function stopProcess(pid, graceMs = 3000) {
 export async function stopAll() {
   await Promise.all([...running.keys()].map((pid) => stopProcess(pid)));
 }
-
-export function runningProcesses() {
-  return [...running.entries()].map(([pid, { name }]) => ({ pid, name }));
-}

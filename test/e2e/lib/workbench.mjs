@@ -115,11 +115,6 @@ export async function ghostText(page) {
   });
 }
 
-/** Texts of the visible notification toasts. */
-export async function notifications(page) {
-  return page.$$eval('.notifications-toasts .notification-toast', (toasts) => toasts.map((t) => (t.textContent ?? '').trim()));
-}
-
 export async function saveActiveEditor(page) {
   await page.keyboard.press('Control+S');
   await page.waitForTimeout(300);
