@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { enginePids } from './lib/procfs.mjs';
-import { readExchanges } from './lib/traceLog.mjs';
+import { presageLogFile, readExchanges } from './lib/traceLog.mjs';
 import {
   activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
   paletteCommands, presageStatus, runCommand, saveActiveEditor, statusBarEntries, visibleText, waitFor,
@@ -329,6 +329,13 @@ export const SCENARIOS = [
       const leaked = ['.env', 'id_rsa', 'PRESAGE_E2E_PLANTED'].filter((s) => text.includes(s));
       if (leaked.length > 0) throw new Error(`secret files are indexed: ${leaked.join(', ')}`);
       if (!text.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
+      // Nor did they ever travel to the engine: the JSON-RPC trace holds every message the extension sent.
+      const logFile = presageLogFile(t.profile.userDataDir);
+      if (!logFile) throw new Error('no extension log to check the traffic in');
+      const traffic = fs.readFileSync(logFile, 'utf8');
+      if (!traffic.includes('src/shapes.ts')) throw new Error('the trace holds no document traffic at all (is presage.trace.server on?)');
+      const sent = ['/.env"', '/id_rsa"', 'PRESAGE_E2E_PLANTED'].filter((s) => traffic.includes(s));
+      if (sent.length > 0) throw new Error(`secret files reached the engine: ${sent.join(', ')}`);
     },
     cleanUp: resetWorkspace,
   },
