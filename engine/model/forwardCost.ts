@@ -111,7 +111,7 @@ export async function calibrateForwardCost(model: Model, reps = 2): Promise<Forw
 
 /**
  * Measured on the shared 2-core development machine (bench-forward, Qwen2.5-0.5B-shaped random checkpoint,
- * graph builder version 4, medians of 7, load average about 3; see engine/bench/forward.md).
+ * graph builder version 4, medians of 7, load average about 3; see engine/bench/README.md).
  * Rows: context; columns: S = 1, 4, 8, 16, 32.
  */
 export const QWEN05B_SHAPED_CPU_MS: Record<'none' | 'int4', Record<number, [number, number, number, number, number]>> = {
