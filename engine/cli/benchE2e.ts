@@ -12,6 +12,7 @@ import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
 import { costCurveFor, hostFor, type ModelHost } from '../server/host';
 import { percentile } from '../server/stats';
 import { boolFlag, flag, listFlag, numberFlag, parseArgs } from './args';
+import { sharedPath } from '../sharedPaths';
 
 interface ReplayRecord {
   id: string;
@@ -81,7 +82,7 @@ async function defaultModel(): Promise<string> {
   if (fs.existsSync(path.join(demo, 'config.json'))) return demo;
   const dir = path.join(os.tmpdir(), 'presage-bench-e2e', 'random-llama-6x384-cl100k');
   if (!fs.existsSync(path.join(dir, 'config.json'))) {
-    await writeTinyCheckpoint({ out: dir, arch: 'llama', layers: 6, hidden: 384, heads: 6, kvHeads: 2, intermediate: 1024, tokenizerDir: '/work/shared/tokenizers/cl100k', seed: 1 });
+    await writeTinyCheckpoint({ out: dir, arch: 'llama', layers: 6, hidden: 384, heads: 6, kvHeads: 2, intermediate: 1024, tokenizerDir: sharedPath('tokenizers/cl100k'), seed: 1 });
   }
   return dir;
 }

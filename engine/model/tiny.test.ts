@@ -6,8 +6,9 @@ import path from 'node:path';
 import { run } from '../cli/makeTinyModel';
 import { loadCheckpoint } from './index';
 import { tempDir } from './testSupport';
+import { sharedPath } from '../sharedPaths';
 
-const tokenizerDir = '/work/shared/tokenizers/gpt2';
+const tokenizerDir = sharedPath('tokenizers/gpt2');
 
 test('make-tiny-model writes a deterministic, loadable checkpoint', { skip: !fs.existsSync(tokenizerDir) && `no tokenizer at ${tokenizerDir}` }, async () => {
   const root = tempDir('mtm');

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { loadTokenizer } from '../tokenizer';
 import { buildChatPrompt, buildRewritePrompt, detectChatTemplate } from './chat';
 import { buildFimPrompt, detectFimTemplate, type FimTemplateName, type PromptTokenizer } from './fim';
+import { sharedPath } from '../sharedPaths';
 
 /** Character-level tokenizer: id = 1000 + code unit; special tokens get small ids. */
 function fakeTokenizer(specials: string[], options: { bos?: string; eos?: string } = {}): PromptTokenizer & { decode(ids: number[]): string } {
@@ -60,7 +61,7 @@ test('FIM budget keeps the end of the prefix and the start of the suffix', () =>
 });
 
 test('a tokenizer without FIM tokens gets the generic template (the prefix only)', () => {
-  const gpt2 = loadTokenizer('/work/shared/tokenizers/gpt2');
+  const gpt2 = loadTokenizer(sharedPath('tokenizers/gpt2'));
   assert.equal(detectFimTemplate(gpt2), 'generic');
   const built = buildFimPrompt(gpt2, 'generic', 'def add(a, b):\n    return', '\n\nprint(add(1, 2))');
   assert.equal(gpt2.decode(built.ids), 'def add(a, b):\n    return');

@@ -11,6 +11,7 @@ import { applyChanges, DocumentStore } from './documents';
 import { decodeHistory, encodeHistory, loadHistory, saveHistory } from './history';
 import { retrieveSnippets } from './retrieval';
 import { percentile } from './stats';
+import { sharedPath } from '../sharedPaths';
 
 test('incremental changes match a naive splice oracle', () => {
   fc.assert(
@@ -135,7 +136,7 @@ test('percentile', () => {
 test('incremental decoding equals a full decode on real tokenizers (multi-byte text, odd chunking)', async () => {
   const { loadTokenizer } = await import('../tokenizer');
   const samples = ['def f(x):\n    return x  # ünïcödé ✓ 漢字 🙂\n', '    const y = `${a}` + "b";\n\tindent\n', ' leading space, then , punctuation ; ok\n'];
-  for (const dir of ['/work/shared/tokenizers/gpt2', '/work/shared/tokenizers/cl100k']) {
+  for (const dir of [sharedPath('tokenizers/gpt2'), sharedPath('tokenizers/cl100k')]) {
     const tok = loadTokenizer(dir);
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...samples), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 7 }), (parts, chunk) => {

@@ -21,6 +21,7 @@ import { extractFimContext } from '../common/fimContext';
 import { InflightRequests } from '../common/inflight';
 import { percentile } from '../common/latencyTracker';
 import { EARLY_GRACE_MS, firstLine } from '../common/streaming';
+import { sharedPath } from '../../engine/sharedPaths';
 
 interface ReplayRecord {
   id: string;
@@ -82,14 +83,14 @@ async function main(): Promise<void> {
   const enginePath = path.resolve(flag(args, 'engine') ?? path.join(root, 'dist', 'engine.js'));
   if (!fs.existsSync(enginePath)) throw new Error(`${enginePath} is missing: run npm run build first`);
   const data = listFlag(args, 'data');
-  const files = data.length > 0 ? data : fs.readdirSync('/work/shared/bench/replay').filter((f) => f.endsWith('.jsonl')).map((f) => path.join('/work/shared/bench/replay', f));
+  const files = data.length > 0 ? data : fs.readdirSync(sharedPath('bench/replay')).filter((f) => f.endsWith('.jsonl')).map((f) => path.join(sharedPath('bench/replay'), f));
   const completions = numberFlag(args, 'completions', 200);
   const keystrokes = numberFlag(args, 'keystrokes', 10);
   const gapMs = numberFlag(args, 'gap-ms', 25);
   const maxTokens = numberFlag(args, 'max-tokens', 48);
   const warmup = numberFlag(args, 'warmup', 10);
   if (keystrokes < 1 || completions < 1) throw new Error('--keystrokes and --completions must be at least 1');
-  const model = flag(args, 'model') ?? tinyModel(enginePath, flag(args, 'tokenizer') ?? '/work/shared/tokenizers/gpt2');
+  const model = flag(args, 'model') ?? tinyModel(enginePath, flag(args, 'tokenizer') ?? sharedPath('tokenizers/gpt2'));
 
   // Completion cases first (their prompt ends at a real cursor), then edits; enough of them, in file order.
   const all = readRecords(files).filter((r) => r.prompt.length > keystrokes + 1);

@@ -12,6 +12,7 @@ import { ScriptedDrafter } from '../../engine/decode/scriptedDrafter';
 import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../../engine/model/index';
 import { generateWith } from '../../engine/cli/generate';
 import { hostFor } from '../../engine/server/host';
+import { sharedPath } from '../../engine/sharedPaths';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-gen-'));
 const cacheDir = path.join(root, 'cache');
@@ -25,7 +26,7 @@ interface ReplayRecord {
 function replayPrompts(): ReplayRecord[] {
   const out: ReplayRecord[] = [];
   for (const file of ['llama-vscode.jsonl', 'requests.jsonl']) {
-    const lines = fs.readFileSync(path.join('/work/shared/bench/replay', file), 'utf8').split('\n').filter(Boolean);
+    const lines = fs.readFileSync(path.join(sharedPath('bench/replay'), file), 'utf8').split('\n').filter(Boolean);
     for (const i of [0, 5]) {
       const r = JSON.parse(lines[i]!) as ReplayRecord;
       out.push({ prompt: r.prompt.slice(-1200), output: r.output, references: r.references.map((x) => x.slice(0, 2000)) });
@@ -36,8 +37,8 @@ function replayPrompts(): ReplayRecord[] {
 
 before(async () => {
   const specs = [
-    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 1 },
-    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: '/work/shared/tokenizers/cl100k', seed: 2 },
+    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 1 },
+    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: sharedPath('tokenizers/cl100k'), seed: 2 },
   ];
   for (const s of specs) {
     const out = path.join(root, s.name);
@@ -105,7 +106,7 @@ test('speculative == greedy on tiny checkpoints, replay prompts, several drafter
 
 test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', { timeout: 120_000 }, async () => {
   const out = path.join(root, 'llama-int4');
-  await writeTinyCheckpoint({ out, arch: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 4 });
+  await writeTinyCheckpoint({ out, arch: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 4 });
   const ckpt = await loadCheckpoint(out, { cacheDir, threads: 1, quantization: 'int4' });
   try {
     assert.equal(ckpt.info.quantization, 'int4');

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { writeTinyCheckpoint } from '../../engine/model/index';
 import { lcsLength } from '../../engine/server/prediction';
+import { sharedPath } from '../../engine/sharedPaths';
 
 const repo = path.resolve(__dirname, '../..');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-http-'));
@@ -18,7 +19,7 @@ let token = '';
 before(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs', '--engine-only', '--quiet'], { cwd: repo, stdio: 'inherit' });
   const model = path.join(root, 'model');
-  await writeTinyCheckpoint({ out: model, arch: 'qwen2', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 5 });
+  await writeTinyCheckpoint({ out: model, arch: 'qwen2', layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 5 });
   child = spawn(process.execPath, [path.join(repo, 'dist/engine.js'), 'serve', '--port', '0', '--model', model, '--cache-dir', path.join(root, 'cache')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },

@@ -10,6 +10,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { writeTinyCheckpoint } from '../../engine/model/index';
 import * as P from '../../engine/protocol';
 import { EngineProcessError, spawnEngine, type EngineProcess } from '../../engine/server/client';
+import { sharedPath } from '../../engine/sharedPaths';
 
 const repo = path.resolve(__dirname, '../..');
 const enginePath = path.join(repo, 'dist/engine.js');
@@ -21,7 +22,7 @@ const engines: EngineProcess[] = [];
 before(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs', '--engine-only', '--quiet'], { cwd: repo, stdio: 'inherit' });
   // Big enough that one step takes a few milliseconds, so a long generation lasts seconds.
-  await writeTinyCheckpoint({ out: modelDir, arch: 'llama', layers: 4, hidden: 128, heads: 4, kvHeads: 2, intermediate: 256, tokenizerDir: '/work/shared/tokenizers/gpt2', seed: 3 });
+  await writeTinyCheckpoint({ out: modelDir, arch: 'llama', layers: 4, hidden: 128, heads: 4, kvHeads: 2, intermediate: 256, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 3 });
 }, { timeout: 180_000 });
 after(() => {
   for (const e of engines) e.dispose();
