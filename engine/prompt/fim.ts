@@ -32,6 +32,13 @@ const FAMILIES: Record<Exclude<FimTemplateName, 'generic'>, FimTokens> = {
 
 /** Picks the template from the tokenizer's special tokens (the vocabulary is what the model was trained with). */
 export function detectFimTemplate(tokenizer: PromptTokenizer): FimTemplateName {
+  // A checkpoint may name its template in tokenizer_config.json (`presage_fim_template`).
+  const declared = tokenizer.config?.presage_fim_template;
+  if (typeof declared === 'string') {
+    if (declared === 'generic') return 'generic';
+    if (declared in FAMILIES) return declared as FimTemplateName;
+    throw new Error(`tokenizer_config.json: unknown presage_fim_template '${declared}' (known: ${[...Object.keys(FAMILIES), 'generic'].join(', ')})`);
+  }
   for (const name of ['qwen', 'deepseek', 'starcoder', 'codellama'] as const) {
     const f = FAMILIES[name];
     if (tokenizer.tokenId(f.prefix) !== undefined && tokenizer.tokenId(f.suffix) !== undefined && tokenizer.tokenId(f.middle) !== undefined) return name;

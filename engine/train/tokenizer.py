@@ -65,6 +65,9 @@ def main():
         'add_eos_token': False,
         'clean_up_tokenization_spaces': False,
         'additional_special_tokens': SPECIAL_TOKENS[1:],
+        # Read by Presage's engine: the demo model completes a plain prefix far better than it fills a
+        # middle (MODEL_CARD.md), so inline completions send it prefix-only prompts.
+        'presage_fim_template': 'generic',
     }
     with open(os.path.join(args.out, 'tokenizer_config.json'), 'w') as f:
         json.dump(config, f, indent=2)
