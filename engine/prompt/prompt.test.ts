@@ -1,3 +1,4 @@
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -142,4 +143,14 @@ test('base code models (no chat template, a file separator) get the two-file rew
   assert.ok(built.stopTokenIds.includes(tok.tokenId('<|endoftext|>')!));
   const small = buildRewritePrompt(tok, 'plain', { instruction: 'i', selection: 'y'.repeat(500), language: 'python' }, { maxPromptTokens: 100 });
   assert.ok(small.ids.length <= 101 && small.ids[0] === tok.tokenId('<file_sep>'));
+});
+
+test('a checkpoint can declare its FIM template in tokenizer_config.json, and an unknown name is a clear error', () => {
+  const starcoder = fakeTokenizer(families.starcoder.specials);
+  assert.equal(detectFimTemplate(starcoder), 'starcoder');
+  assert.equal(detectFimTemplate({ ...starcoder, config: { presage_fim_template: 'generic' } }), 'generic');
+  assert.equal(detectFimTemplate({ ...starcoder, config: { presage_fim_template: 'qwen' } }), 'qwen');
+  assert.throws(() => detectFimTemplate({ ...starcoder, config: { presage_fim_template: 'bogus' } }), /unknown presage_fim_template 'bogus'/);
+  const demo = loadTokenizer(path.resolve(__dirname, '..', '..', 'models', 'demo'));
+  assert.equal(detectFimTemplate(demo), 'generic');
 });
