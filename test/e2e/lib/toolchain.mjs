@@ -15,6 +15,29 @@ function nodeVersion(bin) {
   }
 }
 
+/**
+ * The environment without what an enclosing `npm run` exported (npm_config_user_agent, npm_node_execpath, NODE, …):
+ * the inner npm would take them as its own configuration, and code-server's postinstall reads the Node version
+ * from npm_config_user_agent.
+ */
+function npmFreeEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE'));
+}
+
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs Debian packages when this process may (root with apt-get); returns whether it did. */
+function aptInstall(packages, log) {
+  if (process.getuid?.() !== 0 || !hasCommand('apt-get')) return false;
+  log(`installing Debian packages ${packages.join(' ')} (once) …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return update.status === 0 && install.status === 0;
+}
+
 function npmInstall(prefix, spec, env, log) {
   fs.mkdirSync(prefix, { recursive: true });
   log(`installing ${spec} into ${prefix} (once; cached) …`);
@@ -51,12 +74,12 @@ export function ensureToolchain(cacheDir, log = console.log) {
   const stamp = path.join(prefix, '.installed');
   const installed = fs.existsSync(stamp) && fs.existsSync(codeServerEntry) && fs.readFileSync(stamp, 'utf8').trim() === CODE_SERVER_RANGE;
   if (!installed) {
-    if (spawnSync('sh', ['-c', 'command -v krb5-config'], { stdio: 'ignore' }).status !== 0) {
+    if (!hasCommand('krb5-config') && !aptInstall(['libkrb5-dev'], log)) {
       throw new Error('code-server needs the Kerberos headers to build: apt-get install -y libkrb5-dev');
     }
     fs.rmSync(stamp, { force: true });
     const env = {
-      ...process.env,
+      ...npmFreeEnv(),
       PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
       npm_config_nodedir: nodeDir,
     };
@@ -71,9 +94,10 @@ export function ensureToolchain(cacheDir, log = console.log) {
 }
 
 /** Debian's chromium (apt-get install chromium), or PRESAGE_E2E_CHROMIUM. */
-export function findChromium() {
+export function findChromium(log = console.log) {
   const candidates = [process.env.PRESAGE_E2E_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
-  const found = candidates.find((p) => fs.existsSync(p));
+  let found = candidates.find((p) => fs.existsSync(p));
+  if (!found && aptInstall(['chromium'], log)) found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`chromium not found (tried ${candidates.join(', ')}): apt-get install -y chromium`);
   return found;
 }
