@@ -122,7 +122,8 @@ export async function saveActiveEditor(page) {
 
 /** Drops blank lines and trailing spaces: the DOM renders an empty ghost line as nothing. */
 export function normalizeInserted(text) {
-  return text.split('\n').map((line) => line.trimEnd()).filter(Boolean).join('\n');
+  // Ghost text renders a tab as spaces: compare runs of horizontal white space as one space.
+  return text.split('\n').map((line) => line.replace(/[ \t\u00a0]+/g, ' ').trimEnd()).filter(Boolean).join('\n');
 }
 
 /** Number of extension decorations (`ced-*` classes) rendered in the active editor. */
