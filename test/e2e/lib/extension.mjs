@@ -47,7 +47,7 @@ export function stageExtension(root, extensionsDir) {
 export function installVsix(root, outDir, installWith) {
   const { id, version } = extensionId(root);
   const vsix = path.join(outDir, `${id}-${version}.vsix`);
-  const pack = spawnSync(process.execPath, [vsceBin(root), 'package', '--allow-missing-repository', '--out', vsix], { cwd: root, encoding: 'utf8' });
+  const pack = spawnSync(process.execPath, [vsceBin(root), 'package', '--allow-missing-repository', '--readme-path', 'extension/MARKETPLACE.md', '--out', vsix], { cwd: root, encoding: 'utf8' });
   if (pack.status !== 0) throw new Error(`vsce package failed:\n${pack.stdout}${pack.stderr}`);
   installWith(vsix);
   return vsix;
