@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJsonFile } from './jsonFile';
 
 export interface TextTokenizer {
   encode(text: string): number[];
@@ -13,20 +14,6 @@ export interface TextTokenizer {
   readonly config: Record<string, unknown>;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
 function tokenContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
@@ -36,9 +23,9 @@ function tokenContent(value: unknown): string | undefined {
 }
 
 export function loadTokenizer(dir: string): TextTokenizer {
-  const tokenizerJson = readJson(path.join(dir, 'tokenizer.json'));
+  const tokenizerJson = readJsonFile(path.join(dir, 'tokenizer.json'));
   const configPath = path.join(dir, 'tokenizer_config.json');
-  const config = fs.existsSync(configPath) ? readJson(configPath) : {};
+  const config = fs.existsSync(configPath) ? readJsonFile(configPath) : {};
   const tokenizer = new Tokenizer(tokenizerJson as never, config as never);
   const added = new Map<string, number>();
   for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) added.set(t.content, t.id);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig, tokenIdList, type ModelConfig } from './config';
 import { readSafetensorsHeader, readTensorF32, type TensorEntry } from './safetensors';
+import { readJsonFile } from '../jsonFile';
 
 export interface Checkpoint {
   dir: string;
@@ -13,22 +14,6 @@ export interface Checkpoint {
   files: string[];
   /** eos ids from generation_config.json then config.json. */
   eosTokenIds: number[];
-}
-
-export function readJsonFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
-    return v as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
 }
 
 function weightFiles(dir: string): string[] {
