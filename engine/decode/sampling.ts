@@ -1,4 +1,5 @@
 // Token selection: seeded PRNG, the target distribution (temperature, top-k, top-p) and argmax.
+import { sfc32 } from '../random';
 
 /** Sampling settings; temperature 0 (or undefined) means greedy. */
 export interface SamplingOptions {
@@ -12,26 +13,7 @@ export type Rng = () => number;
 
 /** sfc32 seeded from a 32-bit integer: uniform floats in [0, 1). */
 export function createRng(seed: number): Rng {
-  let a = 0x9e3779b9;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = seed >>> 0;
-  const next = (): number => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return next;
+  return sfc32(0x9e3779b9, 0x243f6a88, 0xb7e15162, seed >>> 0, 12);
 }
 
 export function isGreedy(options: SamplingOptions): boolean {

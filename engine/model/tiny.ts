@@ -6,27 +6,11 @@ import { parseConfig } from './config';
 import { writeSafetensors } from './safetensors';
 import { weightSpecs } from './weights';
 import type { TinyCheckpointOptions } from './index';
+import { sfc32 } from '../random';
 
-/** xorshift128+-style generator on 32-bit ints; returns uniform floats in [0, 1). */
+/** sfc32 seeded from a 32-bit integer: uniform floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let a = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  let b = (seed * 0x85ebca6b + 0x1234567) >>> 0 || 2;
-  let c = 0xdeadbeef ^ seed;
-  let d = 0x41c64e6d;
-  const next = (): number => {
-    // sfc32
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
+  return sfc32((seed ^ 0x9e3779b9) >>> 0 || 1, (seed * 0x85ebca6b + 0x1234567) >>> 0 || 2, 0xdeadbeef ^ seed, 0x41c64e6d, 16);
 }
 
 function tokenizerVocabSize(dir: string): number {
