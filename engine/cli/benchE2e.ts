@@ -13,15 +13,8 @@ import { costCurveFor, hostFor, type ModelHost } from '../server/host';
 import { percentile } from '../server/stats';
 import { boolFlag, flag, listFlag, numberFlag, parseArgs } from './args';
 import { sharedPath } from '../sharedPaths';
+import { loadRecords, type ReplayRecord } from '../bench/replay';
 
-interface ReplayRecord {
-  id: string;
-  task: 'edit' | 'complete';
-  language: string;
-  prompt: string;
-  output: string;
-  references: string[];
-}
 
 interface TaskTotals {
   records: number;
@@ -42,27 +35,7 @@ interface TaskTotals {
 const DEFAULT_DATA = ['../shared/bench/replay/llama-vscode.jsonl', '../shared/bench/replay/requests.jsonl'];
 
 function readRecords(files: string[]): ReplayRecord[] {
-  const out: ReplayRecord[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read --data ${file}: ${(err as Error).message}`);
-    }
-    text.split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: ReplayRecord;
-      try {
-        r = JSON.parse(line) as ReplayRecord;
-      } catch (err) {
-        throw new Error(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-      }
-      if ((r.task !== 'edit' && r.task !== 'complete') || typeof r.prompt !== 'string') throw new Error(`${file}:${i + 1}: expected {task: edit|complete, prompt, ...}`);
-      out.push({ ...r, references: Array.isArray(r.references) ? r.references : [] });
-    });
-  }
-  return out;
+  return files.flatMap((file) => loadRecords(file));
 }
 
 /** The first `limit` records of each task in each file, kept in file (history) order. */

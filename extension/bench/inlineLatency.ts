@@ -22,35 +22,13 @@ import { InflightRequests } from '../common/inflight';
 import { percentile } from '../common/latencyTracker';
 import { EARLY_GRACE_MS, firstLine } from '../common/streaming';
 import { sharedPath } from '../../engine/sharedPaths';
+import { loadRecords, type ReplayRecord } from '../../engine/bench/replay';
 
-interface ReplayRecord {
-  id: string;
-  task: 'edit' | 'complete';
-  language: string;
-  prompt: string;
-  output: string;
-  references?: string[];
-}
 
 const root = path.resolve(__dirname, '..', '..');
 
 function readRecords(files: string[]): ReplayRecord[] {
-  const out: ReplayRecord[] = [];
-  for (const file of files) {
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: ReplayRecord;
-      try {
-        r = JSON.parse(line) as ReplayRecord;
-      } catch (err) {
-        throw new Error(`${file}:${i + 1}: ${(err as Error).message}`);
-      }
-      if (typeof r.prompt !== 'string' || typeof r.output !== 'string') throw new Error(`${file}:${i + 1}: prompt and output must be strings`);
-      out.push(r);
-    });
-  }
-  return out;
+  return files.flatMap((file) => loadRecords(file));
 }
 
 function languageId(language: string): string {
