@@ -3,29 +3,22 @@
 // (see queue.ts): the model holds one sequence.
 import type { Draft, Drafter } from '../draft/types';
 import type { Model } from '../model/types';
+import type { FinishReason, GenerationMetrics } from '../protocol';
 import { ForwardCostModel, chooseTreeSize, layoutTree, orderDraft, type CostCurve } from './budget';
 import { createRng, type SamplingOptions } from './sampling';
 import { TextStream } from './textStream';
 import { acceptTree, chooseToken } from './verify';
 
-export type DecodeFinish = 'stop' | 'length' | 'eos' | 'block_end' | 'time_budget' | 'cancelled';
+export type DecodeFinish = FinishReason;
 
-export interface DecodeMetrics {
-  steps: number;
-  tokens: number;
-  mat: number;
-  tokensPerS: number;
-  draftMs: number;
-  verifyMs: number;
+/** The wire metrics plus what only the engine and its benchmarks report. */
+export interface DecodeMetrics extends GenerationMetrics {
   prefillMs: number;
-  totalMs: number;
-  firstTokenMs: number;
   /** Prompt tokens reused from the committed context (not recomputed). */
   reusedPromptTokens: number;
   /** Draft nodes verified in total, and accepted in total. */
   draftedTokens: number;
   acceptedTokens: number;
-  acceptedByDrafter: Record<string, number>;
 }
 
 export interface DecodeRequest {
