@@ -12,15 +12,9 @@ import { EARLY_GRACE_MS, firstLine, isSettled } from './common/streaming';
 import { config } from './config';
 import type { Context } from './ctx';
 import type { Indexer } from './indexer';
+import type { InlineCounters } from './common/statsReport';
 
-export interface InlineStats {
-  requests: number;
-  cacheHits: number;
-  cancelled: number;
-  staleDropped: number;
-  errors: number;
-  shown: number;
-  acceptedChars: number;
+export interface InlineStats extends InlineCounters {
   displayed: number;
   partialAccepts: number;
   firstGhost: LatencyTracker;

@@ -1,7 +1,8 @@
 // The "Show Stats" report as markdown: the engine's per-surface numbers and the client's ghost-text latency.
 import type { StatsResult, SurfaceStats } from '../../engine/protocol';
 
-export interface ClientInlineStats {
+/** Counters the inline provider keeps, as the report shows them. */
+export interface InlineCounters {
   requests: number;
   cacheHits: number;
   cancelled: number;
@@ -9,6 +10,9 @@ export interface ClientInlineStats {
   errors: number;
   shown: number;
   acceptedChars: number;
+}
+
+export interface ClientInlineStats extends InlineCounters {
   firstGhost: { count: number; p50: number; p95: number };
 }
 
