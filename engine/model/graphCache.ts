@@ -1,5 +1,6 @@
 // On-disk cache of built graphs: <cacheDir>/<key>/{model.onnx, weights.bin, manifest.json}.
-// The key hashes the checkpoint and the build options; the manifest lets a corrupt entry be detected.
+// The key hashes the checkpoint and the build options; the manifest holds a SHA-256 of every byte of each file,
+// so damage anywhere in an entry is found (an earlier format sampled 1 MB blocks of large files and missed most).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,9 @@ import path from 'node:path';
 export const MODEL_FILE = 'model.onnx';
 export const WEIGHTS_FILE = 'weights.bin';
 const MANIFEST = 'manifest.json';
-const SAMPLE = 1 << 20;
+const CHUNK = 8 << 20;
+/** Names the digest in the manifest; entries written with another (the old sampled one) are rebuilt. */
+const HASH = 'sha256-full';
 
 export function defaultCacheDir(): string {
   if (process.env.PRESAGE_CACHE_DIR) return process.env.PRESAGE_CACHE_DIR;
@@ -20,17 +23,18 @@ export function cacheKey(parts: unknown): string {
   return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
-/** Full hash of small files; for large ones, size plus 64 sampled 1 MB blocks. */
+/** SHA-256 of every byte, read in 8 MB chunks (streaming: memory stays constant for multi-GB weights). */
 function fileDigest(file: string): { size: number; sha256: string } {
-  const size = fs.statSync(file).size;
   const h = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
+  let size = 0;
   try {
-    const buf = Buffer.alloc(SAMPLE);
-    const stride = size <= 64 * SAMPLE ? SAMPLE : Math.floor(size / 64);
-    for (let pos = 0; pos < size; pos += stride) {
-      const n = fs.readSync(fd, buf, 0, Math.min(SAMPLE, size - pos), pos);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, CHUNK, size);
+      if (n === 0) break;
       h.update(buf.subarray(0, n));
+      size += n;
     }
   } finally {
     fs.closeSync(fd);
@@ -40,6 +44,7 @@ function fileDigest(file: string): { size: number; sha256: string } {
 
 interface Manifest {
   key: string;
+  hash?: string;
   files: Record<string, { size: number; sha256: string }>;
 }
 
@@ -54,11 +59,14 @@ export function verifyEntry(dir: string, key: string): string | undefined {
     return 'manifest.json is not valid JSON';
   }
   if (manifest.key !== key || !manifest.files) return 'manifest.json does not match this checkpoint';
+  if (manifest.hash !== HASH) return 'manifest.json is from an older cache format';
   for (const name of [MODEL_FILE, WEIGHTS_FILE]) {
     const file = path.join(dir, name);
     const want = manifest.files[name];
     if (!want) return `manifest.json does not list ${name}`;
     if (!fs.existsSync(file)) return `${name} is missing`;
+    // The size first: a truncated file is reported as such without reading it.
+    if (fs.statSync(file).size !== want.size) return `${name} has ${fs.statSync(file).size} bytes, expected ${want.size}`;
     const got = fileDigest(file);
     if (got.size !== want.size) return `${name} has ${got.size} bytes, expected ${want.size}`;
     if (got.sha256 !== want.sha256) return `${name} content does not match its checksum`;
@@ -72,7 +80,7 @@ export function writeEntry(dir: string, key: string, build: (tmpDir: string) => 
   fs.mkdirSync(tmp, { recursive: true });
   try {
     build(tmp);
-    const manifest: Manifest = { key, files: {} };
+    const manifest: Manifest = { key, hash: HASH, files: {} };
     for (const name of [MODEL_FILE, WEIGHTS_FILE]) manifest.files[name] = fileDigest(path.join(tmp, name));
     fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
     fs.rmSync(dir, { recursive: true, force: true });
