@@ -4,9 +4,9 @@ import { ClearHistory, Stats, type StatsResult } from '../engine/protocol';
 import { config } from './config';
 import type { Context } from './ctx';
 import { statsMarkdown } from './common/statsReport';
-import type { Indexer } from './indexer';
-import type { InlineCompletionProvider } from './inlineCompletion';
-import type { ModelSetup } from './modelSetup';
+import type { Indexer } from './index/indexer';
+import type { InlineCompletionProvider } from './inline/provider';
+import type { ModelSetup } from './model/setup';
 
 const STATS_SCHEME = 'presage-stats';
 

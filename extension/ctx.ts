@@ -1,7 +1,7 @@
 // The extension's context: owns every disposable and the engine client (one instance per activation).
 import * as vscode from 'vscode';
 import type { Ctx } from './api';
-import { EngineClient } from './client';
+import { EngineClient } from './client/client';
 import { config } from './config';
 
 export class Context implements Ctx, vscode.Disposable {

@@ -3,11 +3,11 @@ import * as vscode from 'vscode';
 import { registerChat } from './chat/index';
 import { registerCommands } from './commands';
 import { Context } from './ctx';
-import { Indexer } from './indexer';
-import { InlineCompletionProvider } from './inlineCompletion';
-import { ModelSetup } from './modelSetup';
-import { registerRewrite } from './rewrite';
-import { StatusBar } from './statusBar';
+import { Indexer } from './index/indexer';
+import { InlineCompletionProvider } from './inline/provider';
+import { ModelSetup } from './model/setup';
+import { registerRewrite } from './rewrite/index';
+import { StatusBar } from './status/statusBar';
 
 let context: Context | undefined;
 

@@ -94,7 +94,6 @@ async function main(): Promise<void> {
   let cancelled = 0;
   let finishedAfterSuperseded = 0;
   let staleShown = 0;
-  let shown = 0;
   let errors = 0;
   const openedRefs = new Set<string>();
 
@@ -137,7 +136,6 @@ async function main(): Promise<void> {
         // The provider's rule: only the newest request of the document may show anything.
         if (!inflight.isCurrent(uri, ticket.id)) return;
         firstAt = performance.now() - t0;
-        shown++;
         if (prefixAtSend !== text) staleShown++;
       };
       partials.set(requestId, (delta) => {

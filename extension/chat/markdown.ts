@@ -7,6 +7,7 @@ const SAFE_LINK = /^(https?:\/\/|mailto:)/i;
 /** True for link targets the chat may render as links. */
 export function isSafeLink(url: string): boolean {
   // Strip what browsers ignore in a scheme (controls, whitespace) before checking it.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point here
   const cleaned = url.replace(/[\u0000-\u0020\u007f-\u009f]/g, '');
   return SAFE_LINK.test(cleaned);
 }

@@ -5,14 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installFakeVscode, memoryLog, shownMessages, fakeVscode } from './testing/fakeVscode';
+import { installFakeVscode, memoryLog, shownMessages, fakeVscode } from '../testing/fakeVscode';
 
 installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { EngineClient, EngineNotRunningError } = require('./client') as typeof import('./client');
-import type { StatusEvent } from './common/statusState';
+import type { StatusEvent } from '../common/statusState';
 import { NotificationType } from 'vscode-jsonrpc';
-import * as P from '../engine/protocol';
+import * as P from '../../engine/protocol';
 
 const rpc = require.resolve('vscode-jsonrpc/node');
 const FAKE_ENGINE = `

@@ -6,10 +6,10 @@ import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, Trace,
   type CancellationToken as RpcToken, type MessageConnection, type NotificationType, type RequestType, type RequestType0,
 } from 'vscode-jsonrpc/node';
-import * as P from '../engine/protocol';
-import type { EngineClientApi } from './api';
-import { RestartPolicy, type RestartPolicyOptions } from './common/restartPolicy';
-import type { StatusEvent } from './common/statusState';
+import * as P from '../../engine/protocol';
+import type { EngineClientApi } from '../api';
+import { RestartPolicy, type RestartPolicyOptions } from '../common/restartPolicy';
+import type { StatusEvent } from '../common/statusState';
 
 export interface EngineClientOptions {
   /** The engine bundle to run (dist/engine.js or presage.enginePath). */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventEmitter, fakeDocument, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from './testing/fakeVscode';
+import { EventEmitter, fakeDocument, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from '../testing/fakeVscode';
 
 installFakeVscode();
 

@@ -1,10 +1,10 @@
 // Feeds the engine's workspace index: open editors (full text on open, incremental changes after) and, in a trusted
 // workspace, the workspace files in the background. Secrets, ignored, excluded, large and binary files never go.
 import * as vscode from 'vscode';
-import { ChangeDocument, CloseDocument, IndexedDocuments, OpenDocument, RemoveDocument } from '../engine/protocol';
-import { config } from './config';
-import type { Context } from './ctx';
-import { FileFilter, looksBinary, plainFolderNames, type SkipReason } from './common/fileFilter';
+import { ChangeDocument, CloseDocument, IndexedDocuments, OpenDocument, RemoveDocument } from '../../engine/protocol';
+import { config } from '../config';
+import type { Context } from '../ctx';
+import { FileFilter, looksBinary, plainFolderNames, type SkipReason } from '../common/fileFilter';
 
 const INDEXED_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
 const MAX_WORKSPACE_FILES = 5000;

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { EventEmitter as NodeEmitter } from 'node:events';
-import { fakeDocument, fakeVscode, installFakeVscode, memoryLog, Position } from './testing/fakeVscode';
-import type { CompleteParams, GenerationResult } from '../engine/protocol';
+import { fakeDocument, fakeVscode, installFakeVscode, memoryLog, Position } from '../testing/fakeVscode';
+import type { CompleteParams, GenerationResult } from '../../engine/protocol';
 
 installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { InlineCompletionProvider, presentCompletion, completionView } = require('./inlineCompletion') as typeof import('./inlineCompletion');
+const { InlineCompletionProvider, presentCompletion, completionView } = require('./provider') as typeof import('./provider');
 
 const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verifyMs: 0, totalMs: 1, firstTokenMs: 1, acceptedByDrafter: {} };
 

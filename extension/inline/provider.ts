@@ -2,17 +2,17 @@
 // wired to $/cancelRequest, type-ahead reuse from a cache, the first line shown as soon as it streams in, and the
 // accepted text (whole or partial) fed back to the engine as a past completion.
 import * as vscode from 'vscode';
-import { Complete, RecordAcceptance } from '../engine/protocol';
-import { CompletionCache } from './common/completionCache';
-import { AdaptiveDebouncer } from './common/debouncer';
-import { extractFimContext, trimOverlapWithLine, worthCompleting } from './common/fimContext';
-import { InflightRequests } from './common/inflight';
-import { LatencyTracker } from './common/latencyTracker';
-import { EARLY_GRACE_MS, firstLine, isSettled } from './common/streaming';
-import { config } from './config';
-import type { Context } from './ctx';
-import type { Indexer } from './indexer';
-import type { InlineCounters } from './common/statsReport';
+import { Complete, RecordAcceptance } from '../../engine/protocol';
+import { CompletionCache } from '../common/completionCache';
+import { AdaptiveDebouncer } from '../common/debouncer';
+import { extractFimContext, trimOverlapWithLine, worthCompleting } from '../common/fimContext';
+import { InflightRequests } from '../common/inflight';
+import { LatencyTracker } from '../common/latencyTracker';
+import { EARLY_GRACE_MS, firstLine, isSettled } from '../common/streaming';
+import { config } from '../config';
+import type { Context } from '../ctx';
+import type { Indexer } from '../index/indexer';
+import type { InlineCounters } from '../common/statsReport';
 
 export interface InlineStats extends InlineCounters {
   displayed: number;

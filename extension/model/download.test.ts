@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../testing/loopbackHub';
-import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, modelFolder, wantedFile } from './modelDownload';
+import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, modelFolder, wantedFile } from './download';
 
 describe('model download from a Hugging Face layout', () => {
   const weights = Buffer.alloc(300_000, 7);

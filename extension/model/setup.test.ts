@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CancellationTokenSource, EventEmitter, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from './testing/fakeVscode';
-import { startHub } from './testing/loopbackHub';
+import { CancellationTokenSource, EventEmitter, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from '../testing/fakeVscode';
+import { startHub } from '../testing/loopbackHub';
 
 installFakeVscode();
 const progressReports: Array<{ message?: string }> = [];
@@ -21,9 +21,9 @@ Object.assign(fakeVscode.workspace, { onDidChangeConfiguration: new EventEmitter
   } }, cts.token);
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ModelSetup, demoModelPath } = require('./modelSetup') as typeof import('./modelSetup');
+const { ModelSetup, demoModelPath } = require('./setup') as typeof import('./setup');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DownloadCancelled } = require('./node/modelDownload') as typeof import('./node/modelDownload');
+const { DownloadCancelled } = require('./download') as typeof import('./download');
 
 describe('model setup', () => {
   let tmp: string;

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { LoadModel } from '../engine/protocol';
-import { config } from './config';
-import type { Context } from './ctx';
-import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, modelFolder } from './node/modelDownload';
+import { LoadModel } from '../../engine/protocol';
+import { config } from '../config';
+import type { Context } from '../ctx';
+import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, modelFolder } from './download';
 
 export interface ResolvedModel {
   path: string;

@@ -1,11 +1,11 @@
 // "Presage: Rewrite Selection": asks for an instruction, streams the engine's rewrite into the editor (the
 // selection is the draft source), shows the line diff, and lets the user Accept or Reject (CodeLens, commands).
 import * as vscode from 'vscode';
-import { RecordAcceptance, Rewrite } from '../engine/protocol';
-import type { Ctx } from './api';
-import { cleanRewriteOutput } from './rewrite/proposal';
-import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './rewrite/session';
-import { TrackedRange } from './rewrite/trackedRange';
+import { RecordAcceptance, Rewrite } from '../../engine/protocol';
+import type { Ctx } from '../api';
+import { cleanRewriteOutput } from './proposal';
+import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './session';
+import { TrackedRange } from './trackedRange';
 
 const PENDING_KEY = 'presage.rewritePending';
 const RUNNING_KEY = 'presage.rewriteRunning';

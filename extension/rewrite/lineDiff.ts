@@ -46,7 +46,7 @@ function myersMiddle(a: readonly string[], b: readonly string[], a0: number, a1:
   }
   const max = n + m;
   const offset = max + 1;
-  let v = new Int32Array(2 * max + 3);
+  const v = new Int32Array(2 * max + 3);
   const trace: Int32Array[] = [];
   let found = -1;
   for (let d = 0; d <= max && found < 0; d++) {

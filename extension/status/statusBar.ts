@@ -1,8 +1,8 @@
 // The status bar item: renders the status state machine (extension/common/statusState.ts).
 import * as vscode from 'vscode';
-import { config } from './config';
-import type { Context } from './ctx';
-import { INITIAL_STATUS, reduceStatus, renderStatus, type StatusEvent, type StatusModel } from './common/statusState';
+import { config } from '../config';
+import type { Context } from '../ctx';
+import { INITIAL_STATUS, reduceStatus, renderStatus, type StatusEvent, type StatusModel } from '../common/statusState';
 
 export class StatusBar implements vscode.Disposable {
   private readonly _item: vscode.StatusBarItem;
