@@ -9,6 +9,7 @@
 //   at the end of the first declaration the completion writes.
 // A cut is only reported once the completion has gone on past it with more code, so the node is known to be finished.
 // The CommonJS build, also once bundled: the ES build needs import.meta.url, which a CommonJS bundle lacks.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: the ES build cannot be bundled as CommonJS
 import TreeSitter = require('web-tree-sitter');
 import { grammarWasmPath, runtimeWasmPath } from './wasmPaths';
 
