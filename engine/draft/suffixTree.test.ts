@@ -156,3 +156,47 @@ test('bad input gets a clear error', () => {
   tree.seal(1);
   assert.throws(() => tree.append(1, [2]), /sealed/);
 });
+
+/** Naive oracle for speculate: every match length, longest first, none skipped; the highest score wins. */
+function naiveSpeculate(tree: SuffixTree, context: readonly number[], maxTokens: number, alpha: number, minTokenProb: number): number {
+  let best = 0;
+  for (let m = Math.min(tree.maxDepth - 1, context.length); m >= 1; m--) {
+    const point = tree.match(context, context.length - m, context.length);
+    if (!point) continue;
+    const budget = Math.min(maxTokens, Math.floor(alpha * m), tree.maxDepth - m);
+    if (budget <= 0) continue;
+    best = Math.max(best, tree.grow(point.node, point.offset, budget, minTokenProb, m).score);
+  }
+  return best;
+}
+
+test('a long copy run near the depth cap still drafts the full budget', () => {
+  // One 100-token sequence of distinct tokens; the context is its first 71 tokens. The longest match (63
+  // tokens at depth cap 64) leaves room for 1 token; shorter matches with the same count leave more.
+  const text = Array.from({ length: 100 }, (_, i) => 1000 + i);
+  const tree = new SuffixTree({ maxDepth: 64 });
+  tree.append(0, text);
+  tree.seal(0);
+  const draft = tree.speculate(text.slice(0, 71), { maxTokens: 16, alpha: 1, minTokenProb: 0.1 });
+  assert.deepEqual(draft.tokens, text.slice(71, 87));
+  assert.equal(draft.score, 16);
+});
+
+test('speculate scores as high as trying every match length', () => {
+  fc.assert(
+    fc.property(
+      fc.array(seqArb, { minLength: 1, maxLength: 4 }),
+      fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
+      fc.integer({ min: 2, max: 12 }),
+      fc.integer({ min: 1, max: 16 }),
+      fc.constantFrom(0.5, 1, 2, 4),
+      (seqs, ctx, maxDepth, maxTokens, alpha) => {
+        const tree = new SuffixTree({ maxDepth });
+        seqs.forEach((s, id) => tree.append(id, s));
+        const draft = tree.speculate(ctx, { maxTokens, alpha, minTokenProb: 0.05 });
+        assert.ok(Math.abs(draft.score - naiveSpeculate(tree, ctx, maxTokens, alpha, 0.05)) < 1e-9);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -205,15 +205,18 @@ export class SuffixTree {
     const maxMatch = Math.min(options.maxMatch ?? this.maxDepth, this.maxDepth - 1, context.length);
     let best: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
     let lastCount = -1;
+    let lastBudget = -1;
     const n = context.length;
     for (let m = maxMatch; m >= 1; m--) {
       const point = this.match(context, n - m, n);
       if (!point) continue;
       const c = this._count[point.node]!;
-      // A shorter match with the same count has the same occurrences and a smaller budget: skip it.
-      if (c === lastCount) continue;
-      lastCount = c;
       const budget = Math.min(options.maxTokens, Math.floor(alpha * m + offsetTokens), this.maxDepth - m);
+      // A shorter match with the same count has the same occurrences, so it can only do better when the depth
+      // cap leaves it a larger budget (a 63-token match at depth 64 has room for 1 token, a 48-token one for 16).
+      if (c === lastCount && budget <= lastBudget) continue;
+      lastCount = c;
+      lastBudget = budget;
       if (budget <= 0) continue;
       const draft = this.grow(point.node, point.offset, budget, minProb, m);
       if (draft.score > best.score) best = draft;
