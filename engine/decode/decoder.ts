@@ -6,6 +6,7 @@ import type { Model } from '../model/types';
 import type { FinishReason, GenerationMetrics } from '../protocol';
 import { ForwardCostModel, chooseTreeSize, layoutTree, orderDraft, type CostCurve } from './budget';
 import { createRng, type SamplingOptions } from './sampling';
+import { maskRow, maskTree, type TokenConstraint } from './constraint';
 import { TextStream } from './textStream';
 import { acceptTree, chooseToken } from './verify';
 
@@ -45,6 +46,8 @@ export interface DecodeRequest {
   fixedDraftTokens?: number;
   /** Let the drafter's global history learn the output (default true). */
   learn?: boolean;
+  /** Masks the logits before every choice (token healing); drafts are verified against the masked rows. */
+  constraint?: TokenConstraint;
 }
 
 export interface DecodeResult {
@@ -236,6 +239,8 @@ export class Decoder {
         metrics.prefillMs = now() - tPrefill;
         if (cancelled() || !logits) finish = 'cancelled';
         else {
+          const allowed = req.constraint?.([]);
+          if (allowed) maskRow(logits, rows - 1, vocab, allowed);
           pending = chooseToken(logits, rows - 1, vocab, sampling, rng);
           metrics.steps = 1;
           if (drafter) {
@@ -287,6 +292,7 @@ export class Decoder {
         const verifyMs = now() - tVerify;
         metrics.verifyMs += verifyMs;
         if (this._learnCost) this._cost.record(tree.tokens.length, verifyMs, this._committed.length);
+        if (req.constraint) maskTree(logits, tree.tokens, tree.parents, vocab, output, req.constraint);
         const { path, bonus } = acceptTree(tree.tokens, tree.parents, logits, vocab, sampling, rng);
         this.model.commit(path);
         for (const node of path) this._committed.push(tree.tokens[node]!);
