@@ -159,7 +159,7 @@ test('tiny ORT models: healed speculative == constrained greedy for a trailing s
       const greedy = new Decoder({ model: ckpt.model, decode: (ids) => tok.decode(ids) });
       const expected = await greedy.generate({ requestId: 'g', prompt, maxTokens: 16, constraint, speculative: false });
       assert.ok(expected.text.startsWith(plan.removed), `${name} ${pi}: ${JSON.stringify(expected.text)}`);
-      for (const drafter of [noisyDrafter(() => expected.tokens, prompt.length, vocab, pi), makeDrafter('hybrid')]) {
+      for (const drafter of [noisyDrafter(() => expected.tokens, prompt.length, vocab, pi), makeDrafter('hybrid')!]) {
         const spec = new Decoder({ model: ckpt.model, drafter, decode: (ids) => tok.decode(ids) });
         spec.reset();
         const r = await spec.generate({ requestId: 's', prompt, maxTokens: 16, constraint, references: [tok.encode(prefix + ' i < points.length; i++)')], fixedDraftTokens: 8 });
