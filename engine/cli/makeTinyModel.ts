@@ -1,5 +1,5 @@
 // `make-tiny-model`: writes a random checkpoint in Hugging Face layout (config, safetensors, tokenizer files).
-import { writeTinyCheckpoint } from '../model/index';
+import { SUPPORTED_MODEL_TYPES, writeTinyCheckpoint } from '../model/index';
 import { flag, numberFlag, parseArgs, requireFlag } from './args';
 
 function intFlag(args: ReturnType<typeof parseArgs>, name: string): number {
@@ -12,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const out = requireFlag(args, 'out');
   const arch = requireFlag(args, 'arch');
-  if (arch !== 'llama' && arch !== 'qwen2') throw new Error(`--arch must be llama or qwen2, got '${arch}'`);
+  if (!SUPPORTED_MODEL_TYPES.includes(arch)) throw new Error(`--arch must be one of ${SUPPORTED_MODEL_TYPES.join(', ')}, got '${arch}'`);
   const seed = numberFlag(args, 'seed', 0);
   if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got ${seed}`);
   const vocab = flag(args, 'vocab-size');

@@ -1,6 +1,11 @@
 // Parses a Hugging Face config.json into the few numbers the graph builder and the reference need.
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM'] as const;
-export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
+// The keys every architecture shares are parsed here; the registry (arch/) adds each family's own fields.
+import { findArchitecture, SUPPORTED_ARCHITECTURES, unsupportedArchitectureMessage } from './arch/index';
+
+export { SUPPORTED_ARCHITECTURES };
+export { ropeInvFreq } from './arch/rope';
+/** A registered `architectures[0]` name (see arch/index.ts). */
+export type Architecture = string;
 
 export type RopeScaling =
   | { type: 'none' }
@@ -80,31 +85,22 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
   const archs = raw.architectures;
   const arch = Array.isArray(archs) && typeof archs[0] === 'string' ? (archs[0] as string) : undefined;
   const modelType = typeof raw.model_type === 'string' ? raw.model_type : undefined;
-  let architecture: Architecture | undefined;
-  if (arch && (SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) architecture = arch as Architecture;
-  else if (!arch && modelType === 'llama') architecture = 'LlamaForCausalLM';
-  else if (!arch && modelType === 'qwen2') architecture = 'Qwen2ForCausalLM';
-  if (!architecture) {
-    throw new Error(
-      `${where}: unsupported architecture ${JSON.stringify(arch ?? modelType ?? null)}; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
-    );
-  }
+  const family = findArchitecture(arch, modelType);
+  if (!family) throw new Error(`${where}: ${unsupportedArchitectureMessage(arch ?? modelType ?? null)}`);
   const hiddenSize = positiveInt(raw, 'hidden_size', where);
   const numHeads = positiveInt(raw, 'num_attention_heads', where);
   const numKvHeads = raw.num_key_value_heads === undefined || raw.num_key_value_heads === null ? numHeads : positiveInt(raw, 'num_key_value_heads', where);
   if (numHeads % numKvHeads !== 0) throw new Error(`${where}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
   const headDim = raw.head_dim === undefined || raw.head_dim === null ? hiddenSize / numHeads : positiveInt(raw, 'head_dim', where);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`${where}: head size ${headDim} must be an even integer`);
-  const act = raw.hidden_act ?? 'silu';
-  if (act !== 'silu') throw new Error(`${where}: unsupported hidden_act ${JSON.stringify(act)} (supported: silu)`);
-  const isQwen = architecture === 'Qwen2ForCausalLM';
+  const fields = family.configFields(raw, where);
   // transformers 5 writes rope settings as rope_parameters {rope_type, rope_theta, factor, ...}.
   const ropeParams = raw.rope_parameters && typeof raw.rope_parameters === 'object' ? (raw.rope_parameters as Record<string, unknown>) : undefined;
   const ropeTheta = raw.rope_theta ?? ropeParams?.rope_theta;
   const ropeScaling = raw.rope_scaling ?? ropeParams;
   return {
-    architecture,
-    modelType: modelType ?? (isQwen ? 'qwen2' : 'llama'),
+    architecture: family.name,
+    modelType: modelType ?? family.modelType,
     vocabSize: positiveInt(raw, 'vocab_size', where),
     hiddenSize,
     intermediateSize: positiveInt(raw, 'intermediate_size', where),
@@ -117,32 +113,9 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
     ropeScaling: parseRopeScaling(ropeScaling, where),
     maxPositionEmbeddings: raw.max_position_embeddings === undefined ? 4096 : positiveInt(raw, 'max_position_embeddings', where),
     tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : raw.tie_word_embeddings === true,
-    qkvBias: isQwen ? true : raw.attention_bias === true,
-    oBias: !isQwen && raw.attention_bias === true,
-    mlpBias: !isQwen && raw.mlp_bias === true,
+    qkvBias: fields.qkvBias,
+    oBias: fields.oBias,
+    mlpBias: fields.mlpBias,
     eosTokenIds: tokenIdList(raw.eos_token_id),
   };
-}
-
-/** RoPE inverse frequencies, [headDim / 2], with the configured scaling applied (as in transformers). */
-export function ropeInvFreq(config: ModelConfig): Float64Array {
-  const half = config.headDim / 2;
-  const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / config.headDim);
-  const s = config.ropeScaling;
-  if (s.type === 'linear') for (let i = 0; i < half; i++) inv[i]! /= s.factor;
-  if (s.type === 'llama3') {
-    const lowFreqWavelen = s.originalMaxPosition / s.lowFreqFactor;
-    const highFreqWavelen = s.originalMaxPosition / s.highFreqFactor;
-    for (let i = 0; i < half; i++) {
-      const f = inv[i]!;
-      const wavelen = (2 * Math.PI) / f;
-      if (wavelen > lowFreqWavelen) inv[i] = f / s.factor;
-      else if (wavelen >= highFreqWavelen) {
-        const smooth = (s.originalMaxPosition / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
-        inv[i] = (1 - smooth) * (f / s.factor) + smooth * f;
-      }
-    }
-  }
-  return inv;
 }

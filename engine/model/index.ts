@@ -12,7 +12,7 @@ import type { LoadOptions, Model, ModelInfo } from './types';
 import { parameterCount } from './weights';
 
 export type { LoadOptions, Model, ModelInfo } from './types';
-export { SUPPORTED_ARCHITECTURES } from './config';
+export { SUPPORTED_ARCHITECTURES, SUPPORTED_MODEL_TYPES } from './arch/index';
 
 export interface LoadedCheckpoint {
   model: Model;
@@ -38,7 +38,8 @@ export interface LoadedModel {
 
 export interface TinyCheckpointOptions {
   out: string;
-  arch: 'llama' | 'qwen2';
+  /** A registered model_type (SUPPORTED_MODEL_TYPES): 'llama', 'qwen2', … */
+  arch: string;
   layers: number;
   hidden: number;
   heads: number;
@@ -49,9 +50,9 @@ export interface TinyCheckpointOptions {
   seed: number;
   /** Defaults to the tokenizer's vocabulary size (or 256 without a tokenizer). */
   vocabSize?: number;
-  /** Defaults to true for qwen2 and false for llama. */
+  /** Defaults to the architecture's choice (true for qwen2, false for llama). */
   tieEmbeddings?: boolean;
-  /** q/k/v (and o for llama) projection bias; defaults to true for qwen2 and false for llama. */
+  /** q/k/v (and o for llama) projection bias; defaults to the architecture's choice (qwen2 always has it). */
   attentionBias?: boolean;
   headDim?: number;
   ropeTheta?: number;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadTokenizer } from '../tokenizer';
 import { parseConfig } from './config';
+import { architectureByModelType } from './arch/index';
 import { writeSafetensors } from './safetensors';
 import { weightSpecs } from './weights';
 import type { TinyCheckpointOptions } from './index';
@@ -29,18 +30,16 @@ function checkDims(o: TinyCheckpointOptions): void {
   for (const key of ['layers', 'hidden', 'heads', 'kvHeads', 'intermediate'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw new Error(`make-tiny-model: --${key === 'kvHeads' ? 'kv-heads' : key} must be a positive integer, got ${o[key]}`);
   }
-  if (o.arch !== 'llama' && o.arch !== 'qwen2') throw new Error(`make-tiny-model: --arch must be llama or qwen2, got ${String(o.arch)}`);
+  architectureByModelType(o.arch);
   if (!Number.isInteger(o.seed)) throw new Error(`make-tiny-model: --seed must be an integer`);
 }
 
 export function tinyConfig(o: TinyCheckpointOptions, vocabSize: number, eosTokenId = vocabSize - 1): Record<string, unknown> {
-  const isQwen = o.arch === 'qwen2';
-  const tie = o.tieEmbeddings ?? isQwen;
-  const bias = o.attentionBias ?? isQwen;
-  if (isQwen && !bias) throw new Error('make-tiny-model: qwen2 always has q/k/v bias');
+  const arch = architectureByModelType(o.arch);
+  const own = arch.tinyConfig(o);
   const eos = eosTokenId;
   return {
-    architectures: [isQwen ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [arch.name],
     model_type: o.arch,
     vocab_size: vocabSize,
     hidden_size: o.hidden,
@@ -54,8 +53,8 @@ export function tinyConfig(o: TinyCheckpointOptions, vocabSize: number, eosToken
     rms_norm_eps: 1e-6,
     rope_theta: o.ropeTheta ?? 10000,
     rope_scaling: o.ropeScaling ?? null,
-    tie_word_embeddings: tie,
-    ...(isQwen ? {} : { attention_bias: bias, mlp_bias: false }),
+    tie_word_embeddings: own.tieWordEmbeddings,
+    ...own.keys,
     bos_token_id: 0,
     eos_token_id: eos,
     torch_dtype: o.dtype === 'BF16' ? 'bfloat16' : o.dtype === 'F16' ? 'float16' : 'float32',

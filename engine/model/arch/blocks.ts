@@ -1,0 +1,206 @@
+// Shared graph blocks (norm, linear, rope, tree attention over the KV cache, MLP, embedding, LM head) that the
+// architecture modules compose, like llama.cpp's build_norm / build_qkv / build_attn / build_ffn.
+// The graph's interface is the same for every architecture (session.ts depends on it):
+// inputs input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float),
+// past_key.<layer>.<kvHead> / past_value.<layer>.<kvHead> [1,1,P,headDim];
+// outputs logits [1,S,vocab], new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
+// Blocks create their constants when they are made, so an architecture that builds them in the same order
+// yields the same bytes (and the same graph-cache entry).
+import type { onnx } from 'onnx-proto';
+import type { ModelConfig } from '../config';
+import type { GraphBuildOptions } from '../graph';
+import { quantizeWeight } from '../quantize';
+import { ExternalData, FLOAT, INT64, OnnxGraph, transpose, UINT8, valueInfo } from './onnxGraph';
+import { ropeInvFreq } from './rope';
+import { layerPrefix, type WeightSource } from './types';
+
+export type Projection = 'q_proj' | 'k_proj' | 'v_proj';
+
+export class DecoderGraph {
+  readonly g: OnnxGraph;
+  readonly inputs: onnx.IValueInfoProto[];
+  readonly outputs: onnx.IValueInfoProto[];
+  /** 0 for float weights, else the MatMulNBits bit width. */
+  readonly quantBits: 0 | 4 | 8;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly weights: WeightSource,
+    readonly options: GraphBuildOptions,
+    external: ExternalData,
+  ) {
+    this.g = new OnnxGraph(external);
+    this.quantBits = options.quantization === 'int4' ? 4 : options.quantization === 'int8' ? 8 : 0;
+    if (this.quantBits && (options.blockSize < 16 || (options.blockSize & (options.blockSize - 1)) !== 0)) {
+      throw new Error(`quantization block size must be a power of two >= 16, got ${options.blockSize}`);
+    }
+    this.inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', 'total'])];
+    this.outputs = [valueInfo('logits', FLOAT, [1, 'seq', config.vocabSize])];
+  }
+
+  /** y = x Wᵀ (+ b) for a Hugging Face [out, in] weight `${name}.weight`; MatMulNBits when quantized. */
+  linear(x: string, name: string, outDim: number, inDim: number, bias: boolean): string {
+    const { g, options, quantBits } = this;
+    const w = this.weights(`${name}.weight`, [outDim, inDim]);
+    let y: string;
+    if (quantBits) {
+      const q = quantizeWeight(w, outDim, inDim, quantBits, options.blockSize);
+      const blob = (options.blockSize * quantBits) / 8;
+      const b = g.tensor(`${name}.qweight`, UINT8, [outDim, q.blocksPerCol, blob], q.data);
+      const s = g.floats(`${name}.scales`, q.scales, [outDim * q.blocksPerCol]);
+      y = g.op('MatMulNBits', [x, b, s], { K: inDim, N: outDim, bits: quantBits, block_size: options.blockSize, accuracy_level: options.accuracyLevel }, 'com.microsoft');
+    } else {
+      y = g.op('MatMul', [x, g.floats(`${name}.weight_t`, transpose(w, outDim, inDim), [inDim, outDim])]);
+    }
+    if (bias) y = g.op('Add', [y, g.floats(`${name}.bias`, this.weights(`${name}.bias`, [outDim]), [outDim])]);
+    return y;
+  }
+
+  /** RMSNorm over the hidden size: x / sqrt(mean(x²) + eps) · w. */
+  rmsNorm(): (x: string, weightName: string) => string {
+    const { g, config: c } = this;
+    const two = g.scalar('const.two', 2);
+    const eps = g.scalar('const.eps', c.rmsNormEps);
+    return (x, name) => {
+      const ms = g.op('ReduceMean', [g.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
+      const normed = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, eps])])]);
+      return g.op('Mul', [normed, g.floats(name, this.weights(name, [c.hiddenSize]), [c.hiddenSize])]);
+    };
+  }
+
+  /** Rotary embedding (rotate-half layout) of [1,S,heads,D] at this call's position_ids. */
+  rotary(): (x: string) => string {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    // Rotary tables for this call's positions: cos/sin [1,S,1,D].
+    const invFreq = Float32Array.from(ropeInvFreq(c));
+    const posF = g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: FLOAT }), g.ints('const.axis2', [2])]);
+    const freqs = g.op('Mul', [posF, g.floats('rope.inv_freq', invFreq, [D / 2])]);
+    const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), g.ints('const.axis2b', [2])]);
+    const cos = g.op('Cos', [angles]);
+    const sin = g.op('Sin', [angles]);
+    const halves = g.ints('const.halves', [D / 2, D / 2]);
+    return (x) => {
+      const a = `${x}_lo`;
+      const b = `${x}_hi`;
+      g.op('Split', [x, halves], { axis: -1 }, '', [a, b]);
+      const rotated = g.op('Concat', [g.op('Neg', [b]), a], { axis: -1 });
+      return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+    };
+  }
+
+  /**
+   * Grouped-query attention of the S new tokens over the cached past plus themselves, under the tree bias.
+   * The returned function projects q/k/v through `project`, rotates q and k, exposes the new K/V as the
+   * layer's outputs, declares the layer's past inputs, and returns the merged heads [1,S,heads·D].
+   */
+  treeAttention(rope: (x: string) => string): (layer: number, project: (which: Projection, outDim: number) => string) => string {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    const nH = c.numHeads;
+    const kvH = c.numKvHeads;
+    const group = nH / kvH;
+    const qShape = g.ints('const.q_shape', [0, 0, nH, D]);
+    const kvShape = g.ints('const.kv_shape', [0, 0, kvH, D]);
+    const groupedShape = g.ints('const.grouped_shape', [1, kvH, -1, D]);
+    const headsShape = g.ints('const.heads_shape', [1, nH, -1, D]);
+    const mergedShape = g.ints('const.merged_shape', [0, 0, nH * D]);
+    const scale = g.scalar('const.scale', 1 / Math.sqrt(D));
+    // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
+    const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
+    const headSplit = g.ints('const.head_split', Array.from({ length: kvH }, () => 1));
+    const perKvHead = (x: string): string[] => {
+      if (kvH === 1) return [x];
+      const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
+      g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
+      return outs;
+    };
+    // [P, S] split sizes of the score columns, computed once from the input shapes.
+    let splitSizes: string | undefined;
+    const pastAndNew = (): string =>
+      (splitSizes ??= g.op('Concat', [
+        g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 }),
+        g.op('Shape', ['input_ids'], { start: 1, end: 2 }),
+      ], { axis: 0 }));
+    const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] }); // [1,S,kvH,D] -> [1,kvH,S,D]
+
+    return (l, project) => {
+      const q = rope(g.op('Reshape', [project('q_proj', nH * D), qShape]));
+      g.op('Identity', [rope(g.op('Reshape', [project('k_proj', kvH * D), kvShape]))], {}, '', [`new_key.${l}`]);
+      g.op('Reshape', [project('v_proj', kvH * D), kvShape], {}, '', [`new_value.${l}`]);
+      this.outputs.push(valueInfo(`new_key.${l}`, FLOAT, [1, 'seq', kvH, D]), valueInfo(`new_value.${l}`, FLOAT, [1, 'seq', kvH, D]));
+      const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]); // [1,kvH,G*S,D]
+      const qs = perKvHead(qg);
+      const ks = perKvHead(toHeads(`new_key.${l}`));
+      const vs = perKvHead(toHeads(`new_value.${l}`));
+      // Each kv head reads its cached [P, D] block as stored: K through FusedMatMul's transB, V directly.
+      const heads = qs.map((qh, h) => {
+        const pastK = `past_key.${l}.${h}`;
+        const pastV = `past_value.${l}.${h}`;
+        this.inputs.push(valueInfo(pastK, FLOAT, [1, 1, 'past', D]), valueInfo(pastV, FLOAT, [1, 1, 'past', D]));
+        const scores = g.op('Concat', [g.op('FusedMatMul', [qh, pastK], { transB: 1 }, 'com.microsoft'), g.op('FusedMatMul', [qh, ks[h]!], { transB: 1 }, 'com.microsoft')], { axis: -1 });
+        const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }); // [1,1,G*S,P+S]
+        const pPast = `${probs}_past`;
+        const pNew = `${probs}_new`;
+        g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pNew]);
+        return g.op('Add', [g.op('MatMul', [pPast, pastV]), g.op('MatMul', [pNew, vs[h]!])]);
+      });
+      const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 }); // [1,kvH,G*S,D]
+      return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
+    };
+  }
+
+  /** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
+  swigluMlp(x: string, prefix: string, bias: boolean): string {
+    const { g, config: c } = this;
+    const H = c.hiddenSize;
+    const gate = this.linear(x, `${prefix}.gate_proj`, c.intermediateSize, H, bias);
+    const up = this.linear(x, `${prefix}.up_proj`, c.intermediateSize, H, bias);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    return this.linear(act, `${prefix}.down_proj`, H, c.intermediateSize, bias);
+  }
+
+  /**
+   * Token embedding of input_ids. Quantized models keep the table quantized too (GatherBlockQuantized) when whole
+   * blocks fit a row; `table` names the fp32 table for a tied head, '' when it was not materialised.
+   */
+  embedding(): { hidden: string; table: string } {
+    const { g, config: c, options, quantBits } = this;
+    const H = c.hiddenSize;
+    const embedW = this.weights('model.embed_tokens.weight', [c.vocabSize, H]);
+    if (quantBits > 0 && H % options.blockSize === 0) {
+      const q = quantizeWeight(embedW, c.vocabSize, H, quantBits as 4 | 8, options.blockSize);
+      const data = g.tensor('model.embed_tokens.qweight', UINT8, [c.vocabSize, (H * quantBits) / 8], q.data);
+      const scales = g.floats('model.embed_tokens.scales', q.scales, [c.vocabSize, q.blocksPerCol]);
+      const zeroPerRow = quantBits === 4 ? Math.ceil(q.blocksPerCol / 2) : q.blocksPerCol;
+      const zeros = g.tensor('model.embed_tokens.zero_points', UINT8, [c.vocabSize, zeroPerRow], new Uint8Array(c.vocabSize * zeroPerRow).fill(quantBits === 4 ? 0x88 : 128));
+      const hidden = g.op('GatherBlockQuantized', [data, 'input_ids', scales, zeros], { gather_axis: 0, quantize_axis: 1, block_size: options.blockSize, bits: quantBits }, 'com.microsoft');
+      return { hidden, table: '' };
+    }
+    const table = g.floats('model.embed_tokens.weight', embedW, [c.vocabSize, H]);
+    return { hidden: g.op('Gather', [table, 'input_ids'], { axis: 0 }), table };
+  }
+
+  /** The `logits` output from the final hidden state; a tied head reads the embedding table. */
+  lmHead(x: string, embedTable: string): void {
+    const { g, config: c, options, quantBits } = this;
+    const H = c.hiddenSize;
+    const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
+    if (quantBits) {
+      const w = this.weights(`${headName}.weight`, [c.vocabSize, H]);
+      const q = quantizeWeight(w, c.vocabSize, H, quantBits, options.blockSize);
+      const blob = (options.blockSize * quantBits) / 8;
+      const b = g.tensor('lm_head.qweight', UINT8, [c.vocabSize, q.blocksPerCol, blob], q.data);
+      const s = g.floats('lm_head.scales', q.scales, [c.vocabSize * q.blocksPerCol]);
+      g.op('MatMulNBits', [x, b, s], { K: H, N: c.vocabSize, bits: quantBits, block_size: options.blockSize, accuracy_level: options.accuracyLevel }, 'com.microsoft', ['logits']);
+    } else {
+      // Gemm with transB reads the [vocab, hidden] matrix as stored, so tied embeddings are not duplicated.
+      const headW = c.tieWordEmbeddings ? embedTable : g.floats('lm_head.weight', this.weights('lm_head.weight', [c.vocabSize, H]), [c.vocabSize, H]);
+      const flat = g.op('Reshape', [x, g.ints('const.flat', [-1, H])]);
+      const logits2d = g.op('Gemm', [flat, headW], { transB: 1 });
+      g.op('Reshape', [logits2d, g.ints('const.logits_shape', [1, -1, c.vocabSize])], {}, '', ['logits']);
+    }
+  }
+}
+
+export { layerPrefix };

@@ -1,0 +1,51 @@
+// The contract every architecture module fills in; the registry (index.ts) maps config.json names to modules.
+import type { ModelConfig } from '../config';
+import type { DecoderGraph } from './blocks';
+
+/** One tensor the checkpoint must hold. `kind` picks the random initialisation of tiny checkpoints. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  kind: 'embedding' | 'norm' | 'linear' | 'bias';
+}
+
+/** Reads a weight, checking its shape (graph building). */
+export type WeightSource = (name: string, shape: readonly number[]) => Float32Array;
+/** Reads a weight by name (the reference forward pass). */
+export type WeightLookup = (name: string) => Float32Array;
+
+/** The config fields that differ between architectures; the common ones are parsed once in config.ts. */
+export interface ArchitectureConfigFields {
+  /** q/k/v projection bias. */
+  qkvBias: boolean;
+  /** o_proj bias. */
+  oBias: boolean;
+  /** gate/up/down bias. */
+  mlpBias: boolean;
+}
+
+/** Shape options of `make-tiny-model` that an architecture may read for its own config keys. */
+export interface TinyArchitectureOptions {
+  tieEmbeddings?: boolean;
+  attentionBias?: boolean;
+}
+
+export interface ArchitectureModule {
+  /** config.json `architectures[0]`, e.g. 'LlamaForCausalLM'. */
+  readonly name: string;
+  /** config.json `model_type`, used when `architectures` is absent and as `make-tiny-model --arch`. */
+  readonly modelType: string;
+  /** Validates and returns this architecture's own config fields; `where` names the file in errors. */
+  configFields(raw: Record<string, unknown>, where: string): ArchitectureConfigFields;
+  /** Every tensor the checkpoint must hold, with its shape. */
+  weightSpecs(c: ModelConfig): WeightSpec[];
+  /** Adds the decoder from `input_ids` to `logits` (and the KV outputs) to the graph, from the shared blocks. */
+  buildGraph(graph: DecoderGraph, onProgress?: (fraction: number) => void): void;
+  /** Naive float64 forward pass (the tests' oracle): logits for a linear sequence decoded from scratch. */
+  referenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[];
+  /** Architecture-specific config.json keys of a random tiny checkpoint; the common keys are written by tiny.ts. */
+  tinyConfig(o: TinyArchitectureOptions): { tieWordEmbeddings: boolean; keys: Record<string, unknown> };
+}
+
+/** Hugging Face decoder layer prefix. */
+export const layerPrefix = (i: number): string => `model.layers.${i}`;
