@@ -38,6 +38,8 @@ export class TokenIndex {
   private _deadTokens = 0;
   /** Live sequences in insertion order: id → arena start and length (the open one has no separator yet). */
   private readonly _seqs = new Map<string, { start: number; length: number; open: boolean }>();
+  /** The one sequence still open, if any (found without scanning _seqs: closing stays O(1) per sequence). */
+  private _open: { start: number; length: number; open: boolean } | undefined;
   /** Arena start of every sequence ever added since the last compaction, in arena order, with its id. */
   private _starts: number[] = [];
   private _startIds: string[] = [];
@@ -70,6 +72,7 @@ export class TokenIndex {
     if (!seq) {
       this._closeOpen();
       seq = { start: this._length, length: 0, open: true };
+      this._open = seq;
       this._seqs.set(id, seq);
       this._starts.push(seq.start);
       this._startIds.push(id);
@@ -96,6 +99,8 @@ export class TokenIndex {
     this._arena.fill(SEPARATOR, seq.start, seq.start + seq.length);
     this._deadTokens += seq.length;
     this._seqs.delete(id);
+    // A removed open sequence was tombstoned and needs no separator.
+    if (seq === this._open) this._open = undefined;
     if (this._deadTokens > 4096 && this._deadTokens > this.liveTokens) this.compact();
   }
 
@@ -138,6 +143,7 @@ export class TokenIndex {
     this._length = 0;
     this._deadTokens = 0;
     this._seqs.clear();
+    this._open = undefined;
     this._starts = [];
     this._startIds = [];
   }
@@ -210,13 +216,13 @@ export class TokenIndex {
   }
 
   private _closeOpen(): void {
-    for (const s of this._seqs.values()) {
-      if (s.open) {
-        s.open = false;
-        this._push(SEPARATOR);
-        // The separator belongs to no sequence but occupies the arena: count it as dead.
-        this._deadTokens++;
-      }
+    const s = this._open;
+    this._open = undefined;
+    if (s) {
+      s.open = false;
+      this._push(SEPARATOR);
+      // The separator belongs to no sequence but occupies the arena: count it as dead.
+      this._deadTokens++;
     }
   }
 
