@@ -11,6 +11,8 @@ export interface InitializeParams {
   storageDir?: string;
   /** Byte budget for the global index (documents plus history). */
   indexBudgetBytes?: number;
+  /** presage.index.secretPatterns: extra secret file patterns (gitignore syntax) the engine refuses too. */
+  secretPatterns?: string[];
 }
 export interface InitializeResult {
   version: string;

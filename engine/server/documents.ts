@@ -1,6 +1,7 @@
 // Workspace documents the engine indexes: full text kept per uri, incremental edits by UTF-16 offset,
 // a size cap, and lazy re-tokenization (edits mark a document dirty; the index is refreshed before generating).
 import type { TextChange } from '../protocol';
+import { FileSafety, uriPath } from '../protocol/fileSafety';
 
 export interface StoredDocument {
   uri: string;
@@ -28,12 +29,41 @@ export function applyChanges(text: string, changes: readonly TextChange[]): stri
   return out;
 }
 
+/** Where each change's new text sits in the final document (later changes shift earlier ranges). */
+export function editedRanges(changes: readonly TextChange[]): Array<{ start: number; end: number }> {
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (const c of changes) {
+    const delta = c.text.length - c.rangeLength;
+    for (const r of ranges) {
+      if (r.start >= c.rangeOffset + c.rangeLength) {
+        r.start += delta;
+        r.end += delta;
+      } else if (r.end > c.rangeOffset) {
+        // Overlap: the range grows to cover what the later change wrote over it.
+        r.start = Math.min(r.start, c.rangeOffset);
+        r.end = Math.max(r.end + delta, c.rangeOffset + c.text.length);
+      }
+    }
+    ranges.push({ start: c.rangeOffset, end: c.rangeOffset + c.text.length });
+  }
+  return ranges;
+}
+
 export class DocumentStore {
   private readonly _docs = new Map<string, StoredDocument>();
   private readonly _dirty = new Set<string>();
   private readonly _removed = new Set<string>();
 
+  /** The shared secret policy: checked again here so no client can make the engine index a secret. */
+  private _safety = new FileSafety();
+
   constructor(readonly maxChars: number) {}
+
+  /** Adds the user's secret patterns; returns the unusable ones. */
+  setSecretPatterns(patterns: readonly unknown[]): string[] {
+    this._safety = new FileSafety(patterns);
+    return this._safety.rejectedPatterns;
+  }
 
   get size(): number {
     return this._docs.size;
@@ -59,6 +89,11 @@ export class DocumentStore {
       this.remove(uri);
       return `openDocument ${uri}: ${text.length} characters is over the ${this.maxChars} cap; not indexed`;
     }
+    const secret = this._safety.check(uriPath(uri), text);
+    if (secret) {
+      this.remove(uri);
+      return `openDocument ${uri}: refused, a secret by ${secret.by} (${secret.rule}); not indexed`;
+    }
     const prev = this._docs.get(uri);
     this._docs.set(uri, { uri, languageId, version, text, source, open: source === 'editor' || (prev?.open ?? false), tokenCount: prev?.tokenCount });
     this._removed.delete(uri);
@@ -80,6 +115,11 @@ export class DocumentStore {
     if (text.length > this.maxChars) {
       this.remove(uri);
       return `changeDocument ${uri}: ${text.length} characters is over the ${this.maxChars} cap; removed from the index`;
+    }
+    const secret = this._safety.secretInEdits(uriPath(uri), text, editedRanges(changes));
+    if (secret) {
+      this.remove(uri);
+      return `changeDocument ${uri}: refused, a secret by content (${secret}); removed from the index`;
     }
     doc.text = text;
     doc.version = version;

@@ -122,6 +122,10 @@ export class Engine {
       checkNumber(params.indexBudgetBytes, 'indexBudgetBytes', 1 << 20, Number.MAX_SAFE_INTEGER);
       this._indexBudgetBytes = params.indexBudgetBytes;
     }
+    if (params?.secretPatterns !== undefined) {
+      const rejected = this._docs.setSecretPatterns(Array.isArray(params.secretPatterns) ? params.secretPatterns : [params.secretPatterns]);
+      if (rejected.length > 0) this._events.log('warn', `initialize: ignored unusable secretPatterns ${rejected.join(', ')}`);
+    }
     this._events.status({ state: this._host ? 'ready' : 'no-model' });
     return {
       version: ENGINE_VERSION,
