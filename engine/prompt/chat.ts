@@ -1,14 +1,27 @@
-// Chat prompts (ChatML, DeepSeek-Coder instruct, plain text) and the rewrite prompt built on them.
+// Chat prompts and the rewrite prompt built on them. The checkpoint's own chat template (Jinja) comes first; the
+// hand-written ChatML, DeepSeek-Coder instruct and plain-text formats are the fallback for checkpoints without one.
 import type { BuiltPrompt, PromptTokenizer } from './fim';
+import { ChatTemplateError, JinjaChatTemplate, selectChatTemplate, type TemplateMessage } from './template';
 
+/** The hand-written fallback formats. */
 export type ChatTemplateName = 'chatml' | 'deepseek' | 'plain';
+
+/** How chat prompts are written for a checkpoint: its own Jinja template, or a fallback format. */
+export type ChatTemplate = JinjaChatTemplate | ChatTemplateName;
 
 export interface PromptMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
-export function detectChatTemplate(tokenizer: PromptTokenizer): ChatTemplateName {
+/** The checkpoint's chat template when it ships one (`name` picks one of the list form), else a fallback format. */
+export function detectChatTemplate(tokenizer: PromptTokenizer, name?: string): ChatTemplate {
+  if (tokenizer.chatTemplates) return selectChatTemplate(tokenizer.chatTemplates, tokenizer.specialTokens ?? {}, name);
+  if (name !== undefined) throw new Error(`the tokenizer has no chat templates (asked for '${name}')`);
+  return detectFallbackChatTemplate(tokenizer);
+}
+
+export function detectFallbackChatTemplate(tokenizer: PromptTokenizer): ChatTemplateName {
   if (tokenizer.tokenId('<|im_start|>') !== undefined && tokenizer.tokenId('<|im_end|>') !== undefined) return 'chatml';
   if (tokenizer.tokenId('<|EOT|>') !== undefined || tokenizer.tokenId('<｜begin▁of▁sentence｜>') !== undefined) return 'deepseek';
   return 'plain';
@@ -18,6 +31,87 @@ export interface ChatPromptOptions {
   maxPromptTokens?: number;
   /** Text the assistant's reply starts with (e.g. an opening code fence). */
   assistantPrefix?: string;
+  /** Extra variables for a Jinja template, as apply_chat_template's kwargs (e.g. `enable_thinking: false`). */
+  templateVariables?: Record<string, unknown>;
+  /** The clock a template's strftime_now reads. */
+  now?: Date;
+}
+
+/** End-of-turn tokens of the common chat formats; whichever the vocabulary has ends a reply. */
+const END_OF_TURN_TOKENS = ['<|im_end|>', '<|endoftext|>', '<|EOT|>', '<｜end▁of▁sentence｜>', '<|eot_id|>', '<|eom_id|>', '<|end_of_text|>', '<end_of_turn>', '<|end|>', '</s>'];
+
+function chatStopTokenIds(tokenizer: PromptTokenizer): number[] {
+  const ids = new Set<number>(tokenizer.eosTokenIds ?? []);
+  for (const name of END_OF_TURN_TOKENS) {
+    const id = tokenizer.tokenId(name);
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
+}
+
+function checkMessages(messages: readonly TemplateMessage[], roles: readonly string[] | undefined): void {
+  if (messages.length === 0) throw new Error('chat: at least one message is needed');
+  for (const m of messages) {
+    if (!m || typeof m.role !== 'string' || (roles && !roles.includes(m.role)) || typeof m.content !== 'string') {
+      throw new Error(`chat: bad message ${JSON.stringify(m).slice(0, 80)}`);
+    }
+  }
+}
+
+/**
+ * Renders with the checkpoint's template and tokenizes the text as transformers does (no BOS/EOS added: the
+ * template writes BOS itself when the model wants one, so it is never doubled; special tokens in the text map to
+ * their ids). A template that rejects a system message gets it folded into the first user turn.
+ */
+function renderJinja(template: JinjaChatTemplate, messages: readonly TemplateMessage[], options: ChatPromptOptions): string {
+  const render = (list: readonly TemplateMessage[]): string =>
+    template.render(list, { addGenerationPrompt: true, ...(options.templateVariables ? { variables: options.templateVariables } : {}), ...(options.now ? { now: options.now } : {}) });
+  try {
+    return render(messages);
+  } catch (err) {
+    const first = messages[0];
+    if (!(err instanceof ChatTemplateError) || first?.role !== 'system' || messages[1]?.role !== 'user') throw err;
+    const [, user, ...rest] = messages;
+    return render([{ ...user!, content: `${first.content}\n\n${user!.content}` }, ...rest]);
+  }
+}
+
+/**
+ * Drops whole turns, oldest first (never a system message, never the last message), keeping user/assistant
+ * alternation, until `fits` holds or nothing more can go.
+ */
+function dropOldTurns<T extends { role: string }>(messages: readonly T[], fits: (list: readonly T[]) => boolean): T[] {
+  let list = [...messages];
+  while (!fits(list)) {
+    const first = list.findIndex((m, i) => m.role !== 'system' && i < list.length - 1);
+    if (first < 0) break;
+    // A user turn goes with the assistant reply after it, so the remaining conversation still starts with a user.
+    const count = list[first]!.role === 'user' && list[first + 1]?.role === 'assistant' && first + 1 < list.length - 1 ? 2 : 1;
+    list = [...list.slice(0, first), ...list.slice(first + count)];
+  }
+  return list;
+}
+
+function buildJinjaChatPrompt(tokenizer: PromptTokenizer, template: JinjaChatTemplate, messages: readonly TemplateMessage[], options: ChatPromptOptions): BuiltPrompt {
+  checkMessages(messages, undefined);
+  const budget = Math.max(16, Math.floor(options.maxPromptTokens ?? 4096));
+  const prefix = options.assistantPrefix ?? '';
+  let rendered = { text: '', ids: [] as number[] };
+  const encode = (list: readonly TemplateMessage[]): { text: string; ids: number[] } => {
+    const text = renderJinja(template, list, options) + prefix;
+    return { text, ids: tokenizer.encode(text) };
+  };
+  dropOldTurns(messages, (list) => {
+    rendered = encode(list);
+    return rendered.ids.length <= budget;
+  });
+  let ids = rendered.ids;
+  if (ids.length > budget) {
+    // One turn alone is over the budget: keep the start of the prompt (BOS, header) and its end.
+    const head = ids.slice(0, Math.min(8, Math.floor(budget / 4)));
+    ids = [...head, ...ids.slice(ids.length - (budget - head.length))];
+  }
+  return { ids, stopTokenIds: chatStopTokenIds(tokenizer), stop: [], template: `jinja:${template.origin}`, text: rendered.text };
 }
 
 /** Encodes one message in the template; special tokens by id. */
@@ -43,16 +137,14 @@ function replyStart(tokenizer: PromptTokenizer, template: ChatTemplateName, pref
   return tokenizer.encode(`Assistant: ${prefix}`);
 }
 
-export function buildChatPrompt(tokenizer: PromptTokenizer, template: ChatTemplateName, messages: readonly PromptMessage[], options: ChatPromptOptions = {}): BuiltPrompt {
-  if (messages.length === 0) throw new Error('chat: at least one message is needed');
-  for (const m of messages) {
-    if (!['system', 'user', 'assistant'].includes(m.role) || typeof m.content !== 'string') throw new Error(`chat: bad message ${JSON.stringify(m).slice(0, 80)}`);
-  }
+export function buildChatPrompt(tokenizer: PromptTokenizer, template: ChatTemplate, messages: readonly (PromptMessage | TemplateMessage)[], options: ChatPromptOptions = {}): BuiltPrompt {
+  if (template instanceof JinjaChatTemplate) return buildJinjaChatPrompt(tokenizer, template, messages as readonly TemplateMessage[], options);
+  checkMessages(messages as readonly TemplateMessage[], ['system', 'user', 'assistant']);
   const budget = Math.max(16, Math.floor(options.maxPromptTokens ?? 4096));
   const bos = template === 'deepseek' ? tokenizer.bosTokenId : undefined;
   const head = bos !== undefined ? [bos] : [];
   const tail = replyStart(tokenizer, template, options.assistantPrefix ?? '');
-  const encoded = messages.map((m) => encodeMessage(tokenizer, template, m));
+  const encoded = messages.map((m) => encodeMessage(tokenizer, template, m as PromptMessage));
   // Drop the oldest non-system messages (never the last one) until the prompt fits.
   const keep = encoded.map(() => true);
   const size = (): number => head.length + tail.length + encoded.reduce((n, e, i) => n + (keep[i] ? e.length : 0), 0);
@@ -60,13 +152,8 @@ export function buildChatPrompt(tokenizer: PromptTokenizer, template: ChatTempla
   const body = encoded.flatMap((e, i) => (keep[i] ? e : []));
   let ids = [...head, ...body, ...tail];
   if (ids.length > budget) ids = [...head, ...ids.slice(ids.length - (budget - head.length))];
-  const stopTokenIds = new Set<number>(tokenizer.eosTokenIds ?? []);
-  for (const name of ['<|im_end|>', '<|endoftext|>', '<|EOT|>', '<｜end▁of▁sentence｜>']) {
-    const id = tokenizer.tokenId(name);
-    if (id !== undefined) stopTokenIds.add(id);
-  }
   const stop = template === 'chatml' ? [] : template === 'deepseek' ? ['\n### Instruction:'] : ['\nUser:', '\nSystem:'];
-  return { ids, stopTokenIds: [...stopTokenIds], stop, template };
+  return { ids, stopTokenIds: chatStopTokenIds(tokenizer), stop, template };
 }
 
 export interface RewritePromptInput {
@@ -104,7 +191,7 @@ function buildBaseModelRewrite(tokenizer: PromptTokenizer, fileSep: number, inpu
 }
 
 /** The rewrite prompt: the reply is opened with a code fence and ends at the closing fence. */
-export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTemplateName, input: RewritePromptInput, options: { maxPromptTokens?: number } = {}): BuiltPrompt {
+export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTemplate, input: RewritePromptInput, options: Pick<ChatPromptOptions, 'maxPromptTokens' | 'templateVariables' | 'now'> = {}): BuiltPrompt {
   const fileSep = tokenizer.tokenId('<file_sep>');
   if (template === 'plain' && fileSep !== undefined) return buildBaseModelRewrite(tokenizer, fileSep, input, Math.max(16, options.maxPromptTokens ?? 4096));
   const fence = '```';
@@ -113,8 +200,10 @@ export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTem
   const after = input.suffix ? `Code after the selection:\n${fence}${lang}\n${input.suffix.slice(0, CONTEXT_CHARS)}\n${fence}\n\n` : '';
   const user = `${before}${after}Selected code:\n${fence}${lang}\n${input.selection}\n${fence}\n\nInstruction: ${input.instruction}`;
   const built = buildChatPrompt(tokenizer, template, [{ role: 'system', content: REWRITE_SYSTEM }, { role: 'user', content: user }], {
+    ...options,
     assistantPrefix: `${fence}${lang}\n`,
-    ...(options.maxPromptTokens !== undefined ? { maxPromptTokens: options.maxPromptTokens } : {}),
+    // A reasoning model (Qwen3) answers straight away: the template writes its empty think block.
+    templateVariables: { enable_thinking: false, ...options.templateVariables },
   });
   return { ...built, stop: [...built.stop, `\n${fence}`] };
 }

@@ -1,6 +1,8 @@
 // Fill-in-the-middle prompts per model family. Special tokens are inserted by id (never parsed from user text),
 // prefix and suffix are cut to a token budget (the end of the prefix and the start of the suffix are kept).
 
+import type { CheckpointChatTemplates } from '../tokenizer';
+
 export type FimTemplateName = 'qwen' | 'deepseek' | 'starcoder' | 'codellama' | 'generic';
 
 /** What prompt building needs from a tokenizer. */
@@ -11,6 +13,10 @@ export interface PromptTokenizer {
   readonly eosTokenIds?: readonly number[];
   /** tokenizer_config.json; `add_bos_token: true` asks for BOS before plain prompts. */
   readonly config?: Record<string, unknown>;
+  /** Special tokens by role, as chat templates see them (`bos_token`, `eos_token`, …). */
+  readonly specialTokens?: Readonly<Record<string, string | string[]>>;
+  /** The checkpoint's own chat templates, when it ships any. */
+  readonly chatTemplates?: CheckpointChatTemplates | undefined;
 }
 
 interface FimTokens {
@@ -61,6 +67,8 @@ export interface BuiltPrompt {
   /** Stop strings on the generated text. */
   stop: string[];
   template: string;
+  /** The rendered prompt text, when the prompt was written as text first (a checkpoint's chat template). */
+  text?: string;
 }
 
 /** Cheap character pre-cut so that huge files are not tokenized whole (a token is rarely over 16 chars). */

@@ -6,7 +6,7 @@ import type { Drafter } from '../draft/types';
 import { calibrateForwardCost, defaultForwardCost } from '../model/forwardCost';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/index';
 import type { LoadOptions } from '../model/types';
-import { detectChatTemplate, type ChatTemplateName } from '../prompt/chat';
+import { detectChatTemplate, type ChatTemplate } from '../prompt/chat';
 import { detectFimTemplate, type FimTemplateName } from '../prompt/fim';
 import type { TextTokenizer } from '../tokenizer';
 
@@ -16,7 +16,7 @@ export interface ModelHost {
   readonly decoder: Decoder;
   readonly drafter: Drafter | undefined;
   readonly fimTemplate: FimTemplateName;
-  readonly chatTemplate: ChatTemplateName;
+  readonly chatTemplate: ChatTemplate;
   readonly queue: RequestQueue;
   readonly eosTokenIds: number[];
   readonly loadMs: number;
