@@ -48,7 +48,8 @@ function init(): Promise<void> {
   return initialized;
 }
 
-async function parserFor(language: string): Promise<Parser | undefined> {
+/** The shared parser for a VS Code language id (undefined when there is no grammar). */
+export async function parserFor(language: string): Promise<Parser | undefined> {
   const file = grammarWasmPath(language);
   if (!file) return undefined;
   await init();
