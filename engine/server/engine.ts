@@ -15,9 +15,10 @@ import type {
   OpenDocumentParams, RecordAcceptanceParams, RewriteParams, StatsResult, StatusParams,
 } from '../protocol';
 import { PROTOCOL_VERSION } from '../protocol';
+import { decodeHistory as decodeSequences } from '../draft/history';
 import { indentBlockEndRule } from './blockEnd';
 import { DocumentStore } from './documents';
-import { loadHistory, saveHistory } from './history';
+import { HistoryStore } from './history';
 import { createBlockEndRule } from '../syntax/blockEnd';
 import { costCurveFor, hostFor, plainPromptIds, type ModelHost } from './host';
 import { retrieveSnippets } from './retrieval';
@@ -38,8 +39,6 @@ export interface EngineOptions {
   maxDocumentChars?: number;
   /** Optional syntax-aware block-end rule (tree-sitter); the indentation rule is used when it gives none. */
   blockEndRule?: (language: string, prefix: string, suffix: string) => Promise<((completion: string) => number) | undefined>;
-  /** Milliseconds between a history change and its save. */
-  historySaveDelayMs?: number;
   /** Measure the model's forward-cost curve at load (default true). */
   calibrate?: boolean;
 }
@@ -98,8 +97,8 @@ export class Engine {
   private _modelPath: string | undefined;
   private _fingerprint = '';
   private _storageDir: string | undefined;
-  private _historyBytes = 0;
-  private _saveTimer: NodeJS.Timeout | undefined;
+  /** The history on disk for the loaded model's tokenizer (undefined without a storage folder). */
+  private _history: HistoryStore | undefined;
   private _loading: Promise<LoadModelResult> | undefined;
   private _acceptCounter = 0;
   private _indexedTokens = new Map<string, number>();
@@ -174,7 +173,7 @@ export class Engine {
       const old = this._host;
       if (old) {
         // Keep what the old model's drafter learned, and never free a model under a running request.
-        this.saveHistoryNow();
+        this.compactHistory();
         old.queue.cancelAll();
         await old.queue.drain();
       }
@@ -305,7 +304,8 @@ export class Engine {
     const m = result.metrics;
     this._stats.record(req.surface, performance.now() - t0, m.firstTokenMs, m.tokens, m.steps, result.finishReason === 'cancelled');
     if (host.queue.size === 0) this._events.status({ state: 'ready', tokensPerS: m.tokensPerS, mat: m.mat });
-    if (result.finishReason !== 'cancelled' && req.learn !== false) this._scheduleHistorySave();
+    // Each completion goes to disk as it is learned: a crash loses at most the one being written.
+    if (result.finishReason !== 'cancelled' && req.learn !== false && host.drafter) this._history?.append(result.tokens);
     return result;
   }
 
@@ -405,47 +405,36 @@ export class Engine {
     const id = `accepted-${++this._acceptCounter}`;
     host.drafter.begin(id, []);
     host.drafter.end(id, tokens);
-    this._scheduleHistorySave();
+    this._history?.append(tokens);
   }
 
   clearHistory(): void {
     this._host?.drafter?.clearHistory();
-    this.saveHistoryNow();
+    this._history?.clear();
   }
 
   private _restoreHistory(drafter: Drafter | undefined): void {
+    this._history = undefined;
     if (!drafter || !this._storageDir) return;
-    const payload = loadHistory(this._storageDir, this._fingerprint, (m) => this._events.log('warn', m));
-    if (!payload) return;
+    this._history = new HistoryStore(this._storageDir, this._fingerprint, (m) => this._events.log('warn', m));
+    const payload = this._history.load();
+    const sequences = decodeSequences(payload, 'history');
+    if (sequences.length === 0) return;
     try {
       drafter.importHistory(payload);
-      this._historyBytes = payload.length;
-    } catch (err) {
-      this._events.log('warn', `discarding the saved history: ${(err as Error).message}`);
+    } catch {
+      // A drafter with its own export format (sam) learns the sequences one by one instead.
       drafter.clearHistory();
-      fs.rmSync(path.join(this._storageDir, 'history.bin'), { force: true });
+      sequences.forEach((seq, i) => {
+        drafter.begin(`history-${i}`, []);
+        drafter.end(`history-${i}`, seq);
+      });
     }
   }
 
-  private _scheduleHistorySave(): void {
-    if (!this._storageDir || this._saveTimer) return;
-    this._saveTimer = setTimeout(() => {
-      this._saveTimer = undefined;
-      this.saveHistoryNow();
-    }, this._options.historySaveDelayMs ?? 5000);
-    this._saveTimer.unref?.();
-  }
-
-  saveHistoryNow(): void {
-    if (this._saveTimer) clearTimeout(this._saveTimer);
-    this._saveTimer = undefined;
-    const drafter = this._host?.drafter;
-    if (!drafter || !this._storageDir) return;
-    try {
-      this._historyBytes = saveHistory(this._storageDir, this._fingerprint, drafter.exportHistory());
-    } catch (err) {
-      this._events.log('warn', `cannot save the history: ${(err as Error).message}`);
-    }
+  /** Folds the appended completions into the history snapshot (other engines' too: it is merged on disk). */
+  compactHistory(): void {
+    this._history?.compact();
   }
 
   // ---- stats and lifecycle ----
@@ -462,7 +451,7 @@ export class Engine {
       documents: this._docs.size,
       indexedTokens,
       indexBytes: host?.drafter?.estimateBytes() ?? 0,
-      historyBytes: this._historyBytes,
+      historyBytes: this._history?.bytes ?? 0,
       surfaces: this._stats.snapshot(),
     };
   }
@@ -474,7 +463,7 @@ export class Engine {
       host.queue.cancelAll();
       await Promise.race([host.queue.drain(), new Promise((r) => setTimeout(r, 2000))]);
     }
-    this.saveHistoryNow();
+    this.compactHistory();
     this._host = undefined;
     if (host) await host.dispose().catch(() => undefined);
   }
