@@ -9,17 +9,20 @@ import type { Drafter } from '../draft/types';
 import { loadCheckpoint } from '../model/index';
 import { buildChatPrompt, buildRewritePrompt, type PromptMessage } from '../prompt/chat';
 import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
+import { healingConstraint, planHealing, vocabularyTexts } from '../prompt/healing';
+import type { TokenConstraint } from '../decode/constraint';
+import { healedView } from '../complete/healed';
+import { createCompletionPipeline } from '../complete/pipeline';
+import type { StageName } from '../complete/types';
 import type {
   ChangeDocumentParams, ChatParams, Citation, CompleteParams, DocumentParams, GenerationMetrics, GenerationResult,
   IndexedDocumentsResult, InitializeParams, InitializeResult, LoadModelParams, LoadModelResult, LoadProgressParams,
   OpenDocumentParams, RecordAcceptanceParams, RewriteParams, StatsResult, StatusParams,
 } from '../protocol';
-import { PROTOCOL_VERSION } from '../protocol';
+import { DEVICES, PROTOCOL_VERSION } from '../protocol';
 import { decodeHistory as decodeSequences } from '../draft/history';
-import { indentBlockEndRule } from './blockEnd';
 import { DocumentStore } from './documents';
 import { HistoryStore } from './history';
-import { createBlockEndRule } from '../syntax/blockEnd';
 import { costCurveFor, hostFor, plainPromptIds, type ModelHost } from './host';
 import { retrieveSnippets } from './retrieval';
 import { EngineStats, type Surface } from './stats';
@@ -50,6 +53,23 @@ export class EngineError extends Error {
   }
 }
 
+/** Switches for the completion path (the quality benchmark's ablation). */
+export interface CompletionOptions {
+  /** Token healing (default on). */
+  healing?: boolean;
+  disabledStages?: ReadonlySet<StageName>;
+}
+
+export interface CompletionOutcome {
+  result: GenerationResult;
+  /** The token ids the model saw. */
+  promptIds: number[];
+  /** The prefix's end that healing backed up ('' when none). */
+  healed: string;
+  /** The pipeline stage that cut or dropped the text, else the decoder's finish reason. */
+  stopReason: string;
+}
+
 export interface GenerateTextRequest {
   requestId: string;
   surface: Surface;
@@ -62,6 +82,8 @@ export interface GenerateTextRequest {
   seed?: number;
   stop?: string[];
   stopAt?: (text: string) => number;
+  /** Masks the logits before every choice (token healing). */
+  constraint?: TokenConstraint;
   timeBudgetMs?: number;
   /** Cancel running or queued requests of the same surface (inline completions while typing). */
   cancelStale?: boolean;
@@ -132,7 +154,7 @@ export class Engine {
       pid: process.pid,
       capabilities: {
         methods: ['initialize', 'loadModel', 'openDocument', 'changeDocument', 'closeDocument', 'removeDocument', 'complete', 'rewrite', 'chat', 'recordAcceptance', 'clearHistory', 'stats', 'indexedDocuments', 'shutdown'],
-        devices: ['cpu', 'cuda'],
+        devices: [...DEVICES],
         drafters: availableDrafters(),
       },
     };
@@ -188,7 +210,7 @@ export class Engine {
       this._events.status({ state: 'ready' });
       const info = checkpoint.info;
       return {
-        model: dir, architecture: info.architecture, device: info.device, vocabSize: info.vocabSize, maxContext: info.maxContext,
+        model: dir, architecture: info.architecture, device: info.device, ...(info.adapter ? { adapter: info.adapter } : {}), vocabSize: info.vocabSize, maxContext: info.maxContext,
         fimTemplate: this._host.fimTemplate, loadMs: performance.now() - t0, warnings,
       };
     } catch (err) {
@@ -294,6 +316,7 @@ export class Engine {
           eosTokenIds: [...new Set([...host.eosTokenIds, ...req.prompt.stopTokenIds])],
           stop: [...req.prompt.stop, ...(req.stop ?? [])],
           ...(req.stopAt ? { stopAt: req.stopAt } : {}),
+          ...(req.constraint ? { constraint: req.constraint } : {}),
           ...(req.timeBudgetMs ? { timeBudgetMs: req.timeBudgetMs } : {}),
           signal,
           learn: req.learn !== false,
@@ -314,25 +337,44 @@ export class Engine {
   }
 
   async complete(p: CompleteParams, signal?: AbortSignal): Promise<GenerationResult> {
+    return (await this.completeDetailed(p, signal)).result;
+  }
+
+  /**
+   * The inline-completion path (JSON-RPC `complete`, the `complete` CLI, the quality benchmark): token healing, the
+   * FIM prompt, generation with the pipeline's stop rules (when `stopAtBlockEnd`), and the pipeline's final pass.
+   */
+  async completeDetailed(p: CompleteParams, signal?: AbortSignal, options: CompletionOptions = {}): Promise<CompletionOutcome> {
     const host = this._requireHost();
     const requestId = checkString(p?.requestId, 'requestId');
     const prefix = checkString(p.prefix, 'prefix');
     const suffix = checkString(p.suffix ?? '', 'suffix');
+    const language = p.language ?? '';
     const maxTokens = p.maxTokens ?? 128;
-    const prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, prefix, suffix, { maxPromptTokens: this._budget(host, maxTokens, 2048) });
-    let stopAt: ((text: string) => number) | undefined;
-    if (p.stopAtBlockEnd) {
-      const rule = this._options.blockEndRule ?? createBlockEndRule;
-      stopAt = (await rule(p.language ?? '', prefix, suffix).catch((err: unknown) => {
-        this._events.log('warn', `block-end rule for ${p.language}: ${(err as Error).message}`);
-        return undefined;
-      })) ?? indentBlockEndRule(prefix);
-    }
+    const vocabTexts = options.healing === false ? undefined : vocabularyTexts(host.tokenizer, host.checkpoint.info.vocabSize);
+    const healing = vocabTexts ? planHealing(host.tokenizer, vocabTexts, prefix) : { kept: prefix, removed: '' };
+    const view = healedView(healing.removed);
+    const prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, healing.kept, suffix, { maxPromptTokens: this._budget(host, maxTokens, 2048) });
+    const pipeline = p.stopAtBlockEnd
+      ? await createCompletionPipeline({ language, prefix, suffix }, {
+        ...(options.disabledStages ? { disabled: options.disabledStages } : {}),
+        ...(this._options.blockEndRule ? { blockEndFactory: this._options.blockEndRule } : {}),
+        onWarning: (m) => this._events.log('warn', m),
+      })
+      : undefined;
     const r = await this.generateText({
       ...this._sampling(p), requestId, surface: 'complete', prompt, maxTokens, cancelStale: true,
-      ...(stopAt ? { stopAt } : {}), ...(signal ? { signal } : {}), onDelta: (d) => this._events.partial(requestId, d),
+      ...(pipeline ? { stopAt: view.stopAt(pipeline.stopAt) } : {}),
+      ...(vocabTexts && healing.removed ? { constraint: healingConstraint(vocabTexts, healing.removed) } : {}),
+      ...(signal ? { signal } : {}), onDelta: view.onDelta((d) => this._events.partial(requestId, d)),
     });
-    return { text: r.text, finishReason: r.finishReason, metrics: toMetrics(r) };
+    let text = view.text(r.text);
+    let stoppedBy = pipeline?.stoppedBy;
+    if (pipeline && r.finishReason !== 'cancelled') ({ text, stoppedBy } = await pipeline.finish(text));
+    return {
+      result: { text, finishReason: r.finishReason, metrics: toMetrics(r) },
+      promptIds: prompt.ids, healed: healing.removed, stopReason: stoppedBy ?? r.finishReason,
+    };
   }
 
   async rewrite(p: RewriteParams, signal?: AbortSignal): Promise<GenerationResult> {
