@@ -1,8 +1,9 @@
 // Typed access to the presage.* settings. In restricted mode VS Code ignores workspace values of the restricted
 // settings (presage.model, presage.enginePath); only the user's own values apply.
 import * as vscode from 'vscode';
+import { DEVICES, type Device } from '../engine/protocol';
 
-export type Device = 'auto' | 'cpu' | 'cuda';
+export type { Device } from '../engine/protocol';
 export type Quantization = 'none' | 'int8' | 'int4';
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
@@ -21,7 +22,7 @@ function positive(value: unknown, fallback: number): number {
 export const config = {
   model: (): string => (section().get<string>('model') ?? '').trim(),
   enginePath: (): string => (section().get<string>('enginePath') ?? '').trim(),
-  device: (): Device => oneOf(section().get('device'), ['auto', 'cpu', 'cuda'], 'auto'),
+  device: (): Device => oneOf(section().get('device'), DEVICES, 'auto'),
   quantization: (): Quantization => oneOf(section().get('quantization'), ['none', 'int8', 'int4'], 'none'),
   inlineEnabled: (): boolean => section().get<boolean>('inlineCompletions.enabled') !== false,
   maxTokens: (): number => Math.round(positive(section().get('inlineCompletions.maxTokens'), 128)),

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DecodeResult } from '../decode/decoder';
 import { makeDrafter } from '../decode/drafters';
-import { loadCheckpoint, writeTinyCheckpoint } from '../model/index';
+import { loadCheckpoint, parseDevice, writeTinyCheckpoint } from '../model/index';
 import { buildRewritePrompt } from '../prompt/chat';
 import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
 import { costCurveFor, hostFor, type ModelHost } from '../server/host';
@@ -83,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const quantization = flag(args, 'quantization') as 'none' | 'int8' | 'int4' | undefined;
   const records = pick(readRecords(files), limit);
   const checkpoint = await loadCheckpoint(modelDir, {
+    device: parseDevice(flag(args, 'device')) ?? 'auto',
     ...(quantization ? { quantization } : {}),
     ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
     ...(flag(args, 'cache-dir') ? { cacheDir: flag(args, 'cache-dir')! } : {}),
@@ -171,6 +172,7 @@ export async function run(argv: string[]): Promise<number> {
     parameters: info.parameters,
     quantization: info.quantization,
     device: info.device,
+    ...(info.adapter ? { adapter: info.adapter } : {}),
     drafter: drafterName,
     fim_template: host.fimTemplate,
     chat_template: host.chatTemplate,

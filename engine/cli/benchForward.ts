@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fitForwardCost, measureForwardCost, type CostSample } from '../model/forwardCost';
 import { GRAPH_BUILDER_VERSION } from '../model/graph';
-import { loadModel, writeTinyCheckpoint } from '../model/index';
+import { loadModel, parseDevice, writeTinyCheckpoint } from '../model/index';
 import type { Quantization } from '../model/types';
 import { flag, numberFlag, parseArgs } from './args';
 
@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const quantization of quants) {
     const t0 = performance.now();
     const loaded = await loadModel(modelDir, {
+      device: parseDevice(flag(args, 'device')) ?? 'auto',
       quantization,
       cacheDir,
       ...(accuracyLevel !== undefined ? { accuracyLevel: numberFlag(args, 'accuracy-level', 4) } : {}),
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       (tableMin[quantization]![`ctx${x.context}`] ??= {})[`s${x.s}`] = Math.round((x.minMs ?? x.ms) * 10) / 10;
       log(`${quantization} context ${x.context} S=${x.s}: median ${x.ms.toFixed(1)} ms, min ${(x.minMs ?? x.ms).toFixed(1)} ms`);
     }
-    results.push({ quantization, load_s: Math.round(loadS * 10) / 10, samples, fit: fit.coefficients, device: loaded.info.device, parameters: loaded.info.parameters });
+    results.push({ quantization, load_s: Math.round(loadS * 10) / 10, samples, fit: fit.coefficients, device: loaded.info.device, ...(loaded.info.adapter ? { adapter: loaded.info.adapter } : {}), parameters: loaded.info.parameters });
   }
   process.stdout.write(
     JSON.stringify({

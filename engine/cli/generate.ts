@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { DecodeResult } from '../decode/decoder';
 import type { SamplingOptions } from '../decode/sampling';
 import { openModelHost, plainPromptIds, type ModelHost } from '../server/host';
+import { parseDevice } from '../model/device';
 import { boolFlag, flag, listFlag, numberFlag, parseArgs, requireFlag } from './args';
 
 export interface GenerateOptions {
@@ -88,11 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   const sampling: SamplingOptions = { temperature, seed: numberFlag(args, 'seed', 0) };
   if (flag(args, 'top-p') !== undefined) sampling.topP = numberFlag(args, 'top-p', 1);
   if (flag(args, 'top-k') !== undefined) sampling.topK = numberFlag(args, 'top-k', 0);
-  const device = flag(args, 'device') as 'auto' | 'cpu' | 'cuda' | undefined;
+  const device = parseDevice(flag(args, 'device')) ?? 'auto';
   const quantization = flag(args, 'quantization') as 'none' | 'int8' | 'int4' | undefined;
   const host = await openModelHost(model, {
     drafter: mode === 'greedy' ? 'none' : flag(args, 'drafter') ?? 'hybrid',
-    ...(device ? { device } : {}),
+    device,
     ...(quantization ? { quantization } : {}),
     ...(flag(args, 'cache-dir') ? { cacheDir: flag(args, 'cache-dir')! } : {}),
     ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
@@ -109,7 +110,10 @@ export async function run(argv: string[]): Promise<number> {
       ...(flag(args, 'max-draft') !== undefined ? { maxDraftTokens: numberFlag(args, 'max-draft', 64) } : {}),
       ...(flag(args, 'fixed-draft') !== undefined ? { fixedDraftTokens: numberFlag(args, 'fixed-draft', 16) } : {}),
     });
-    if (boolFlag(args, 'json')) process.stdout.write(JSON.stringify(out) + '\n');
+    // The device that actually ran (after any fallback), with the GPU adapter's name.
+    const info = host.checkpoint.info;
+    const ran = { device: info.device, ...(info.adapter ? { adapter: info.adapter } : {}) };
+    if (boolFlag(args, 'json')) process.stdout.write(JSON.stringify({ ...out, ...ran }) + '\n');
     else {
       process.stdout.write(out.text + '\n');
       process.stderr.write(`steps ${out.steps}, MAT ${out.mat}, ${out.tokens_per_s} tokens/s, ${out.ms_total} ms, ${out.finish_reason}\n`);

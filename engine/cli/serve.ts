@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Engine } from '../server/engine';
 import { createHttpServer } from '../server/http';
 import { flag, numberFlag, parseArgs, requireFlag } from './args';
+import type { Device } from '../protocol';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -23,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const storageDir = flag(args, 'storage-dir');
   engine.initialize({ clientName: 'serve', clientVersion: '0', ...(storageDir ? { storageDir } : {}) });
-  const device = flag(args, 'device') as 'auto' | 'cpu' | 'cuda' | undefined;
+  const device = flag(args, 'device') as Device | undefined;
   const quantization = flag(args, 'quantization') as 'none' | 'int8' | 'int4' | undefined;
   const cacheDir = flag(args, 'cache-dir');
   const loaded = await engine.loadModel({ model, ...(device ? { device } : {}), ...(quantization ? { quantization } : {}), ...(cacheDir ? { cacheDir } : {}) });

@@ -6,12 +6,14 @@ import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { checkpointHash, openCheckpoint, readWeight, type Checkpoint } from './checkpoint';
 import { buildGraph, DEFAULT_BUILD_OPTIONS, GRAPH_BUILDER_VERSION, type GraphBuildOptions } from './graph';
 import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writeEntry } from './graphCache';
-import { loadOrt, openSession, OrtModel } from './session';
+import { planDevices } from './device';
+import { loadOrt, openSession, OrtModel, providers } from './session';
 import { writeTiny } from './tiny';
 import type { LoadOptions, Model, ModelInfo } from './types';
 import { parameterCount } from './weights';
 
-export type { LoadOptions, Model, ModelInfo } from './types';
+export type { Device, ExecutionDevice, LoadOptions, Model, ModelInfo } from './types';
+export { parseDevice } from './device';
 export { SUPPORTED_ARCHITECTURES, SUPPORTED_MODEL_TYPES } from './arch/index';
 
 export interface LoadedCheckpoint {
@@ -99,8 +101,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const c = ckpt.config;
   const prepared = prepareGraph(ckpt, options);
   const graphDir = prepared.dir;
-  const device = options.device === 'cuda' ? 'cuda' : 'cpu';
-  const sessionOptions = { device, threads: options.threads, onWarning: options.onWarning } as const;
+  // The library defaults to the CPU (tests, benchmarks); the CLI and the extension ask for 'auto'.
+  const choices = await planDevices(options.device ?? 'cpu', providers(), options.onWarning);
+  const sessionOptions = { choices, threads: options.threads, onWarning: options.onWarning } as const;
   let opened;
   try {
     opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
@@ -118,12 +121,15 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     vocabSize: c.vocabSize,
     maxContext: c.maxPositionEmbeddings,
     device: opened.device,
+    ...(opened.adapter ? { adapter: opened.adapter } : {}),
     quantization: options.quantization ?? 'none',
     numLayers: c.numLayers,
     hiddenSize: c.hiddenSize,
     parameters: parameterCount(c),
   };
-  const model = new OrtModel(ort, opened.session, c, info);
+  const modelFile = path.join(graphDir, MODEL_FILE);
+  const reopenOnCpu = async () => (await openSession(modelFile, { ...sessionOptions, choices: [{ device: 'cpu' }] })).session;
+  const model = new OrtModel(ort, opened.session, c, info, { onWarning: options.onWarning, reopenOnCpu });
   return { model, info, eosTokenIds: ckpt.eosTokenIds, modelType: c.modelType, dir, graphDir };
 }
 

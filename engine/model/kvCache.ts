@@ -1,10 +1,38 @@
-// Per-layer key/value storage laid out [kvHead, position, headDim]: each head's committed prefix is one contiguous
-// [P, headDim] view that feeds the graph's past input for that head without copying (and in the layout MatMul
-// reads directly, so the graph never transposes the cache). A forward stages its new entries after the prefix;
-// commit moves only the accepted entries down.
+// The KV cache seam between the model session and where the cache lives. `KvCache` is what session.ts uses;
+// `HostKvCache` keeps it in host memory; a device implementation keeps it in GPU buffers behind the same verbs.
+//
+// HostKvCache: per-layer key/value storage laid out [kvHead, position, headDim]: each head's committed prefix is
+// one contiguous [P, headDim] view that feeds the graph's past input for that head without copying (and in the
+// layout MatMul reads directly, so the graph never transposes the cache). A forward stages its new entries after
+// the prefix; commit moves only the accepted entries down.
+import type { Tensor } from 'onnxruntime-node';
 import { isRootPath } from './treeMask';
 
-export class KvCache {
+type TensorConstructor = typeof import('onnxruntime-node').Tensor;
+
+export interface KvCache {
+  /** Positions committed so far. */
+  readonly length: number;
+  /** Graph outputs the cache wants left where the session produced them (preferredOutputLocation 'gpu-buffer'). */
+  readonly deviceOutputs: readonly string[];
+  /** The graph's past_key.<l>.<h> / past_value.<l>.<h> feeds for a forward of `count` new tokens (checks room). */
+  pastFeeds(count: number): Record<string, Tensor>;
+  /** Takes the new entries (new_key.<l> / new_value.<l> outputs) of a forward over a tree with these parents. */
+  stageOutputs(parents: readonly number[], outputs: Readonly<Record<string, Tensor>>): void;
+  /** Keeps the accepted staged nodes (a root path, in order) as the next committed positions. */
+  commit(accepted: readonly number[]): void;
+  /** Drops staged entries without committing any. */
+  discardStaged(): void;
+  /** Shrinks the committed context to its first n positions. */
+  truncate(n: number): void;
+  /** Benchmarks only: treats n positions (zeros or stale values) as committed, without running the model. */
+  fillSynthetic(n: number): void;
+  /** Frees device memory, if any. */
+  dispose(): void;
+}
+
+export class HostKvCache implements KvCache {
+  readonly deviceOutputs: readonly string[] = [];
   private keys: Float32Array[];
   private values: Float32Array[];
   private capacity: number;
@@ -17,6 +45,7 @@ export class KvCache {
     readonly headDim: number,
     readonly maxContext: number,
     initialCapacity = 256,
+    private readonly tensor?: TensorConstructor,
   ) {
     this.capacity = Math.max(1, Math.min(initialCapacity, maxContext));
     this.keys = Array.from({ length: layers }, () => new Float32Array(kvHeads * this.capacity * headDim));
@@ -32,6 +61,36 @@ export class KvCache {
     const start = head * this.capacity * this.headDim;
     const end = start + this.committed * this.headDim;
     return { key: this.keys[layer]!.subarray(start, end), value: this.values[layer]!.subarray(start, end) };
+  }
+
+  pastFeeds(count: number): Record<string, Tensor> {
+    const T = this.tensor;
+    if (!T) throw new Error('HostKvCache: constructed without the onnxruntime Tensor class');
+    this.reserve(count);
+    const feeds: Record<string, Tensor> = {};
+    const dims = [1, 1, this.committed, this.headDim];
+    for (let l = 0; l < this.layers; l++) {
+      for (let h = 0; h < this.kvHeads; h++) {
+        const kv = this.past(l, h);
+        feeds[`past_key.${l}.${h}`] = new T('float32', kv.key, dims);
+        feeds[`past_value.${l}.${h}`] = new T('float32', kv.value, dims);
+      }
+    }
+    return feeds;
+  }
+
+  stageOutputs(parents: readonly number[], outputs: Readonly<Record<string, Tensor>>): void {
+    const keys: Float32Array[] = [];
+    const values: Float32Array[] = [];
+    for (let l = 0; l < this.layers; l++) {
+      keys.push(outputs[`new_key.${l}`]!.data as Float32Array);
+      values.push(outputs[`new_value.${l}`]!.data as Float32Array);
+    }
+    this.stage(parents, keys, values);
+  }
+
+  dispose(): void {
+    this.staged = undefined;
   }
 
   private ensure(positions: number): void {

@@ -1,10 +1,13 @@
-// The Model implementation: an onnxruntime-node session over the built graph plus the KV cache.
+// The Model implementation: an onnxruntime-node session over the built graph plus the KV cache, on the device the
+// provider table (device.ts) chose. A GPU session that fails to open, or fails mid-session (a lost device), is
+// replaced by a CPU session with a warning.
 process.env.ORT_DISABLE_TELEMETRY = '1';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
-import { KvCache } from './kvCache';
+import { makeProviders, type DeviceChoice, type Provider } from './device';
+import { HostKvCache, type KvCache } from './kvCache';
 import { treeLayout } from './treeMask';
-import type { Device, Model, ModelInfo } from './types';
+import type { ExecutionDevice, Model, ModelInfo } from './types';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -14,44 +17,84 @@ export async function loadOrt(): Promise<Ort> {
   return ortModule;
 }
 
-export interface SessionOptions {
-  device: Device;
-  threads?: number;
-  onWarning?: (message: string) => void;
+let providerTable: Record<ExecutionDevice, Provider> | undefined;
+/** The process's provider table (detection results are cached in it). */
+export function providers(): Record<ExecutionDevice, Provider> {
+  return (providerTable ??= makeProviders(loadOrt));
 }
 
-/** Opens the session on the requested device; CUDA that fails to load falls back to CPU with a warning. */
-export async function openSession(modelPath: string, options: SessionOptions): Promise<{ session: InferenceSession; device: 'cpu' | 'cuda' }> {
-  const ort = await loadOrt();
+export interface SessionOptions {
+  /** Devices to try in order (from planDevices); the last is normally the CPU. */
+  choices: readonly DeviceChoice[];
+  threads?: number;
+  onWarning?: (message: string) => void;
+  /** Output names to leave on the device (a device KV cache's outputs). */
+  deviceOutputs?: readonly string[];
+}
+
+export interface OpenedSession {
+  session: InferenceSession;
+  device: ExecutionDevice;
+  adapter?: string;
+}
+
+function sessionOptions(device: ExecutionDevice, options: SessionOptions): InferenceSession.SessionOptions {
   const base: InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     // Spinning worker threads collapse when another process holds a core (an editor, a build): on the shared
     // 2-core machine int4 S=1 took 32 ms spinning and 16 ms without. PRESAGE_ORT_SPIN=1 turns spinning back on.
     extra: { session: { intra_op: { allow_spinning: process.env.PRESAGE_ORT_SPIN === '1' ? '1' : '0' } } },
+    executionProviders: [...providers()[device].executionProviders],
   };
-  if (options.device === 'cuda') {
+  if (device !== 'cpu') base.logSeverityLevel = 3; // ORT warns about every shape node it leaves on the CPU
+  if (device !== 'cpu' && options.deviceOutputs?.length) {
+    base.preferredOutputLocation = Object.fromEntries(options.deviceOutputs.map((name) => [name, 'gpu-buffer' as const]));
+  }
+  return base;
+}
+
+/** Opens the session on the first device that loads; a GPU that fails falls back to the next with a warning. */
+export async function openSession(modelPath: string, options: SessionOptions): Promise<OpenedSession> {
+  const ort = await loadOrt();
+  const choices = options.choices.length ? options.choices : [{ device: 'cpu' as const }];
+  let lastError: unknown;
+  for (const [i, choice] of choices.entries()) {
     try {
-      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'], logSeverityLevel: 4 }), device: 'cuda' };
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions(choice.device, options));
+      return { session, device: choice.device, ...(choice.adapter ? { adapter: choice.adapter } : {}) };
     } catch (err) {
-      options.onWarning?.(`CUDA execution provider is not available (${(err as Error).message.split('\n')[0]}); running on CPU`);
+      lastError = err;
+      if (i === choices.length - 1) break;
+      options.onWarning?.(`${choice.device.toUpperCase()} execution provider failed to load (${(err as Error).message.split('\n')[0]}); running on ${choices[i + 1]!.device.toUpperCase()}`);
     }
   }
-  return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), device: 'cpu' };
+  throw lastError;
+}
+
+export interface OrtModelOptions {
+  onWarning?: (message: string) => void;
+  /** Opens a CPU session on the same graph, for a GPU that is lost mid-session. */
+  reopenOnCpu?: () => Promise<InferenceSession>;
+  /** A device KV cache; defaults to the host cache. */
+  kvCache?: KvCache;
+  /** Test hook: called with the feeds and outputs of every run (bytes crossing the session boundary). */
+  onRun?: (feeds: Readonly<Record<string, Tensor>>, outputs: Readonly<Record<string, Tensor>>) => void;
 }
 
 export class OrtModel implements Model {
-  private readonly kv: KvCache;
+  private kv: KvCache;
   private disposed = false;
   private running = false;
 
   constructor(
     private readonly ort: Ort,
-    private readonly session: InferenceSession,
+    private session: InferenceSession,
     private readonly config: ModelConfig,
     readonly info: ModelInfo,
+    private readonly options: OrtModelOptions = {},
   ) {
-    this.kv = new KvCache(config.numLayers, config.numKvHeads, config.headDim, info.maxContext);
+    this.kv = options.kvCache ?? new HostKvCache(config.numLayers, config.numKvHeads, config.headDim, info.maxContext, 256, ort.Tensor);
   }
 
   get contextLength(): number {
@@ -68,38 +111,64 @@ export class OrtModel implements Model {
       if (!Number.isInteger(t) || t < 0 || t >= this.config.vocabSize) throw new Error(`forward: token ${t} at node ${j} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
     });
     this.kv.discardStaged();
+    let out: InferenceSession.ReturnType;
+    let feeds: Record<string, Tensor>;
+    this.running = true;
+    try {
+      try {
+        feeds = this.feeds(tokens, parents);
+        out = await this.session.run(feeds);
+      } catch (err) {
+        if (this.info.device === 'cpu' || !this.options.reopenOnCpu || this.kv.deviceOutputs.length > 0) throw err;
+        // A lost GPU: the host cache still holds every committed entry, so the same step reruns on the CPU.
+        await this.fallBackToCpu(err as Error);
+        feeds = this.feeds(tokens, parents);
+        out = await this.session.run(feeds);
+      }
+    } finally {
+      this.running = false;
+    }
+    this.options.onRun?.(feeds, out);
+    this.kv.stageOutputs(parents, out);
+    return out.logits!.data as Float32Array;
+  }
+
+  private feeds(tokens: readonly number[], parents: readonly number[]): Record<string, Tensor> {
+    const s = tokens.length;
     const past = this.kv.length;
     const layout = treeLayout(parents, past);
-    this.kv.reserve(s);
     const { Tensor: T } = this.ort;
     const feeds: Record<string, Tensor> = {
       input_ids: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, s]),
       position_ids: new T('int64', BigInt64Array.from(layout.positions, (p) => BigInt(p)), [1, s]),
       attention_bias: new T('float32', layout.bias, [1, 1, s, past + s]),
+      ...this.kv.pastFeeds(s),
     };
-    const dims = [1, 1, past, this.config.headDim];
-    for (let l = 0; l < this.config.numLayers; l++) {
-      for (let h = 0; h < this.config.numKvHeads; h++) {
-        const kv = this.kv.past(l, h);
-        feeds[`past_key.${l}.${h}`] = new T('float32', kv.key, dims);
-        feeds[`past_value.${l}.${h}`] = new T('float32', kv.value, dims);
+    // WebGPU crashes the process (SIGSEGV) on a zero-length past input: feed one zero slot that the bias masks
+    // out. Softmax gives it weight exp(-inf) = 0, so the logits and the new K/V are unchanged.
+    if (past === 0 && this.info.device === 'webgpu') {
+      const bias = new Float32Array(s * (s + 1));
+      for (let j = 0; j < s; j++) {
+        bias[j * (s + 1)] = -Infinity;
+        bias.set(layout.bias.subarray(j * s, (j + 1) * s), j * (s + 1) + 1);
       }
+      feeds.attention_bias = new T('float32', bias, [1, 1, s, s + 1]);
+      const slot = new T('float32', new Float32Array(this.config.headDim), [1, 1, 1, this.config.headDim]);
+      for (const name of Object.keys(feeds)) if (name.startsWith('past_')) feeds[name] = slot;
     }
-    let out: InferenceSession.ReturnType;
-    this.running = true;
-    try {
-      out = await this.session.run(feeds);
-    } finally {
-      this.running = false;
-    }
-    const keys: Float32Array[] = [];
-    const values: Float32Array[] = [];
-    for (let l = 0; l < this.config.numLayers; l++) {
-      keys.push(out[`new_key.${l}`]!.data as Float32Array);
-      values.push(out[`new_value.${l}`]!.data as Float32Array);
-    }
-    this.kv.stage(parents, keys, values);
-    return out.logits!.data as Float32Array;
+    return feeds;
+  }
+
+  private async fallBackToCpu(err: Error): Promise<void> {
+    const was = this.info.device;
+    this.options.onWarning?.(`${was.toUpperCase()} device failed mid-session (${err.message.split('\n')[0]}); continuing on CPU`);
+    const cpu = await this.options.reopenOnCpu!();
+    const old = this.session;
+    this.session = cpu;
+    const info = this.info as { device: ExecutionDevice; adapter?: string };
+    info.device = 'cpu';
+    delete info.adapter;
+    await old.release().catch(() => undefined);
   }
 
   /** A forward that is not committed is discarded by the next forward, truncate or commit([]). */
@@ -120,6 +189,7 @@ export class OrtModel implements Model {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.kv.dispose();
     await this.session.release();
   }
 }

@@ -1,16 +1,19 @@
 // The one model interface the decoder uses: verify a tree of new tokens, then commit the accepted path.
 
-export type Device = 'auto' | 'cpu' | 'cuda';
+import type { Device, ExecutionDevice } from '../protocol';
+
+export type { Device, ExecutionDevice } from '../protocol';
 export type Quantization = 'none' | 'int8' | 'int4';
 
 export interface LoadOptions {
+  /** Where to run; defaults to the CPU here (the CLI and the extension default to auto). */
   device?: Device;
   quantization?: Quantization;
   /** Folder for the built-graph cache; defaults to a per-user cache folder. */
   cacheDir?: string;
   /** Progress callback: stage name and fraction in [0, 1]. */
   onProgress?: (stage: string, fraction: number) => void;
-  /** Human-readable warnings (CUDA fallback, corrupt cache rebuilt, …). */
+  /** Human-readable warnings (GPU fallback, corrupt cache rebuilt, …). */
   onWarning?: (message: string) => void;
   /** ORT intra-op threads; defaults to ORT's choice (all cores). */
   threads?: number;
@@ -22,7 +25,10 @@ export interface ModelInfo {
   architecture: string;
   vocabSize: number;
   maxContext: number;
-  device: 'cpu' | 'cuda';
+  /** The device that runs the model (after any fallback). */
+  device: ExecutionDevice;
+  /** The GPU adapter's name when a GPU runs the model. */
+  adapter?: string;
   quantization: Quantization;
   numLayers: number;
   hiddenSize: number;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseConfig, ropeInvFreq } from './config';
 import { transpose } from './graph';
 import { defaultForwardCost, fitForwardCost, QWEN05B_SHAPED_CPU_MS } from './forwardCost';
-import { KvCache } from './kvCache';
+import { HostKvCache } from './kvCache';
 import { dequantizeWeight, quantizeWeight } from './quantize';
 import { readSafetensorsHeader, readTensorF32, toFloat32, writeSafetensors } from './safetensors';
 import { tempDir } from './testSupport';
@@ -120,7 +120,7 @@ test('KV compaction keeps the accepted entries in order (property against a plai
   fc.assert(
     fc.property(fc.array(fc.tuple(treeArb, fc.nat(), fc.nat({ max: 3 })), { minLength: 1, maxLength: 8 }), (steps) => {
       // 2 layers, 2 kv heads of size 1: token id's entry is [id + 1000·layer, -id] across the heads.
-      const cache = new KvCache(2, 2, 1, 200, 2);
+      const cache = new HostKvCache(2, 2, 1, 200, 2);
       const naive: number[] = [];
       let counter = 0;
       for (const [parents, pick, cut] of steps) {
@@ -152,7 +152,7 @@ test('KV compaction keeps the accepted entries in order (property against a plai
     }),
     { numRuns: 150 },
   );
-  const cache = new KvCache(1, 1, 1, 4);
+  const cache = new HostKvCache(1, 1, 1, 4);
   assert.throws(() => cache.stage([-1, 0, 1, 2, 3], [new Float32Array(5)], [new Float32Array(5)]), /exceeds the model's maximum of 4/);
 });
 

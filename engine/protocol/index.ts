@@ -21,17 +21,25 @@ export interface InitializeResult {
   capabilities: { methods: string[]; devices: string[]; drafters: string[] };
 }
 
+/** Where the model runs: 'auto' picks the first that works of cuda, webgpu, cpu. */
+export const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
+export type Device = (typeof DEVICES)[number];
+/** The device a loaded model actually runs on. */
+export type ExecutionDevice = Exclude<Device, 'auto'>;
+
 export interface LoadModelParams {
   /** A local checkpoint folder in Hugging Face layout. */
   model: string;
-  device?: 'auto' | 'cpu' | 'cuda';
+  device?: Device;
   quantization?: 'none' | 'int8' | 'int4';
   cacheDir?: string;
 }
 export interface LoadModelResult {
   model: string;
   architecture: string;
-  device: 'cpu' | 'cuda';
+  device: ExecutionDevice;
+  /** The GPU adapter's name when a GPU runs the model (e.g. "NVIDIA GeForce RTX 4070", "llvmpipe"). */
+  adapter?: string;
   vocabSize: number;
   maxContext: number;
   /** Name of the FIM template chosen for this model (qwen, deepseek, starcoder, codellama, generic). */
