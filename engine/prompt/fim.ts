@@ -1,9 +1,10 @@
-// Fill-in-the-middle prompts per model family. Special tokens are inserted by id (never parsed from user text),
-// prefix and suffix are cut to a token budget (the end of the prefix and the start of the suffix are kept).
-
+// Fill-in-the-middle prompts per model family, detected from the tokenizer's own special tokens. Special tokens are
+// inserted by id; prefix and suffix are cut to a token budget (the end of the prefix and the start of the suffix
+// are kept). Models trained on repository-level data (`<|repo_name|>`/`<|file_sep|>`) also get snippets of related
+// files, in their own multi-file format, ahead of the current file.
 import type { CheckpointChatTemplates } from '../tokenizer';
 
-export type FimTemplateName = 'qwen' | 'deepseek' | 'starcoder' | 'codellama' | 'generic';
+export type FimTemplateName = 'qwen' | 'deepseek' | 'starcoder' | 'codellama' | 'codestral' | 'generic';
 
 /** What prompt building needs from a tokenizer. */
 export interface PromptTokenizer {
@@ -22,19 +23,29 @@ export interface PromptTokenizer {
 interface FimTokens {
   prefix: string;
   suffix: string;
-  middle: string;
-  /** Prepend BOS before the prompt. */
+  /** Absent where the model starts the middle right after the prefix (Codestral's suffix-first layout). */
+  middle?: string;
+  /** `psm`: prefix, suffix, middle; `spm`: suffix first, then prefix (Codestral). */
+  order: 'psm' | 'spm';
+  /** Prepend BOS before the prompt (besides tokenizers that ask for it with add_bos_token). */
   bos: boolean;
   /** Tokens that end a completion besides the tokenizer's EOS. */
   stops: string[];
 }
 
 const FAMILIES: Record<Exclude<FimTemplateName, 'generic'>, FimTokens> = {
-  qwen: { prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', bos: false, stops: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'] },
-  deepseek: { prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>', bos: true, stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
-  starcoder: { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>', bos: false, stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'] },
-  codellama: { prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>', bos: true, stops: ['▁<EOT>', '<EOT>', '</s>'] },
+  // Qwen2.5-Coder; CodeGemma uses the same three tokens and ends files with <|file_separator|>.
+  qwen: { prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', order: 'psm', bos: false, stops: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>', '<|file_separator|>'] },
+  deepseek: { prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>', order: 'psm', bos: true, stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
+  // StarCoder / StarCoder2, Granite code, stable-code.
+  starcoder: { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>', order: 'psm', bos: false, stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>', '<repo_name>'] },
+  codellama: { prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>', order: 'psm', bos: true, stops: ['▁<EOT>', '<EOT>', '</s>'] },
+  // Codestral (mistral-common's FIM request: BOS [SUFFIX] suffix [PREFIX] prefix, the middle follows).
+  codestral: { prefix: '[PREFIX]', suffix: '[SUFFIX]', order: 'spm', bos: true, stops: ['</s>', '[PREFIX]', '[SUFFIX]'] },
 };
+
+const hasAll = (tokenizer: PromptTokenizer, tokens: readonly (string | undefined)[]): boolean =>
+  tokens.every((t) => t === undefined || tokenizer.tokenId(t) !== undefined);
 
 /** Picks the template from the tokenizer's special tokens (the vocabulary is what the model was trained with). */
 export function detectFimTemplate(tokenizer: PromptTokenizer): FimTemplateName {
@@ -45,12 +56,34 @@ export function detectFimTemplate(tokenizer: PromptTokenizer): FimTemplateName {
     if (declared in FAMILIES) return declared as FimTemplateName;
     throw new Error(`tokenizer_config.json: unknown presage_fim_template '${declared}' (known: ${[...Object.keys(FAMILIES), 'generic'].join(', ')})`);
   }
-  for (const name of ['qwen', 'deepseek', 'starcoder', 'codellama'] as const) {
+  for (const name of ['qwen', 'deepseek', 'starcoder', 'codellama', 'codestral'] as const) {
     const f = FAMILIES[name];
-    if (tokenizer.tokenId(f.prefix) !== undefined && tokenizer.tokenId(f.suffix) !== undefined && tokenizer.tokenId(f.middle) !== undefined) return name;
+    if (hasAll(tokenizer, [f.prefix, f.suffix, f.middle])) return name;
   }
-  if (tokenizer.tokenId('<PRE>') !== undefined && tokenizer.tokenId('<SUF>') !== undefined && tokenizer.tokenId('<MID>') !== undefined) return 'codellama';
+  if (hasAll(tokenizer, ['<PRE>', '<SUF>', '<MID>'])) return 'codellama';
   return 'generic';
+}
+
+/** Repository-level tokens: the multi-file format the model was trained on. */
+export interface RepoTokens {
+  style: 'qwen' | 'starcoder';
+  repoName: number;
+  fileSep: number;
+}
+
+export function detectRepoTokens(tokenizer: PromptTokenizer): RepoTokens | undefined {
+  for (const [style, repo, sep] of [['qwen', '<|repo_name|>', '<|file_sep|>'], ['starcoder', '<repo_name>', '<file_sep>']] as const) {
+    const repoName = tokenizer.tokenId(repo);
+    const fileSep = tokenizer.tokenId(sep);
+    if (repoName !== undefined && fileSep !== undefined) return { style, repoName, fileSep };
+  }
+  return undefined;
+}
+
+/** A snippet of another workspace file, with its workspace-relative path. */
+export interface RelatedFile {
+  path: string;
+  text: string;
 }
 
 export interface FimPromptOptions {
@@ -58,6 +91,14 @@ export interface FimPromptOptions {
   maxPromptTokens?: number;
   /** Share of the budget the suffix may take (default 0.25). */
   suffixShare?: number;
+  /** Workspace-relative path of the current file (shown to repository-level models). */
+  path?: string;
+  /** Repository name for the `<|repo_name|>` header (default: "workspace"). */
+  repoName?: string;
+  /** Related files, most relevant first; used when the tokenizer has repository-level tokens. */
+  related?: readonly RelatedFile[];
+  /** Share of the budget related files may take even when the current file could use it (default 0.4). */
+  relatedShare?: number;
 }
 
 export interface BuiltPrompt {
@@ -131,6 +172,37 @@ function requireId(tokenizer: PromptTokenizer, token: string, template: string):
   return id;
 }
 
+/** Related-file snippets shorter than this (in tokens) are not worth their header. */
+const MIN_RELATED_TOKENS = 24;
+
+/**
+ * The repository header and related files in the model's multi-file format, within `room` tokens, plus the header
+ * of the current file. The most relevant file goes last, nearest to the current file.
+ */
+function repoContext(tokenizer: PromptTokenizer, repo: RepoTokens, options: FimPromptOptions, room: number): { head: number[]; current: number[] } {
+  const name = (options.repoName ?? 'workspace').replace(/\s+/g, ' ').trim() || 'workspace';
+  const path = (options.path ?? '').replace(/\n/g, ' ');
+  const head = [repo.repoName, ...tokenizer.encode(repo.style === 'qwen' ? `${name}\n` : name)];
+  // Qwen: <|file_sep|>path\n<prefix...>; StarCoder2 puts the path inside the FIM block (<fim_prefix>path\n...).
+  const current = repo.style === 'qwen' ? [repo.fileSep, ...tokenizer.encode(`${path}\n`)] : [repo.fileSep];
+  let left = room - head.length - current.length;
+  const chosen: number[][] = [];
+  for (const file of options.related ?? []) {
+    if (left < MIN_RELATED_TOKENS) break;
+    const header = [repo.fileSep, ...tokenizer.encode(`${file.path.replace(/\n/g, ' ')}\n`)];
+    const fits = left - header.length;
+    const body = headTokens(tokenizer, repo.style === 'qwen' ? `${file.text}\n` : file.text, fits + 1);
+    // A cut snippet must still say something; a whole short one always goes in.
+    if (body.length > fits) {
+      if (fits < MIN_RELATED_TOKENS) continue;
+      body.length = fits;
+    }
+    chosen.push([...header, ...body]);
+    left -= header.length + body.length;
+  }
+  return { head: [...head, ...chosen.reverse().flat()], current };
+}
+
 export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplateName, prefix: string, suffix: string, options: FimPromptOptions = {}): BuiltPrompt {
   const budget = Math.max(8, Math.floor(options.maxPromptTokens ?? 2048));
   const share = Math.min(0.9, Math.max(0, options.suffixShare ?? 0.25));
@@ -145,10 +217,32 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplate
   const f = FAMILIES[template];
   const pre = requireId(tokenizer, f.prefix, template);
   const suf = requireId(tokenizer, f.suffix, template);
-  const mid = requireId(tokenizer, f.middle, template);
-  const bos = f.bos ? tokenizer.bosTokenId : undefined;
-  const room = budget - 3 - (bos !== undefined ? 1 : 0);
+  const mid = f.middle !== undefined ? requireId(tokenizer, f.middle, template) : undefined;
+  const bos = f.bos || tokenizer.config?.add_bos_token === true ? tokenizer.bosTokenId : undefined;
+  let room = budget - 2 - (mid !== undefined ? 1 : 0) - (bos !== undefined ? 1 : 0);
+
+  // Repository-level context, for the families whose multi-file format we know.
+  const repo = options.related?.length ? detectRepoTokens(tokenizer) : undefined;
+  let head: number[] = [];
+  let current: number[] = [];
+  let pathIds: number[] = [];
+  if (repo && ((repo.style === 'qwen' && template === 'qwen') || (repo.style === 'starcoder' && template === 'starcoder'))) {
+    if (repo.style === 'starcoder' && options.path) pathIds = tokenizer.encode(`${options.path.replace(/\n/g, ' ')}\n`);
+    const codeRoom = room - pathIds.length;
+    // The current file comes first: related files get what it leaves, and at least their share of the budget.
+    const wanted = Math.min(codeRoom, tailTokens(tokenizer, prefix, codeRoom).length + headTokens(tokenizer, suffix, codeRoom).length);
+    const relatedRoom = Math.min(codeRoom, Math.max(codeRoom - wanted, Math.floor(codeRoom * Math.min(0.9, Math.max(0, options.relatedShare ?? 0.4)))));
+    const context = repoContext(tokenizer, repo, options, relatedRoom);
+    if (context.head.length + context.current.length <= relatedRoom) {
+      ({ head, current } = context);
+      room -= pathIds.length + head.length + current.length;
+    } else {
+      pathIds = [];
+    }
+  }
+
   // Both whole when they fit; otherwise the suffix gets its share (or what the prefix leaves) and the prefix the rest.
+  room = Math.max(0, room);
   let suffixIds = headTokens(tokenizer, suffix, room);
   let prefixIds = tailTokens(tokenizer, prefix, room + 1);
   if (prefixIds.length + suffixIds.length > room) {
@@ -156,6 +250,9 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplate
     suffixIds = suffixIds.slice(0, suffixRoom);
     prefixIds = stableTailTokens(tokenizer, prefix, room - suffixRoom);
   }
-  const ids = [...(bos !== undefined ? [bos] : []), pre, ...prefixIds, suf, ...suffixIds, mid];
-  return { ids, stopTokenIds: stopIds(tokenizer, f.stops), stop: [], template };
+  const fim = f.order === 'spm'
+    ? [suf, ...suffixIds, pre, ...prefixIds]
+    : [pre, ...pathIds, ...prefixIds, suf, ...suffixIds, ...(mid !== undefined ? [mid] : [])];
+  const ids = [...(bos !== undefined ? [bos] : []), ...head, ...current, ...fim];
+  return { ids, stopTokenIds: stopIds(tokenizer, f.stops), stop: [], template: head.length ? `${template}+repo` : template };
 }

@@ -25,6 +25,7 @@ const families: Record<Exclude<FimTemplateName, 'generic'>, { specials: string[]
   deepseek: { specials: ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>', '<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>', '<|EOT|>'], bos: '<｜begin▁of▁sentence｜>', eos: '<｜end▁of▁sentence｜>', expect: '[<｜begin▁of▁sentence｜>][<｜fim▁begin｜>]PRE[<｜fim▁hole｜>]SUF[<｜fim▁end｜>]' },
   starcoder: { specials: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<|endoftext|>', '<file_sep>'], eos: '<|endoftext|>', expect: '[<fim_prefix>]PRE[<fim_suffix>]SUF[<fim_middle>]' },
   codellama: { specials: ['▁<PRE>', '▁<SUF>', '▁<MID>', '▁<EOT>', '<s>', '</s>'], bos: '<s>', eos: '</s>', expect: '[<s>][▁<PRE>]PRE[▁<SUF>]SUF[▁<MID>]' },
+  codestral: { specials: ['[SUFFIX]', '[PREFIX]', '<s>', '</s>'], bos: '<s>', eos: '</s>', expect: '[<s>][[SUFFIX]]SUF[[PREFIX]]PRE' },
 };
 
 test('each FIM family is detected from its tokens and laid out in its order, with its end tokens', () => {
