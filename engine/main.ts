@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   generate: { summary: 'generate from a prompt file (greedy or speculative)', load: () => import('./cli/generate') },
   'bench-forward': { summary: 'forward-pass cost curve for tree sizes and contexts', load: () => import('./cli/benchForward') },
   'bench-e2e': { summary: 'greedy vs speculative tokens/s on the replay prompts', load: () => import('./cli/benchE2e') },
+  complete: { summary: 'one inline completion at --file/--line/--character, as the editor would show it', load: () => import('./cli/complete') },
   serve: { summary: 'OpenAI-compatible HTTP server on loopback', load: () => import('./cli/serve') },
   stdio: { summary: 'JSON-RPC engine over stdio (used by the VS Code extension)', load: () => import('./cli/stdio') },
 };
