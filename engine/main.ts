@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   'bench-index': { summary: 'index >= 1 M tokens of real code; prints bytes/token and tokens/s', load: () => import('./cli/benchIndex') },
   'make-tiny-model': { summary: 'write a random checkpoint in Hugging Face layout', load: () => import('./cli/makeTinyModel') },
   generate: { summary: 'generate from a prompt file (greedy or speculative)', load: () => import('./cli/generate') },
+  'render-prompt': { summary: 'the chat, rewrite or FIM prompt for a checkpoint: {text, ids}', load: () => import('./cli/renderPrompt') },
   'bench-forward': { summary: 'forward-pass cost curve for tree sizes and contexts', load: () => import('./cli/benchForward') },
   'bench-e2e': { summary: 'greedy vs speculative tokens/s on the replay prompts', load: () => import('./cli/benchE2e') },
   complete: { summary: 'one inline completion at --file/--line/--character, as the editor would show it', load: () => import('./cli/complete') },

@@ -37,8 +37,11 @@ export interface ChatPromptOptions {
   now?: Date;
 }
 
-/** End-of-turn tokens of the common chat formats; whichever the vocabulary has ends a reply. */
-const END_OF_TURN_TOKENS = ['<|im_end|>', '<|endoftext|>', '<|EOT|>', '<｜end▁of▁sentence｜>', '<|eot_id|>', '<|eom_id|>', '<|end_of_text|>', '<end_of_turn>', '<|end|>', '</s>'];
+/**
+ * End-of-turn tokens of the common chat formats; whichever the vocabulary has ends a reply. Not `</s>` or `<|end|>`:
+ * some vocabularies hold them as ordinary text pieces (where they are the model's EOS, eos_token covers them).
+ */
+const END_OF_TURN_TOKENS = ['<|im_end|>', '<|endoftext|>', '<|EOT|>', '<｜end▁of▁sentence｜>', '<|eot_id|>', '<|eom_id|>', '<|end_of_text|>', '<end_of_turn>'];
 
 function chatStopTokenIds(tokenizer: PromptTokenizer): number[] {
   const ids = new Set<number>(tokenizer.eosTokenIds ?? []);
