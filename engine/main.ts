@@ -10,8 +10,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   generate: { summary: 'generate from a prompt file (greedy or speculative)', load: () => import('./cli/generate') },
   'render-prompt': { summary: 'the chat, rewrite or FIM prompt for a checkpoint: {text, ids}', load: () => import('./cli/renderPrompt') },
   'bench-forward': { summary: 'forward-pass cost curve for tree sizes and contexts', load: () => import('./cli/benchForward') },
+  'bench-history': { summary: 'history load time at 1, 4 and 16 MB (read, check, import)', load: () => import('./cli/benchHistory') },
   'bench-e2e': { summary: 'greedy vs speculative tokens/s on the replay prompts', load: () => import('./cli/benchE2e') },
   complete: { summary: 'one inline completion at --file/--line/--character, as the editor would show it', load: () => import('./cli/complete') },
+  'bench-quality': { summary: 'ghost-text quality on cut replay completions, each stop stage switched off in turn', load: () => import('./bench/quality') },
   serve: { summary: 'OpenAI-compatible HTTP server on loopback', load: () => import('./cli/serve') },
   stdio: { summary: 'JSON-RPC engine over stdio (used by the VS Code extension)', load: () => import('./cli/stdio') },
 };

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeHistory as decodeSequences, encodeHistory as encodeSequences } from '../draft/history';
+import { encodeHistory as encodeSequences } from '../draft/history';
 
 const MAGIC = 0x48475350; // "PSGH" little-endian
 const LOG_MAGIC = 0x4c475350; // "PSGL" little-endian
@@ -98,6 +98,35 @@ function removeQuietly(file: string, warn: (message: string) => void): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warn(`cannot remove ${file}: ${(err as Error).message}`);
   }
+}
+
+const SEQUENCES_MAGIC = 0x31485350; // draft/history.ts's "PSH1"
+
+/**
+ * Checks a payload in draft/history.ts's format and returns its sequences as views of one aligned copy: one
+ * pass over the bytes, no per-token arrays (a 16 MB history holds millions of tokens).
+ */
+export function splitSequences(payload: Uint8Array): Uint32Array[] {
+  if (payload.length === 0) return [];
+  if (payload.length < 8 || payload.length % 4 !== 0) throw new Error(`history payload of ${payload.length} bytes is not whole 32-bit words`);
+  const words = new Uint32Array(payload.length / 4);
+  new Uint8Array(words.buffer).set(payload);
+  if (os.endianness() === 'BE') new Uint8Array(words.buffer).reverse(); // never taken on supported platforms
+  if (words[0] !== SEQUENCES_MAGIC) throw new Error('history payload is corrupt (bad header)');
+  const count = words[1]!;
+  const out: Uint32Array[] = [];
+  let o = 2;
+  for (let i = 0; i < count; i++) {
+    if (o >= words.length) throw new Error(`history payload is corrupt (truncated at sequence ${i} of ${count})`);
+    const len = words[o++]!;
+    if (o + len > words.length) throw new Error(`history payload is corrupt (sequence ${i} claims ${len} tokens past the end)`);
+    const seq = words.subarray(o, o + len);
+    for (let k = 0; k < len; k++) if (seq[k]! > 0x7fffffff) throw new Error(`history payload is corrupt (token ${seq[k]} out of range)`);
+    out.push(seq);
+    o += len;
+  }
+  if (o !== words.length) throw new Error(`history payload is corrupt (${4 * (words.length - o)} trailing bytes)`);
+  return out;
 }
 
 function fnv1a(words: Uint32Array): number {
@@ -213,8 +242,9 @@ export class HistoryStore {
 
   /** Snapshot then log, oldest first, as one payload in draft/history.ts's format (capped to maxBytes). */
   load(): Uint8Array {
-    const sequences = this._readAll(true);
-    const payload = encodeSequences(sequences, this._maxBytes);
+    const { sequences, snapshot, logged } = this._readAll(true);
+    // Usually there is nothing appended since the last compaction: the checked snapshot is the payload.
+    const payload = logged === 0 && snapshot && snapshot.length <= this._maxBytes ? snapshot : encodeSequences(sequences, this._maxBytes);
     if (this._logBytes > this._compactLogBytes) this.compact();
     return payload;
   }
@@ -252,7 +282,7 @@ export class HistoryStore {
     try {
       if (fs.existsSync(this._logFile)) fs.renameSync(this._logFile, path.join(this.dir, `${HISTORY_LOG}.${process.pid}.${Date.now()}.merging`));
       const merging = this._mergingLogs();
-      const sequences = this._readAll(false);
+      const { sequences } = this._readAll(false);
       this._snapshotBytes = saveHistory(this.dir, this._fingerprint, encodeSequences(sequences, this._maxBytes));
       for (const f of merging) removeQuietly(f, this._warn);
       this._logBytes = 0;
@@ -294,20 +324,22 @@ export class HistoryStore {
   }
 
   /** Snapshot, set-aside logs (from a compaction that did not finish), then the live log. */
-  private _readAll(reportDamage: boolean): number[][] {
+  private _readAll(reportDamage: boolean): { sequences: ArrayLike<number>[]; snapshot: Uint8Array | undefined; logged: number } {
     const warn = reportDamage ? this._warn : () => {};
-    const sequences: number[][] = [];
-    const snapshot = loadHistory(this.dir, this._fingerprint, warn);
+    const sequences: ArrayLike<number>[] = [];
+    let snapshot = loadHistory(this.dir, this._fingerprint, warn);
     this._snapshotBytes = 0;
     if (snapshot) {
       try {
-        for (const s of decodeSequences(snapshot, 'history')) sequences.push(s);
+        for (const s of splitSequences(snapshot)) sequences.push(s);
         this._snapshotBytes = snapshot.length;
       } catch (err) {
+        snapshot = undefined;
         warn(`discarding ${historyPath(this.dir)}: ${(err as Error).message}`);
         removeQuietly(historyPath(this.dir), warn);
       }
     }
+    const fromSnapshot = sequences.length;
     this._logBytes = 0;
     for (const file of [...this._mergingLogs(), this._logFile]) {
       let data: Buffer;
@@ -327,7 +359,7 @@ export class HistoryStore {
         removeQuietly(file, warn);
       }
     }
-    return sequences;
+    return { sequences, snapshot, logged: sequences.length - fromSnapshot };
   }
 
   /** Creates the log with its header atomically (a complete file appears under the name, or none). */
