@@ -90,3 +90,24 @@ test('graph cache: a zeroed region of a real cached model gives a warning, a reb
     await again.model.dispose();
   }
 });
+
+test('graph cache: an unwritable cache folder gives a warning and a temporary folder; the model still loads', async () => {
+  const { loadModel } = await import('./index');
+  const { tinyCheckpoint } = await import('./testSupport');
+  const { dir } = await tinyCheckpoint({ arch: 'qwen2', layers: 1, hidden: 16, heads: 2, kvHeads: 1, intermediate: 24, seed: 4, vocabSize: 50 });
+  const root = tempDir('cache-unwritable');
+  dirs.push(dir, root);
+  // Root ignores permission bits, so make writes fail the way they fail for everyone: the folder's parent is a file.
+  const blocker = path.join(root, 'not-a-folder');
+  fs.writeFileSync(blocker, 'x');
+  const warnings: string[] = [];
+  const loaded = await loadModel(dir, { cacheDir: path.join(blocker, 'graphs'), onWarning: (m) => warnings.push(m) });
+  try {
+    assert.ok(warnings.some((w) => w.includes(path.join(blocker, 'graphs')) && /not writable|cannot/.test(w) && /temporary/.test(w)), warnings.join(' | '));
+    assert.ok(!loaded.graphDir.startsWith(blocker), loaded.graphDir);
+    const logits = await loaded.model.forward([1, 2], [-1, 0]);
+    assert.equal(logits.length, 2 * 50);
+  } finally {
+    await loaded.model.dispose();
+  }
+});

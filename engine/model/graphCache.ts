@@ -90,3 +90,32 @@ export function writeEntry(dir: string, key: string, build: (tmpDir: string) => 
     throw err;
   }
 }
+
+/** Whether files can be created in `dir` (created if needed). Root ignores permission bits, so this tries. */
+function canWriteIn(dir: string): string | undefined {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.probe-${process.pid}-${Date.now()}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Where to build the entry `dir` (named `key`): its own folder when the cache folder is writable; otherwise, with a
+ * warning, the same key under a temporary folder (which may already hold a valid entry). A read-only cache
+ * never stops a model from loading.
+ */
+export function writableEntry(dir: string, key: string, warn?: (message: string) => void): { dir: string; cached: boolean } {
+  const root = path.dirname(dir);
+  const problem = canWriteIn(root);
+  if (problem === undefined) return { dir, cached: false };
+  let fallback = path.join(os.tmpdir(), `presage-graphs-${process.getuid?.() ?? 'user'}`);
+  if (canWriteIn(fallback) !== undefined) fallback = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-graphs-'));
+  warn?.(`graph cache folder ${root} is not writable (${problem}); using the temporary folder ${fallback}`);
+  const entry = path.join(fallback, key);
+  return { dir: entry, cached: verifyEntry(entry, key) === undefined };
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { checkpointHash, openCheckpoint, readWeight, type Checkpoint } from './checkpoint';
 import { buildGraph, DEFAULT_BUILD_OPTIONS, GRAPH_BUILDER_VERSION, type GraphBuildOptions } from './graph';
-import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writeEntry } from './graphCache';
+import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writableEntry, writeEntry } from './graphCache';
 import { planDevices } from './device';
 import { loadOrt, openSession, OrtModel, providers } from './session';
 import { writeTiny } from './tiny';
@@ -80,8 +80,9 @@ export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): { dir
   const problem = verifyEntry(dir, key);
   if (problem === undefined) return { dir, cached: true };
   if (problem !== 'missing') options.onWarning?.(`graph cache ${dir} is corrupt (${problem}); rebuilding`);
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  writeEntry(dir, key, (tmp) => {
+  const target = writableEntry(dir, key, options.onWarning);
+  if (target.cached) return target;
+  writeEntry(target.dir, key, (tmp) => {
     const fd = fs.openSync(path.join(tmp, WEIGHTS_FILE), 'w');
     let built;
     try {
@@ -91,7 +92,7 @@ export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): { dir
     }
     fs.writeFileSync(path.join(tmp, MODEL_FILE), built.model);
   });
-  return { dir, cached: false };
+  return target;
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
