@@ -1,11 +1,56 @@
-// Typed access to the presage.* settings. In restricted mode VS Code ignores workspace values of the restricted
-// settings (presage.model, presage.enginePath); only the user's own values apply.
+// The one place that reads settings. Each setting declares what a change to it triggers (like rust-analyzer's
+// requiresServerReloadOpts); the context listens to onDidChangeConfiguration once and fires `onDidChangeConfig`
+// with the triggered reactions. In restricted mode VS Code ignores workspace values of the restricted settings
+// (presage.model, presage.enginePath): only the user's own values apply.
 import * as vscode from 'vscode';
 import { DEVICES, type Device } from '../engine/protocol';
 
 export type { Device } from '../engine/protocol';
 export type Quantization = 'none' | 'int8' | 'int4';
 export type TraceLevel = 'off' | 'messages' | 'verbose';
+
+/** What a settings change must set off. */
+export type ConfigTrigger =
+  /** Spawn a new engine process (another engine bundle). */
+  | 'restart-engine'
+  /** Resolve and load the model again. */
+  | 'reload-model'
+  /** Rebuild the file filter and send the documents again. */
+  | 'reindex'
+  /** Apply the JSON-RPC trace level to the live connection. */
+  | 'trace'
+  /** Show inline completions on or off in the status bar. */
+  | 'inline-toggle'
+  /** Nothing: the value is read at each use. */
+  | 'none';
+
+/** Every setting Presage reads, with what a change to it triggers. */
+export const SETTING_TRIGGERS: Readonly<Record<string, ConfigTrigger>> = {
+  'presage.model': 'reload-model',
+  'presage.device': 'reload-model',
+  'presage.quantization': 'reload-model',
+  'presage.enginePath': 'restart-engine',
+  'presage.inlineCompletions.enabled': 'inline-toggle',
+  'presage.inlineCompletions.maxTokens': 'none',
+  'presage.inlineCompletions.timeBudgetMs': 'none',
+  // The engine also gets the user patterns at initialize; until its next start the extension's filter holds them.
+  'presage.index.secretPatterns': 'reindex',
+  'presage.index.maxFileBytes': 'reindex',
+  'files.exclude': 'reindex',
+  'presage.trace.server': 'trace',
+};
+
+/** The reactions a configuration change calls for (`affects` is the event's affectsConfiguration). */
+export function triggersFor(affects: (section: string) => boolean): Set<ConfigTrigger> {
+  const out = new Set<ConfigTrigger>();
+  for (const [setting, trigger] of Object.entries(SETTING_TRIGGERS)) if (trigger !== 'none' && affects(setting)) out.add(trigger);
+  // A restart loads the model and resends the documents anyway.
+  if (out.has('restart-engine')) {
+    out.delete('reload-model');
+    out.delete('reindex');
+  }
+  return out;
+}
 
 function section(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('presage');
@@ -40,3 +85,5 @@ export const config = {
   setInlineEnabled: (enabled: boolean): Thenable<void> => section().update('inlineCompletions.enabled', enabled, vscode.ConfigurationTarget.Global),
   setModel: (model: string): Thenable<void> => section().update('model', model, vscode.ConfigurationTarget.Global),
 };
+
+export type Config = typeof config;

@@ -2,13 +2,15 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './api';
 import { EngineClient } from './client/client';
-import { config } from './config';
+import { config, triggersFor, type ConfigTrigger } from './config';
 
 export class Context implements Ctx, vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly client: EngineClient;
   private readonly _cleanups: vscode.Disposable[] = [];
   private _requestCounter = 0;
+  private readonly _configChanged = new vscode.EventEmitter<ReadonlySet<ConfigTrigger>>();
+  readonly onDidChangeConfig = this._configChanged.event;
 
   constructor(readonly extensionContext: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Presage', { log: true });
@@ -20,10 +22,18 @@ export class Context implements Ctx, vscode.Disposable {
       storageDir,
       clientVersion: String(extensionContext.extension.packageJSON.version ?? '0'),
       trace: config.trace,
+      secretPatterns: config.secretPatterns,
     });
     this.pushCleanup(this.client);
+    this.pushCleanup(this._configChanged);
+    // The one configuration listener: config.ts says what each setting's change triggers.
     this.pushCleanup(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('presage.trace.server')) this.client.applyTrace();
+      const triggers = triggersFor((s) => e.affectsConfiguration(s));
+      if (triggers.size === 0) return;
+      this.log.info(`settings changed: ${[...triggers].join(', ')}`);
+      if (triggers.has('trace')) this.client.applyTrace();
+      if (triggers.has('restart-engine')) void this.client.restart().catch((err: Error) => this.log.error(`restart failed: ${err.message}`));
+      this._configChanged.fire(triggers);
     }));
   }
 

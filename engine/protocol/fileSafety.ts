@@ -82,6 +82,26 @@ export function isVcsPath(p: string): boolean {
   return toMatchPath(p).split('/').some((part) => VCS_FOLDERS.includes(part));
 }
 
+/** Where each change's new text sits in the final document (later changes shift earlier ranges). */
+export function editedRanges(changes: ReadonlyArray<{ rangeOffset: number; rangeLength: number; text: string }>): Array<{ start: number; end: number }> {
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (const c of changes) {
+    const delta = c.text.length - c.rangeLength;
+    for (const r of ranges) {
+      if (r.start >= c.rangeOffset + c.rangeLength) {
+        r.start += delta;
+        r.end += delta;
+      } else if (r.end > c.rangeOffset) {
+        // Overlap: the range grows to cover what the later change wrote over it.
+        r.start = Math.min(r.start, c.rangeOffset);
+        r.end = Math.max(r.end + delta, c.rangeOffset + c.text.length);
+      }
+    }
+    ranges.push({ start: c.rangeOffset, end: c.rangeOffset + c.text.length });
+  }
+  return ranges;
+}
+
 export class FileSafety {
   private readonly _byName: Ignore;
   private readonly _userPatterns: Ignore | undefined;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HARMLESS_FILES, PLANTED_SECRETS } from '../protocol/secretFixtures';
-import { applyChanges, DocumentStore, editedRanges } from './documents';
+import { editedRanges } from '../protocol/fileSafety';
+import { applyChanges, DocumentStore } from './documents';
 import { Engine } from './engine';
 
 const uriOf = (rel: string): string => `file:///home/u/ws/${rel.split('/').map(encodeURIComponent).join('/')}`;

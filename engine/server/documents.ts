@@ -1,7 +1,7 @@
 // Workspace documents the engine indexes: full text kept per uri, incremental edits by UTF-16 offset,
 // a size cap, and lazy re-tokenization (edits mark a document dirty; the index is refreshed before generating).
 import type { TextChange } from '../protocol';
-import { FileSafety, uriPath } from '../protocol/fileSafety';
+import { editedRanges, FileSafety, uriPath } from '../protocol/fileSafety';
 
 export interface StoredDocument {
   uri: string;
@@ -27,26 +27,6 @@ export function applyChanges(text: string, changes: readonly TextChange[]): stri
     out = out.slice(0, c.rangeOffset) + c.text + out.slice(c.rangeOffset + c.rangeLength);
   }
   return out;
-}
-
-/** Where each change's new text sits in the final document (later changes shift earlier ranges). */
-export function editedRanges(changes: readonly TextChange[]): Array<{ start: number; end: number }> {
-  const ranges: Array<{ start: number; end: number }> = [];
-  for (const c of changes) {
-    const delta = c.text.length - c.rangeLength;
-    for (const r of ranges) {
-      if (r.start >= c.rangeOffset + c.rangeLength) {
-        r.start += delta;
-        r.end += delta;
-      } else if (r.end > c.rangeOffset) {
-        // Overlap: the range grows to cover what the later change wrote over it.
-        r.start = Math.min(r.start, c.rangeOffset);
-        r.end = Math.max(r.end + delta, c.rangeOffset + c.text.length);
-      }
-    }
-    ranges.push({ start: c.rangeOffset, end: c.rangeOffset + c.text.length });
-  }
-  return ranges;
 }
 
 export class DocumentStore {

@@ -1,9 +1,9 @@
 // Chat panel: the `presage.chat` webview view and the command that focuses it.
 import * as vscode from 'vscode';
-import type { Ctx } from '../api';
+import type { SurfaceCtx } from '../api';
 import { ChatViewProvider } from './provider';
 
-export function registerChat(ctx: Ctx): void {
+export function registerChat(ctx: SurfaceCtx): void {
   const provider = new ChatViewProvider(ctx);
   ctx.pushCleanup(provider);
   ctx.pushCleanup(vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, { webviewOptions: { retainContextWhenHidden: true } }));

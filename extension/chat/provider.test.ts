@@ -2,9 +2,10 @@
 // (secrets never read), streaming to the panel, citations, and which files the panel may open.
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { EventEmitter, FakeDocument, FakeEditor, files, filesRead, installFakeEditorVscode, state, Uri } from '../rewrite/fakeEditor';
+import { fakeCtx, FakeEngineClient } from '../testing/fakeEngineClient';
+import { EventEmitter, FakeDocument, FakeEditor, files, filesRead, installFakeVscode, state, Uri } from '../testing/fakeVscode';
 
-installFakeEditorVscode();
+installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { registerChat } = require('./index') as typeof import('./index');
 
@@ -28,9 +29,8 @@ interface Request {
 
 let posted: Array<Record<string, unknown>>;
 let receive: EventEmitter<unknown>;
+let client: FakeEngineClient;
 let requests: Request[];
-let partials: Map<string, (d: string) => void>;
-let engineState: string;
 let view: { webview: { options: { enableScripts?: boolean; localResourceRoots?: Uri[] } | undefined; html: string } };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -38,9 +38,8 @@ const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verify
 
 beforeEach(() => {
   posted = [];
-  requests = [];
-  partials = new Map();
-  engineState = 'ready';
+  client = new FakeEngineClient();
+  requests = client.requests as unknown as Request[];
   receive = new EventEmitter<unknown>();
   files.clear();
   filesRead.length = 0;
@@ -50,18 +49,7 @@ beforeEach(() => {
   files.set('/ws/.env', 'SECRET=hunter2\n');
   files.set('/ws/id_rsa', '-----BEGIN KEY----- hunter2\n');
   state.editor = new FakeEditor(new FakeDocument(new Uri('/ws/src/scratch.ts'), 'const here = 1;\nconst there = 2;\n'));
-  const client = {
-    get state() {
-      return engineState;
-    },
-    request: (_type: unknown, params: Request['params']) => new Promise((resolve) => requests.push({ params, resolve })),
-    onPartial: (id: string, cb: (d: string) => void) => {
-      partials.set(id, cb);
-      return { dispose: () => partials.delete(id) };
-    },
-  };
-  let n = 0;
-  registerChat({ extensionContext: { extensionUri: new Uri('/ext') }, client, log: { info() {}, warn() {}, error() {} }, pushCleanup: () => undefined, nextRequestId: (p: string) => `${p}-${++n}` } as never);
+  registerChat(fakeCtx(client, { extensionUri: new Uri('/ext') }));
   view = {
     webview: {
       options: undefined,
@@ -109,7 +97,7 @@ test('a question gets workspace context, streams, and cites; secrets are never r
   assert.deepEqual(filesRead.filter((p) => /\.env|id_rsa/.test(p)), []);
   assert.deepEqual(request.params.messages.at(-1), { role: 'user', content: 'What does perimeter in shapes.ts do? Compare @.env and @id_rsa' });
 
-  const send = partials.get('chat-1')!;
+  const send = (delta: string): void => client.partial('chat-1', delta);
   send('It sums ');
   send('edge lengths.');
   request.resolve({ text: 'It sums edge lengths.', finishReason: 'stop', metrics, citations: [{ uri: 'file:///ws/src/shapes.ts', startLine: 5 }] });
@@ -148,7 +136,7 @@ test('malformed panel messages are ignored; Clear resets; no model gives a clear
   receive.fire({ type: 'clear' });
   assert.deepEqual(posted.at(-1), { type: 'reset' });
 
-  engineState = 'no-model';
+  client.state = 'no-model';
   receive.fire({ type: 'ask', text: 'hello?' });
   await sleep(20);
   assert.equal(requests.length, 0);

@@ -3,7 +3,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { Chat, type ChatMessage, type Citation } from '../../engine/protocol';
-import type { Ctx } from '../api';
+import type { SurfaceCtx } from '../api';
 import { sourceLabel, type Snippet } from './context';
 import { gatherContext } from './gather';
 import { parseWebviewMessage, type HostMessage, type SourceRef } from './messages';
@@ -20,7 +20,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly openable = new Map<string, vscode.Uri>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: SurfaceCtx) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;

@@ -17,6 +17,8 @@ export interface EngineClientOptions {
   storageDir: string;
   clientVersion: string;
   trace: () => 'off' | 'messages' | 'verbose';
+  /** presage.index.secretPatterns, passed at initialize so the engine refuses those files too. */
+  secretPatterns?: () => string[];
   /** Crash handling (tests shorten the backoff). */
   restart?: RestartPolicyOptions;
 }
@@ -125,7 +127,7 @@ export class EngineClient implements EngineClientApi, vscode.Disposable {
     connection.listen();
     try {
       const init = await Promise.race([
-        connection.sendRequest(P.Initialize, { clientName: 'vscode', clientVersion: this._options.clientVersion, storageDir: this._options.storageDir }),
+        connection.sendRequest(P.Initialize, { clientName: 'vscode', clientVersion: this._options.clientVersion, storageDir: this._options.storageDir, secretPatterns: this._options.secretPatterns?.() ?? [] }),
         died,
       ]);
       this._log.info(`engine ${init.version} ready for requests (pid ${init.pid}, protocol ${init.protocolVersion})`);

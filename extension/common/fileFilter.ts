@@ -1,11 +1,13 @@
-// Which workspace files may reach the engine: never secrets; not what .gitignore or files.exclude hide; not large
-// or binary files. Paths are workspace-relative with forward slashes.
+// Which workspace files may reach the engine: never secrets (the shared policy of engine/protocol/fileSafety.ts,
+// which the engine applies again); not version-control folders; not what .gitignore or files.exclude hide; not
+// large or binary files. Paths are workspace-relative with forward slashes.
 import ignore, { type Ignore } from 'ignore';
+import { FileSafety, isVcsPath, toMatchPath } from '../../engine/protocol/fileSafety';
 
-/** Files that are never indexed or sent, whatever the settings say. */
-export const DEFAULT_SECRET_PATTERNS: readonly string[] = ['.env*', '*.pem', '*.key', 'id_rsa*', '*.p12'];
+export { toMatchPath };
 
-export type SkipReason = 'secret' | 'ignored' | 'excluded' | 'too-large' | 'binary';
+/** 'outside': a symbolic link that resolves outside the workspace. */
+export type SkipReason = 'secret' | 'ignored' | 'excluded' | 'too-large' | 'binary' | 'outside';
 
 export interface FileFilterOptions {
   /** Extra secret patterns (gitignore syntax), added to the defaults. */
@@ -13,14 +15,6 @@ export interface FileFilterOptions {
   /** files.exclude: glob to enabled. */
   excludes?: Readonly<Record<string, boolean>>;
   maxFileBytes?: number;
-}
-
-/** Turns any path (relative, absolute, Windows) into the relative posix form the matcher needs. */
-export function toMatchPath(p: string): string {
-  let s = p.replace(/\\/g, '/').replace(/^[a-zA-Z]:\//, '').replace(/^\/+/, '');
-  // Leading ./ and ../ segments (a path outside the workspace) say nothing about the file: drop them.
-  while (s.startsWith('./') || s.startsWith('../')) s = s.slice(s.indexOf('/') + 1);
-  return s === '.' || s === '..' ? '' : s;
 }
 
 /** Expands one level of `{a,b}` alternatives (VS Code globs); the ignore package has no braces. */
@@ -36,7 +30,7 @@ function checkPattern(p: unknown, where: string): string {
 }
 
 export class FileFilter {
-  private readonly _secrets: Ignore;
+  readonly safety: FileSafety;
   private readonly _excludes: Ignore;
   /** .gitignore rules by the folder (relative, '' for the root) that holds them. */
   private readonly _gitignores = new Map<string, Ignore>();
@@ -44,7 +38,7 @@ export class FileFilter {
 
   constructor(options: FileFilterOptions = {}) {
     const extra = (options.secretPatterns ?? []).map((p) => checkPattern(p, 'presage.index.secretPatterns'));
-    this._secrets = ignore().add([...DEFAULT_SECRET_PATTERNS, ...extra]);
+    this.safety = new FileSafety(extra);
     const globs = Object.entries(options.excludes ?? {}).filter(([, on]) => on === true).flatMap(([g]) => expandBraces(checkPattern(g, 'files.exclude')));
     this._excludes = ignore().add(globs);
     this.maxFileBytes = options.maxFileBytes ?? 1_000_000;
@@ -61,13 +55,13 @@ export class FileFilter {
 
   /** A secret by name anywhere in the path (an absolute path of an editor outside the workspace included). */
   isSecret(p: string): boolean {
-    const rel = toMatchPath(p);
-    if (rel.length === 0) return false;
-    if (this._secrets.ignores(rel)) return true;
-    // Also test every suffix of the path, so absolute paths are judged by their own names.
-    const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) if (this._secrets.ignores(parts.slice(i).join('/'))) return true;
-    return false;
+    return this.safety.secretName(p) !== undefined;
+  }
+
+  /** A secret by name or by what the file holds. */
+  isSecretFile(p: string, text: string): boolean {
+    const verdict = this.safety.check(p, text);
+    return verdict !== undefined && verdict.by !== 'vcs';
   }
 
   private _gitignored(rel: string, isDir: boolean): boolean {
@@ -85,7 +79,7 @@ export class FileFilter {
     const rel = toMatchPath(p);
     if (rel.length === 0) return undefined;
     if (this.isSecret(rel)) return 'secret';
-    if (rel === '.git' || rel.startsWith('.git/')) return 'ignored';
+    if (isVcsPath(rel)) return 'ignored';
     if (this._excludes.ignores(isDir ? rel + '/' : rel)) return 'excluded';
     if (this._gitignored(rel, isDir)) return 'ignored';
     if (!isDir && size !== undefined && size > this.maxFileBytes) return 'too-large';

@@ -1,52 +1,47 @@
-// The indexer against a real folder through a stand-in workspace API: what reaches the engine. A planted .env and
-// id_rsa never do (not as workspace files, not as open editors); .gitignore is respected; restricted mode sends only
-// open editors; edits go as incremental changes.
+// The indexer against a real folder through the fake workspace API: what reaches the engine. Every planted secret
+// (engine/protocol/secretFixtures.ts: keys, keystores, credentials, .env, nested .git, tokens under harmless names,
+// symbolic links) never does, not as workspace files and not as open editors; .gitignore is respected; restricted
+// mode sends only open editors; edits go as incremental changes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventEmitter, fakeDocument, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from '../testing/fakeVscode';
+import { HARMLESS_FILES, PLANTED_SECRETS } from '../../engine/protocol/secretFixtures';
+import { fakeCtx, FakeEngineClient } from '../testing/fakeEngineClient';
+import { closedDocuments, EventEmitter, fakeDocument, fakeSettings, fakeVscode, installFakeVscode, opened, Uri } from '../testing/fakeVscode';
 
 installFakeVscode();
 
 let root: string;
-const uriOf = (p: string) => ({
-  scheme: 'file', fsPath: p, path: p,
-  toString: () => `file://${p}`,
-});
+/** A folder outside the workspace that a planted link points into. */
+let outside: string;
+const uriOf = (p: string) => Uri.file(p);
 
-const events = {
-  open: new EventEmitter<unknown>(), change: new EventEmitter<unknown>(), close: new EventEmitter<unknown>(),
-  trust: new EventEmitter<void>(), folders: new EventEmitter<void>(), config: new EventEmitter<unknown>(),
-};
+const events = { change: new EventEmitter<unknown>(), trust: new EventEmitter<void>(), folders: new EventEmitter<void>() };
 const workspace = fakeVscode.workspace as Record<string, unknown>;
 const state = { trusted: true, textDocuments: [] as unknown[] };
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) walk(full, out);
+    // Like VS Code's search: links are followed, .git folders listed too (the indexer must leave them out itself).
+    if (e.isDirectory() || (e.isSymbolicLink() && fs.statSync(full).isDirectory())) walk(full, out);
     else out.push(full);
   }
   return out;
 }
 
-// Getters must stay getters (Object.assign would copy their current values).
+// The workspace is a real folder: getters stay getters (Object.assign would copy their current values).
 Object.defineProperties(workspace, {
   isTrusted: { get: () => state.trusted, configurable: true },
   textDocuments: { get: () => state.textDocuments, configurable: true },
   workspaceFolders: { get: () => [{ uri: uriOf(root), name: 'w', index: 0 }], configurable: true },
 });
 Object.assign(workspace, {
-  onDidCloseTextDocument: events.close.event,
-  onDidOpenTextDocument: events.open.event,
   onDidChangeTextDocument: events.change.event,
   onDidGrantWorkspaceTrust: events.trust.event,
   onDidChangeWorkspaceFolders: events.folders.event,
-  onDidChangeConfiguration: events.config.event,
-  createFileSystemWatcher: () => ({ onDidCreate: () => ({ dispose() {} }), onDidChange: () => ({ dispose() {} }), onDidDelete: () => ({ dispose() {} }), dispose() {} }),
-  registerTextDocumentContentProvider: () => ({ dispose() {} }),
   asRelativePath: (u: { fsPath: string } | string) => path.relative(root, typeof u === 'string' ? u : u.fsPath).split(path.sep).join('/'),
   getWorkspaceFolder: (u: { fsPath: string }) => (u.fsPath.startsWith(root + path.sep) ? { uri: uriOf(root) } : undefined),
   findFiles: async (include: string) => {
@@ -55,45 +50,30 @@ Object.assign(workspace, {
     return picked.map(uriOf);
   },
   fs: {
-    stat: async (u: { fsPath: string }) => ({ type: fs.statSync(u.fsPath).isDirectory() ? 2 : 1, size: fs.statSync(u.fsPath).size }),
+    stat: async (u: { fsPath: string }) => {
+      const st = fs.statSync(u.fsPath);
+      return { type: (st.isDirectory() ? 2 : 1) | (fs.lstatSync(u.fsPath).isSymbolicLink() ? 64 : 0), size: st.size };
+    },
     readFile: async (u: { fsPath: string }) => new Uint8Array(fs.readFileSync(u.fsPath)),
   },
-});
-Object.assign(fakeVscode, {
-  ProgressLocation: { Window: 10, Notification: 15 },
-  FileType: { File: 1, Directory: 2 },
-  Uri: { joinPath: (u: { fsPath: string }, ...p: string[]) => uriOf(path.join(u.fsPath, ...p)), from: (x: unknown) => x, parse: (s: string) => uriOf(s.replace('file://', '')) },
 });
 const visible = new EventEmitter<unknown[]>();
 const windowState = { visibleTextEditors: [] as unknown[] };
 Object.defineProperty(fakeVscode.window, 'visibleTextEditors', { get: () => windowState.visibleTextEditors, configurable: true });
 (fakeVscode.window as Record<string, unknown>).onDidChangeVisibleTextEditors = visible.event;
-(fakeVscode.window as Record<string, unknown>).withProgress = async (_o: unknown, task: (p: { report(): void }) => Promise<unknown>) => task({ report() {} });
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Indexer } = require('./indexer') as typeof import('./indexer');
 
-class FakeClient {
-  isRunning = true;
-  readonly sent: Array<{ method: string; params: Record<string, unknown> }> = [];
-  private readonly _start = new EventEmitter<unknown>();
-  readonly onDidStart = this._start.event;
-  notify(type: { method: string }, params: Record<string, unknown>): void {
-    this.sent.push({ method: type.method, params });
-  }
-  uris(method: string): string[] {
-    return this.sent.filter((s) => s.method === method).map((s) => String(s.params.uri).replace(`file://${root}/`, '')).sort();
-  }
-  texts(): string {
-    return this.sent.map((s) => JSON.stringify(s.params)).join('\n');
-  }
-}
+const rel = (uri: string): string => uri.replace(`file://${root}/`, '');
 
 function makeIndexer() {
-  const client = new FakeClient();
-  const ctx = { client, log: memoryLog() };
-  const indexer = new Indexer(ctx as never);
-  return { client, indexer };
+  const client = new FakeEngineClient();
+  const ctx = fakeCtx(client);
+  const indexer = new Indexer(ctx);
+  const uris = (method: string): string[] => client.sent(method).map((p) => rel(String(p.uri))).sort();
+  const texts = (): string => client.notifications.map((n) => JSON.stringify(n.params)).join('\n');
+  return { client, indexer, ctx, uris, texts };
 }
 
 async function settle(): Promise<void> {
@@ -127,32 +107,89 @@ describe('workspace indexer', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  it('a planted workspace with every kind of secret: none reaches the engine, the look-alikes do', async () => {
+    const planted = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-secrets-'));
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-outside-'));
+    const saved = root;
+    root = planted;
+    try {
+      for (const f of [...PLANTED_SECRETS, ...HARMLESS_FILES]) {
+        fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
+        fs.writeFileSync(path.join(root, f.path), f.text);
+      }
+      // Links: a harmless name that points at a secret, and links that leave the workspace.
+      fs.writeFileSync(path.join(outside, 'notes.md'), 'PRESAGE_TEST_OUTSIDE_FILE\n');
+      fs.symlinkSync(path.join(root, '.env'), path.join(root, 'src/settings.txt'));
+      fs.symlinkSync(path.join(outside, 'notes.md'), path.join(root, 'src/linked-notes.md'));
+      fs.symlinkSync(outside, path.join(root, 'linked-folder'));
+      fakeSettings.set('presage.index.secretPatterns', ['*.secret']);
+      fs.writeFileSync(path.join(root, 'src/db.secret'), 'PRESAGE_TEST_USER_PATTERN\n');
+      const { indexer, uris, texts, client } = makeIndexer();
+      try {
+        indexer.scanWorkspace();
+        await settle();
+        assert.deepEqual(uris('openDocument'), HARMLESS_FILES.map((f) => f.path).sort());
+        const traffic = texts();
+        for (const secret of PLANTED_SECRETS) assert.ok(!traffic.includes(JSON.stringify(secret.text).slice(1, -1)), `${secret.path} reached the engine`);
+        assert.doesNotMatch(traffic, /PRESAGE_TEST_OUTSIDE_FILE|PRESAGE_TEST_USER_PATTERN/);
+        // Open editors of the same files: none is sent either.
+        for (const secret of PLANTED_SECRETS) opened.fire(fakeDocument(`file://${root}/${secret.path}`, secret.text, 'plaintext'));
+        opened.fire(fakeDocument(`file://${root}/src/settings.txt`, fs.readFileSync(path.join(root, '.env'), 'utf8'), 'plaintext'));
+        assert.deepEqual(uris('openDocument'), HARMLESS_FILES.map((f) => f.path).sort());
+        // Show Indexed Files lists what it left out as "skipped: secret".
+        client.handlers.set('indexedDocuments', () => ({ uris: client.sent('openDocument').map((p) => p.uri) }));
+        const listing = await indexer.showIndex();
+        for (const f of HARMLESS_FILES) assert.match(listing, new RegExp(`^${f.path.replace(/\./g, '\\.')}$`, 'm'));
+        for (const secret of PLANTED_SECRETS.filter((x) => x.by !== 'vcs')) assert.ok(listing.includes(`skipped: secret  ${secret.path}`), `${secret.path} not listed as skipped`);
+        assert.ok(listing.includes('skipped: secret  src/settings.txt'), 'the link to .env');
+      } finally {
+        indexer.dispose();
+      }
+    } finally {
+      fakeSettings.delete('presage.index.secretPatterns');
+      root = saved;
+      fs.rmSync(planted, { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('sends workspace files but never secrets, ignored, binary or large files', async () => {
-    const { client, indexer } = makeIndexer();
+    const { indexer, uris, texts } = makeIndexer();
     indexer.scanWorkspace();
     await settle();
-    assert.deepEqual(client.uris('openDocument'), ['.gitignore', 'src/inventory.py', 'src/shapes.ts']);
-    assert.doesNotMatch(client.texts(), /PRESAGE_TEST_PLANTED_SECRET/);
+    assert.deepEqual(uris('openDocument'), ['.gitignore', 'src/inventory.py', 'src/shapes.ts']);
+    assert.doesNotMatch(texts(), /PRESAGE_TEST_PLANTED_SECRET/);
     indexer.dispose();
   });
 
   it('never sends an open editor of a secret file; sends other editors and their edits incrementally', async () => {
-    const { client, indexer } = makeIndexer();
+    const { client, indexer, uris, texts } = makeIndexer();
     try {
     const env = fakeDocument(`file://${root}/.env`, 'API_KEY=PRESAGE_TEST_PLANTED_SECRET\n', 'dotenv');
     const key = fakeDocument(`file://${root}/id_rsa`, 'PRESAGE_TEST_PLANTED_SECRET', 'plaintext');
     const ts = fakeDocument(`file://${root}/src/new.ts`, 'let a = 1;\n');
-    for (const d of [env, key, ts]) events.open.fire(d);
+    for (const d of [env, key, ts]) opened.fire(d);
     events.change.fire({ document: env, contentChanges: [{ rangeOffset: 0, rangeLength: 0, text: 'X' }] });
-    events.change.fire({ document: { ...ts, version: 2 }, contentChanges: [{ rangeOffset: 8, rangeLength: 1, text: '2' }] });
-    assert.deepEqual(client.uris('openDocument'), ['src/new.ts']);
-    assert.deepEqual(client.sent.filter((s) => s.method === 'changeDocument').map((s) => s.params.changes), [[{ rangeOffset: 8, rangeLength: 1, text: '2' }]]);
-    assert.doesNotMatch(client.texts(), /PRESAGE_TEST_PLANTED_SECRET/);
+    ts.version = 2;
+    events.change.fire({ document: ts, contentChanges: [{ rangeOffset: 8, rangeLength: 1, text: '2' }] });
+    assert.deepEqual(uris('openDocument'), ['src/new.ts']);
+    assert.deepEqual(client.sent('changeDocument').map((p) => p.changes), [[{ rangeOffset: 8, rangeLength: 1, text: '2' }]]);
+    assert.doesNotMatch(texts(), /PRESAGE_TEST_PLANTED_SECRET/);
     assert.equal(indexer.isAllowed(env as never), false);
     assert.equal(indexer.isAllowed(ts as never), true);
+    // Pasting a token into an open editor removes the document instead of sending the edit.
+    const token = 'gh' + 'p_' + 'Q7'.repeat(18);
+    ts.text = `let a = 2;\nconst t = '${token}';\n`;
+    ts.version = 3;
+    events.change.fire({ document: ts, contentChanges: [{ rangeOffset: 11, rangeLength: 0, text: `const t = '${token}';\n` }] });
+    assert.deepEqual(uris('removeDocument'), ['src/new.ts']);
+    assert.equal(indexer.isAllowed(ts as never), false);
+    assert.ok(!texts().includes(token));
     // Closing an editor that is not a workspace file removes it.
-    events.close.fire(ts);
-    assert.deepEqual(client.uris('removeDocument'), ['src/new.ts']);
+    const other = fakeDocument(`file://${root}/src/other.ts`, 'let b = 1;\n');
+    opened.fire(other);
+    closedDocuments.fire(other);
+    assert.deepEqual(uris('removeDocument'), ['src/new.ts', 'src/other.ts']);
     } finally {
       indexer.dispose();
     }
@@ -162,11 +199,11 @@ describe('workspace indexer', () => {
     const { client, indexer } = makeIndexer();
     try {
       const settings = fakeDocument('file:///home/u/.config/Code/User/settings.json', '{"x": 1}', 'jsonc');
-      events.open.fire(settings);
-      assert.equal(client.sent.length, 0);
+      opened.fire(settings);
+      assert.equal(client.notifications.length, 0);
       windowState.visibleTextEditors = [{ document: settings }];
       visible.fire(windowState.visibleTextEditors);
-      assert.deepEqual(client.sent.map((s) => s.params.uri), ['file:///home/u/.config/Code/User/settings.json']);
+      assert.deepEqual(client.notifications.map((n) => n.params.uri), ['file:///home/u/.config/Code/User/settings.json']);
     } finally {
       windowState.visibleTextEditors = [];
       indexer.dispose();
@@ -175,17 +212,17 @@ describe('workspace indexer', () => {
 
   it('in restricted mode sends open editors only, and the workspace once trust is granted', async () => {
     state.trusted = false;
-    const { client, indexer } = makeIndexer();
+    const { indexer, uris } = makeIndexer();
     try {
       const ts = fakeDocument(`file://${root}/src/shapes.ts`, 'export const area = 1;\n');
       state.textDocuments = [ts];
       indexer.resync();
       await settle();
-      assert.deepEqual(client.uris('openDocument'), ['src/shapes.ts']);
+      assert.deepEqual(uris('openDocument'), ['src/shapes.ts']);
       state.trusted = true;
       events.trust.fire();
       await settle();
-      assert.deepEqual(client.uris('openDocument'), ['.gitignore', 'src/inventory.py', 'src/shapes.ts']);
+      assert.deepEqual(uris('openDocument'), ['.gitignore', 'src/inventory.py', 'src/shapes.ts']);
     } finally {
       state.trusted = true;
       state.textDocuments = [];

@@ -1,9 +1,13 @@
 // Feeds the engine's workspace index: open editors (full text on open, incremental changes after) and, in a trusted
-// workspace, the workspace files in the background. Secrets, ignored, excluded, large and binary files never go.
+// workspace, the workspace files in the background. Secrets (by name or content, also behind symbolic links),
+// version-control folders, ignored, excluded, large and binary files never go; links out of the workspace neither.
+import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { ChangeDocument, CloseDocument, IndexedDocuments, OpenDocument, RemoveDocument } from '../../engine/protocol';
+import { editedRanges, isVcsPath } from '../../engine/protocol/fileSafety';
+import type { IndexerCtx } from '../api';
 import { config } from '../config';
-import type { Context } from '../ctx';
 import { FileFilter, looksBinary, plainFolderNames, type SkipReason } from '../common/fileFilter';
 
 const INDEXED_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
@@ -23,11 +27,15 @@ export class Indexer implements vscode.Disposable {
   private _scan: vscode.CancellationTokenSource | undefined;
   private readonly _indexDoc = new vscode.EventEmitter<vscode.Uri>();
   private _indexText = '';
+  /** Secrets met while indexing (uri to display path), listed by Show Indexed Files as "skipped: secret". */
+  private readonly _skippedSecrets = new Map<string, string>();
+  /** Open documents found to hold a secret: never sent, never completed in. */
+  private readonly _secretEditors = new Set<string>();
   /** Fires on every change of an indexed open document (the debouncer's keystrokes). */
   private readonly _typing = new vscode.EventEmitter<vscode.TextDocumentChangeEvent>();
   readonly onDidType = this._typing.event;
 
-  constructor(private readonly _ctx: Context) {
+  constructor(private readonly _ctx: IndexerCtx) {
     this._filter = this._makeFilter();
     const d = this._disposables;
     d.push(this._indexDoc, this._typing);
@@ -39,11 +47,10 @@ export class Indexer implements vscode.Disposable {
     }));
     d.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.scanWorkspace()));
     d.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.scanWorkspace()));
-    d.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('presage.index') || e.affectsConfiguration('files.exclude')) {
-        this._filter = this._makeFilter();
-        this.resync();
-      }
+    d.push(_ctx.onDidChangeConfig((triggers) => {
+      if (!triggers.has('reindex')) return;
+      this._filter = this._makeFilter();
+      this.resync();
     }));
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     d.push(watcher);
@@ -67,10 +74,12 @@ export class Indexer implements vscode.Disposable {
     return vscode.workspace.asRelativePath(uri, false);
   }
 
-  /** Why an editor's document must not be sent, or undefined when it may be. */
+  /** Why an editor's document must not be sent, or undefined when it may be. Cheap: called on every keystroke. */
   editorSkipReason(doc: vscode.TextDocument): SkipReason | 'scheme' | undefined {
     if (!INDEXED_SCHEMES.has(doc.uri.scheme)) return 'scheme';
+    if (this._secretEditors.has(doc.uri.toString())) return 'secret';
     if (this._filter.isSecret(doc.uri.path) || this._filter.isSecret(this._relative(doc.uri))) return 'secret';
+    if (isVcsPath(doc.uri.path)) return 'ignored';
     if (doc.getText().length > this._filter.maxFileBytes) return 'too-large';
     return undefined;
   }
@@ -78,6 +87,28 @@ export class Indexer implements vscode.Disposable {
   /** Whether a document may be used for completions at all (secrets never). */
   isAllowed(doc: vscode.TextDocument): boolean {
     return this.editorSkipReason(doc) === undefined;
+  }
+
+  private _noteSecret(uri: vscode.Uri): 'secret' {
+    this._skippedSecrets.set(uri.toString(), uri.scheme === 'file' ? this._relative(uri) : uri.toString());
+    return 'secret';
+  }
+
+  /** The full check when an editor's document is first sent: content, and where a symbolic link leads. */
+  private _editorSecretOrOutside(doc: vscode.TextDocument): SkipReason | undefined {
+    const key = doc.uri.toString();
+    if (this._filter.isSecretFile(this._relative(doc.uri), doc.getText()) || this._filter.isSecretFile(doc.uri.path, doc.getText())) {
+      this._secretEditors.add(key);
+      return this._noteSecret(doc.uri);
+    }
+    if (doc.uri.scheme === 'file') {
+      const real = realPathSync(doc.uri.fsPath);
+      if (real && real !== doc.uri.fsPath && this._filter.isSecret(real)) {
+        this._secretEditors.add(key);
+        return this._noteSecret(doc.uri);
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -92,6 +123,7 @@ export class Indexer implements vscode.Disposable {
 
   private _openEditor(doc: vscode.TextDocument): void {
     if (!this._ctx.client.isRunning || this.editorSkipReason(doc) || !this._inScope(doc)) return;
+    if (this._editorSecretOrOutside(doc)) return;
     const uri = doc.uri.toString();
     this._editorUris.add(uri);
     this._ctx.client.notify(OpenDocument, { uri, languageId: doc.languageId, version: doc.version, text: doc.getText(), source: 'editor' });
@@ -105,20 +137,25 @@ export class Indexer implements vscode.Disposable {
       return;
     }
     if (e.contentChanges.length === 0) return;
+    const text = e.document.getText();
+    // A secret typed or pasted in: only the text around the edits is scanned (the whole was checked on open).
+    const changes = e.contentChanges.map((c) => ({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text }));
+    if (this._filter.safety.secretInEdits(this._relative(e.document.uri), text, editedRanges(changes))) {
+      this._secretEditors.add(uri);
+      this._noteSecret(e.document.uri);
+    }
     if (this.editorSkipReason(e.document)) {
       this._editorUris.delete(uri);
       this._ctx.client.notify(RemoveDocument, { uri });
       return;
     }
     this._typing.fire(e);
-    this._ctx.client.notify(ChangeDocument, {
-      uri, languageId: e.document.languageId, version: e.document.version,
-      changes: e.contentChanges.map((c) => ({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text })),
-    });
+    this._ctx.client.notify(ChangeDocument, { uri, languageId: e.document.languageId, version: e.document.version, changes });
   }
 
   private _closeEditor(doc: vscode.TextDocument): void {
     const uri = doc.uri.toString();
+    this._secretEditors.delete(uri);
     if (!this._editorUris.delete(uri)) return;
     // A workspace file stays indexed (its saved content comes back from the watcher); anything else goes.
     if (this._workspaceUris.has(uri)) this._ctx.client.notify(CloseDocument, { uri });
@@ -168,6 +205,7 @@ export class Indexer implements vscode.Disposable {
     const skipped: Record<string, number> = {};
     const wanted = files.filter((uri) => {
       const reason = this._filter.skipReason(this._relative(uri));
+      if (reason === 'secret') this._noteSecret(uri);
       if (reason) skipped[reason] = (skipped[reason] ?? 0) + 1;
       return !reason;
     }).slice(0, MAX_WORKSPACE_FILES);
@@ -196,7 +234,12 @@ export class Indexer implements vscode.Disposable {
     }
     if (stat.type & vscode.FileType.Directory) return 'ignored';
     const reason = this._filter.skipReason(rel, stat.size);
+    if (reason === 'secret') return this._noteSecret(uri);
     if (reason) return reason;
+    // A link is judged by where it leads: out of the workspace, or at a secret, it stays out.
+    const linked = await this._linkTarget(uri, stat);
+    if (linked === 'outside') return 'outside';
+    if (linked !== undefined && this._filter.skipReason(linked, stat.size) === 'secret') return this._noteSecret(uri);
     const key = uri.toString();
     if (this._editorUris.has(key)) {
       this._workspaceUris.add(key);
@@ -204,9 +247,28 @@ export class Indexer implements vscode.Disposable {
     }
     const bytes = await vscode.workspace.fs.readFile(uri);
     if (looksBinary(bytes)) return 'binary';
+    const text = new TextDecoder().decode(bytes);
+    if (this._filter.isSecretFile(rel, text)) return this._noteSecret(uri);
     this._workspaceUris.add(key);
-    this._ctx.client.notify(OpenDocument, { uri: key, version: 0, text: new TextDecoder().decode(bytes), source: 'workspace' });
+    this._ctx.client.notify(OpenDocument, { uri: key, version: 0, text, source: 'workspace' });
     return undefined;
+  }
+
+  /**
+   * Where a symbolic link leads, workspace-relative; 'outside' when it leaves every workspace folder (or cannot be
+   * resolved: a remote file system); undefined for a plain file.
+   */
+  private async _linkTarget(uri: vscode.Uri, stat: vscode.FileStat): Promise<string | 'outside' | undefined> {
+    if (uri.scheme !== 'file') return stat.type & vscode.FileType.SymbolicLink ? 'outside' : undefined;
+    const real = await fs.promises.realpath(uri.fsPath).catch(() => undefined);
+    if (real === undefined) return 'outside';
+    if (real === uri.fsPath && !(stat.type & vscode.FileType.SymbolicLink)) return undefined;
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const root = realPathSync(folder.uri.fsPath) ?? folder.uri.fsPath;
+      const rel = path.relative(root, real);
+      if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+    }
+    return 'outside';
   }
 
   private async _fileChanged(uri: vscode.Uri): Promise<void> {
@@ -222,20 +284,30 @@ export class Indexer implements vscode.Disposable {
   }
 
   /** Opens a read-only document that lists what the engine has indexed. */
-  async showIndex(): Promise<void> {
+  async showIndex(): Promise<string> {
     const { uris } = await this._ctx.client.request0(IndexedDocuments);
     const lines = uris.map((u) => {
       const uri = vscode.Uri.parse(u);
       return uri.scheme === 'file' ? this._relative(uri) : u;
     });
-    this._indexText = [`Presage indexed documents: ${uris.length}`, '', ...lines.sort(), ''].join('\n');
+    const secrets = [...new Set(this._skippedSecrets.values())].sort().map((p) => `skipped: secret  ${p}`);
+    this._indexText = [`Presage indexed documents: ${uris.length}`, '', ...lines.sort(), '', `Not indexed: ${secrets.length}`, '', ...secrets, ''].join('\n');
     const doc = vscode.Uri.from({ scheme: INDEX_SCHEME, path: '/Indexed Files' });
     this._indexDoc.fire(doc);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(doc), { preview: true });
+    return this._indexText;
   }
 
   dispose(): void {
     this._scan?.cancel();
     for (const d of this._disposables.splice(0)) d.dispose();
+  }
+}
+
+function realPathSync(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
   }
 }

@@ -2,9 +2,8 @@
 // result ever returned, secrets never asked about, early first line, and accepted text fed back.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { EventEmitter as NodeEmitter } from 'node:events';
-import { fakeDocument, fakeVscode, installFakeVscode, memoryLog, Position } from '../testing/fakeVscode';
-import type { CompleteParams, GenerationResult } from '../../engine/protocol';
+import { fakeDocument, fakeVscode, installFakeVscode, Position } from '../testing/fakeVscode';
+import { fakeCtx, FakeEngineClient } from '../testing/fakeEngineClient';
 
 installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,52 +11,12 @@ const { InlineCompletionProvider, presentCompletion, completionView } = require(
 
 const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verifyMs: 0, totalMs: 1, firstTokenMs: 1, acceptedByDrafter: {} };
 
-interface Pending {
-  params: CompleteParams;
-  resolve: (r: GenerationResult) => void;
-  cancelled: boolean;
-}
-
-class FakeClient {
-  state = 'ready';
-  isRunning = true;
-  ignoreCancel = false;
-  readonly pending: Pending[] = [];
-  readonly notifications: Array<{ method: string; params: unknown }> = [];
-  private readonly _partials = new NodeEmitter();
-  private readonly _start = new fakeVscode.EventEmitter<unknown>();
-  readonly onDidStart = this._start.event;
-
-  request(_type: unknown, params: CompleteParams, token?: { onCancellationRequested: (l: () => void) => unknown }): Promise<GenerationResult> {
-    return new Promise((resolve) => {
-      const p: Pending = { params, resolve, cancelled: false };
-      this.pending.push(p);
-      token?.onCancellationRequested(() => {
-        p.cancelled = true;
-        if (!this.ignoreCancel) resolve({ text: '', finishReason: 'cancelled', metrics });
-      });
-    });
-  }
-  onPartial(id: string, listener: (d: string) => void) {
-    this._partials.on(id, listener);
-    return { dispose: () => this._partials.off(id, listener) };
-  }
-  listeners(): number {
-    return this._partials.eventNames().length;
-  }
-  partial(id: string, delta: string): void {
-    this._partials.emit(id, delta);
-  }
-  notify(type: { method: string }, params: unknown): void {
-    this.notifications.push({ method: type.method, params });
-  }
-}
-
 function setup(allowed = true) {
-  const client = new FakeClient();
+  const client = new FakeEngineClient();
+  // The engine answers a cancelled completion with finishReason 'cancelled'.
+  client.onCancel = (r) => r.resolve({ text: '', finishReason: 'cancelled', metrics });
   const typing = new fakeVscode.EventEmitter<unknown>();
-  let counter = 0;
-  const ctx = { client, log: memoryLog(), nextRequestId: (p: string) => `${p}-${++counter}`, pushCleanup: () => undefined };
+  const ctx = fakeCtx(client);
   const indexer = { isAllowed: () => allowed, onDidType: typing.event };
   const provider = new InlineCompletionProvider(ctx as never, indexer as never);
   return { client, typing, provider };
@@ -84,14 +43,14 @@ describe('inline completion provider', () => {
     const text = 'function f() {\n  const x = ';
     const shown = ask(provider, text);
     await tick();
-    assert.equal(client.pending.length, 1);
-    const p = client.pending[0]!.params;
+    assert.equal(client.requests.length, 1);
+    const p = client.requests[0]!.params;
     assert.equal(p.prefix, text);
     assert.equal(p.suffix, '');
     assert.equal(p.language, 'typescript');
     assert.equal(p.stopAtBlockEnd, true);
     assert.ok(p.timeBudgetMs! > 0 && p.maxTokens! > 0);
-    client.pending[0]!.resolve({ text: 'compute(1, 2);\n', finishReason: 'stop', metrics });
+    client.requests[0]!.resolve({ text: 'compute(1, 2);\n', finishReason: 'stop', metrics });
     const items = await shown;
     assert.deepEqual(items?.map((i) => i.insertText), ['compute(1, 2);']);
     assert.equal(provider.stats.firstGhost.count, 1);
@@ -102,29 +61,29 @@ describe('inline completion provider', () => {
     const text = 'const x = ';
     const first = ask(provider, text);
     await tick();
-    client.pending[0]!.resolve({ text: 'compute(1, 2);', finishReason: 'stop', metrics });
+    client.requests[0]!.resolve({ text: 'compute(1, 2);', finishReason: 'stop', metrics });
     await first;
     const items = await ask(provider, 'const x = comp', 'file:///w/a.ts', 2);
     assert.deepEqual(items?.map((i) => i.insertText), ['ute(1, 2);']);
-    assert.equal(client.pending.length, 1, 'no second request');
+    assert.equal(client.requests.length, 1, 'no second request');
     assert.equal(provider.stats.cacheHits, 1);
     // Diverging from the suggestion is a cache miss.
     void ask(provider, 'const x = cx', 'file:///w/a.ts', 3);
     await tick();
-    assert.equal(client.pending.length, 2);
+    assert.equal(client.requests.length, 2);
   });
 
   it('never returns a stale result, even when the engine ignores the cancellation', async () => {
     const { client, provider } = setup();
-    client.ignoreCancel = true;
+    client.onCancel = undefined; // an engine that ignores the cancellation
     const older = ask(provider, 'let a = ', 'file:///w/a.ts', 1);
     await tick();
     const newer = ask(provider, 'let a = 1', 'file:///w/a.ts', 2);
     await tick();
-    assert.equal(client.pending[0]!.cancelled, true, 'the stale request was cancelled');
-    client.pending[0]!.resolve({ text: 'STALE', finishReason: 'stop', metrics });
+    assert.equal(client.requests[0]!.cancelled, true, 'the stale request was cancelled');
+    client.requests[0]!.resolve({ text: 'STALE', finishReason: 'stop', metrics });
     assert.equal(await older, undefined);
-    client.pending[1]!.resolve({ text: '23;', finishReason: 'stop', metrics });
+    client.requests[1]!.resolve({ text: '23;', finishReason: 'stop', metrics });
     assert.deepEqual((await newer)?.map((i) => i.insertText), ['23;']);
     assert.equal(provider.stats.staleDropped, 1);
   });
@@ -134,23 +93,23 @@ describe('inline completion provider', () => {
     void ask(provider, 'a = ', 'file:///w/a.ts');
     void ask(provider, 'b = ', 'file:///w/b.ts');
     await tick();
-    assert.deepEqual(client.pending.map((p) => p.cancelled), [false, false]);
+    assert.deepEqual(client.requests.map((p) => p.cancelled), [false, false]);
     void ask(provider, 'a = 1', 'file:///w/a.ts', 2);
     await tick();
-    assert.deepEqual(client.pending.map((p) => p.cancelled), [true, false, false]);
+    assert.deepEqual(client.requests.map((p) => p.cancelled), [true, false, false]);
   });
 
   it('does not ask about documents it may not send (secrets), or mid-word, or before the engine is ready', async () => {
     const secret = setup(false);
     assert.equal(await ask(secret.provider, 'TOKEN='), undefined);
-    assert.equal(secret.client.pending.length, 0);
+    assert.equal(secret.client.requests.length, 0);
     const { client, provider } = setup();
     const text = 'const value = 1;';
     const midWord = provider.provideInlineCompletionItems(fakeDocument('file:///w/a.ts', text) as never, new Position(0, 8) as never, INVOKE, token());
     assert.equal(await midWord, undefined);
     client.state = 'loading';
     assert.equal(await ask(provider, 'x = '), undefined);
-    assert.equal(client.pending.length, 0);
+    assert.equal(client.requests.length, 0);
   });
 
   it('shows the first streamed line early and caches the whole completion when it arrives', async () => {
@@ -159,16 +118,16 @@ describe('inline completion provider', () => {
     const t0 = Date.now();
     const shown = ask(provider, text);
     await tick();
-    const id = client.pending[0]!.params.requestId;
+    const id = client.requests[0]!.params.requestId;
     client.partial(id, 'start();\n  fin');
     const items = await shown;
     assert.deepEqual(items?.map((i) => i.insertText), ['start();']);
     assert.ok(Date.now() - t0 < 1000);
-    client.pending[0]!.resolve({ text: 'start();\n  finish();', finishReason: 'stop', metrics });
+    client.requests[0]!.resolve({ text: 'start();\n  finish();', finishReason: 'stop', metrics });
     await tick(5);
     const again = await ask(provider, text);
     assert.deepEqual(again?.map((i) => i.insertText), ['start();\n  finish();']);
-    assert.equal(client.pending.length, 1);
+    assert.equal(client.requests.length, 1);
   });
 
   it('feeds accepted text back, whole or in parts, and nothing for plain typing', async () => {
@@ -176,7 +135,7 @@ describe('inline completion provider', () => {
     const text = 'const x = ';
     const shown = ask(provider, text);
     await tick();
-    client.pending[0]!.resolve({ text: 'compute(1, 2);', finishReason: 'stop', metrics });
+    client.requests[0]!.resolve({ text: 'compute(1, 2);', finishReason: 'stop', metrics });
     await shown;
     const doc = fakeDocument('file:///w/a.ts', text);
     const change = (offset: number, inserted: string) => typing.fire({ document: doc, contentChanges: [{ rangeOffset: offset, rangeLength: 0, text: inserted }] });
@@ -188,7 +147,7 @@ describe('inline completion provider', () => {
     // A partial accept followed by different typing records the part.
     const second = ask(provider, 'let y = ', 'file:///w/a.ts', 5);
     await tick();
-    client.pending[1]!.resolve({ text: 'make(3);', finishReason: 'stop', metrics });
+    client.requests[1]!.resolve({ text: 'make(3);', finishReason: 'stop', metrics });
     await second;
     change(8, 'make');
     change(12, 'Z');
@@ -200,11 +159,11 @@ describe('inline completion provider', () => {
     const { client, provider } = setup();
     const shown = ask(provider, 'x = ');
     await tick();
-    assert.equal(client.listeners(), 1);
-    (client.pending[0]!.resolve as unknown as (v: Promise<never>) => void)(Promise.reject(new Error('boom')));
+    assert.equal(client.partialListeners(), 1);
+    (client.requests[0]!.resolve as unknown as (v: Promise<never>) => void)(Promise.reject(new Error('boom')));
     assert.equal(await shown, undefined);
     assert.equal(provider.stats.errors, 1);
-    assert.equal(client.listeners(), 0);
+    assert.equal(client.partialListeners(), 0);
   });
 
   it('with the suggest widget open, completes after its selected item and starts the ghost text with it', async () => {
@@ -213,8 +172,8 @@ describe('inline completion provider', () => {
     const selected = { range: new fakeVscode.Range(new Position(0, 10), new Position(0, 12)), text: 'Math' };
     const shown = provider.provideInlineCompletionItems(fakeDocument('file:///w/a.ts', text) as never, new Position(0, 12) as never, { triggerKind: 0, selectedCompletionInfo: selected } as never, token());
     await tick();
-    assert.equal(client.pending[0]!.params.prefix, 'const v = Math');
-    client.pending[0]!.resolve({ text: '.max(1, 2);', finishReason: 'stop', metrics });
+    assert.equal(client.requests[0]!.params.prefix, 'const v = Math');
+    client.requests[0]!.resolve({ text: '.max(1, 2);', finishReason: 'stop', metrics });
     const items = await shown;
     assert.equal(items?.[0]?.insertText, 'Math.max(1, 2);');
     assert.equal((items?.[0]?.range as unknown as { start: Position }).start.character, 10);

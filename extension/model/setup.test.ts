@@ -5,14 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CancellationTokenSource, EventEmitter, fakeSettings, fakeVscode, installFakeVscode, memoryLog } from '../testing/fakeVscode';
+import { fakeCtx, FakeEngineClient } from '../testing/fakeEngineClient';
+import { CancellationTokenSource, fakeSettings, fakeVscode, installFakeVscode } from '../testing/fakeVscode';
 import { startHub } from '../testing/loopbackHub';
 
 installFakeVscode();
 const progressReports: Array<{ message?: string }> = [];
 let cancelDownload = false;
-Object.assign(fakeVscode, { ProgressLocation: { Window: 10, Notification: 15 } });
-Object.assign(fakeVscode.workspace, { onDidChangeConfiguration: new EventEmitter<unknown>().event, workspaceFolders: undefined });
+Object.assign(fakeVscode.workspace, { workspaceFolders: undefined });
 (fakeVscode.window as Record<string, unknown>).withProgress = async (_o: unknown, task: (p: { report(r: { message?: string }): void }, t: unknown) => Promise<unknown>) => {
   const cts = new CancellationTokenSource();
   return task({ report: (r) => {
@@ -29,12 +29,10 @@ describe('model setup', () => {
   let tmp: string;
   let hub: Awaited<ReturnType<typeof startHub>>;
   const make = (extensionPath: string) => {
-    const ctx = {
-      client: { onDidStart: new EventEmitter<unknown>().event, onStatus: new EventEmitter<unknown>().event, isRunning: false },
-      log: memoryLog(),
-      extensionContext: { extensionPath, globalStorageUri: { fsPath: path.join(tmp, 'storage') } },
-    };
-    return new ModelSetup(ctx as never);
+    const client = new FakeEngineClient();
+    client.isRunning = false;
+    const ctx = fakeCtx(client, { extensionPath, globalStorageUri: { fsPath: path.join(tmp, 'storage') } });
+    return new ModelSetup(ctx);
   };
 
   before(async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { LoadModel } from '../../engine/protocol';
 import { config } from '../config';
-import type { Context } from '../ctx';
+import type { ModelCtx } from '../api';
 import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, modelFolder } from './download';
 
 export interface ResolvedModel {
@@ -36,11 +36,11 @@ export class ModelSetup implements vscode.Disposable {
   private readonly _modelEmitter = new vscode.EventEmitter<ResolvedModel | undefined>();
   readonly onDidChangeModel = this._modelEmitter.event;
 
-  constructor(private readonly _ctx: Context) {
+  constructor(private readonly _ctx: ModelCtx) {
     this._disposables.push(this._modelEmitter);
     this._disposables.push(_ctx.client.onDidStart(() => void this.load()));
-    this._disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (['presage.model', 'presage.device', 'presage.quantization'].some((s) => e.affectsConfiguration(s))) void this.load();
+    this._disposables.push(_ctx.onDidChangeConfig((triggers) => {
+      if (triggers.has('reload-model')) void this.load();
     }));
   }
 

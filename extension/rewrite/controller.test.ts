@@ -2,27 +2,19 @@
 // cancellation, edits around the proposal, and the error paths.
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { applyChange, FakeDocument, FakeEditor, installFakeEditorVscode, state, Uri } from './fakeEditor';
+import { fakeCtx, FakeEngineClient, type FakeRequest } from '../testing/fakeEngineClient';
+import { applyChange, FakeDocument, FakeEditor, installFakeVscode, state, Uri } from '../testing/fakeVscode';
 
-installFakeEditorVscode();
+installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { registerRewrite } = require('../rewrite') as typeof import('../rewrite');
 
 const ORIGINAL = 'const a = 1;\n\nfunction f(x) {\n  return x + 1;\n}\n\nconst z = f(a);\n';
 const SELECTED = 'function f(x) {\n  return x + 1;\n}\n';
 
-interface PendingRequest {
-  method: string;
-  params: Record<string, unknown>;
-  token: { isCancellationRequested: boolean };
-  resolve(result: unknown): void;
-  reject(error: unknown): void;
-}
-
-let requests: PendingRequest[] = [];
-let partials: Map<string, (d: string) => void>;
+let client: FakeEngineClient;
+let requests: FakeRequest[] = [];
 let notified: Array<{ method: string; params: unknown }>;
-let engineState = 'ready';
 let doc: FakeDocument;
 let editor: FakeEditor;
 let types: { inserted: string; removed: string; pending: string };
@@ -31,10 +23,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const metrics = { steps: 1, tokens: 1, mat: 1, tokensPerS: 1, draftMs: 0, verifyMs: 0, totalMs: 0, firstTokenMs: 0, acceptedByDrafter: {} };
 
 function setUp(): void {
-  requests = [];
-  partials = new Map();
-  notified = [];
-  engineState = 'ready';
+  client = new FakeEngineClient();
+  requests = client.requests;
+  notified = client.notifications;
   state.commands.clear();
   state.lensProviders.length = 0;
   state.messages.length = 0;
@@ -44,26 +35,8 @@ function setUp(): void {
   state.editor = editor;
   const start = ORIGINAL.indexOf(SELECTED);
   editor.select(start, start + SELECTED.length);
-  const client = {
-    get state() {
-      return engineState;
-    },
-    request: (type: { method: string }, params: Record<string, unknown>, token: { isCancellationRequested: boolean }) =>
-      new Promise((resolve, reject) => requests.push({ method: type.method, params, token, resolve, reject })),
-    onPartial: (id: string, cb: (d: string) => void) => {
-      partials.set(id, cb);
-      return { dispose: () => partials.delete(id) };
-    },
-    notify: (type: { method: string }, params: unknown) => notified.push({ method: type.method, params }),
-  };
-  const ctx = {
-    extensionContext: {},
-    client,
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    pushCleanup: () => undefined,
-    nextRequestId: (p: string) => `${p}-${requests.length + 1}`,
-  };
-  registerRewrite(ctx as never);
+  const ctx = { ...fakeCtx(client), nextRequestId: (p: string) => `${p}-${requests.length + 1}` };
+  registerRewrite(ctx);
   const n = state.decorationTypes; // created in order: inserted, removed, pending
   types = { inserted: `type${n - 2}`, removed: `type${n - 1}`, pending: `type${n}` };
 }
@@ -74,7 +47,7 @@ const lensTitles = (): string[] => state.lensProviders.flatMap((p) => p.provideC
 const run = (id: string, ...args: unknown[]): Promise<unknown> => Promise.resolve(state.commands.get(id)!(...args));
 
 /** Starts a rewrite and waits until the engine has the request. */
-async function startRewrite(instruction = 'use arrow functions'): Promise<{ done: Promise<unknown>; request: PendingRequest }> {
+async function startRewrite(instruction = 'use arrow functions'): Promise<{ done: Promise<unknown>; request: FakeRequest }> {
   state.inputBox = () => Promise.resolve(instruction);
   const done = run('presage.rewriteSelection');
   for (let i = 0; i < 50 && requests.length === 0; i++) await sleep(5);
@@ -82,8 +55,8 @@ async function startRewrite(instruction = 'use arrow functions'): Promise<{ done
   return { done, request: requests[0]! };
 }
 
-async function stream(request: PendingRequest, chunks: string[]): Promise<void> {
-  const send = partials.get(request.params.requestId as string)!;
+async function stream(request: FakeRequest, chunks: string[]): Promise<void> {
+  const send = (delta: string): void => client.partial(request.params.requestId as string, delta);
   for (const c of chunks) send(c);
   await sleep(120); // one repaint
 }
@@ -145,7 +118,7 @@ test('cancelling while streaming (Esc or the notification) restores the original
     assert.notEqual(doc.text, ORIGINAL);
     await cancel();
     await done; // the engine never answered
-    assert.equal(request.token.isCancellationRequested, true);
+    assert.equal(request.token?.isCancellationRequested, true);
     assert.equal(doc.text, ORIGINAL);
     assert.deepEqual(lensTitles(), []);
     assert.equal(state.context.get('presage.rewriteRunning'), false);
@@ -175,7 +148,7 @@ test('a selection edited while the instruction is typed is refused; engine probl
   assert.match(state.messages.at(-1)!.message, /changed while the instruction was typed/);
 
   setUp();
-  engineState = 'no-model';
+  client.state = 'no-model';
   await run('presage.rewriteSelection');
   assert.equal(requests.length, 0);
   assert.match(state.messages.at(-1)!.message, /no model is loaded/);

@@ -2,7 +2,7 @@
 // selection is the draft source), shows the line diff, and lets the user Accept or Reject (CodeLens, commands).
 import * as vscode from 'vscode';
 import { RecordAcceptance, Rewrite } from '../../engine/protocol';
-import type { Ctx } from '../api';
+import type { SurfaceCtx } from '../api';
 import { cleanRewriteOutput } from './proposal';
 import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './session';
 import { TrackedRange } from './trackedRange';
@@ -19,7 +19,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(private readonly ctx: SurfaceCtx) {
     this.disposables.push(
       this.lensesChanged,
       this.types.inserted,
@@ -317,7 +317,7 @@ function selectionArrives(editor: vscode.TextEditor, waitMs = 500): Promise<bool
   });
 }
 
-export function registerRewrite(ctx: Ctx): void {
+export function registerRewrite(ctx: SurfaceCtx): void {
   const controller = new RewriteController(ctx);
   ctx.pushCleanup(controller);
   ctx.pushCleanup(vscode.languages.registerCodeLensProvider('*', controller));

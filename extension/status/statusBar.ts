@@ -1,7 +1,7 @@
 // The status bar item: renders the status state machine (extension/common/statusState.ts).
 import * as vscode from 'vscode';
 import { config } from '../config';
-import type { Context } from '../ctx';
+import type { StatusCtx } from '../api';
 import { INITIAL_STATUS, reduceStatus, renderStatus, type StatusEvent, type StatusModel } from '../common/statusState';
 
 export class StatusBar implements vscode.Disposable {
@@ -9,13 +9,13 @@ export class StatusBar implements vscode.Disposable {
   private readonly _disposables: vscode.Disposable[] = [];
   private _model: StatusModel = { ...INITIAL_STATUS, inlineEnabled: config.inlineEnabled() };
 
-  constructor(ctx: Context) {
+  constructor(ctx: StatusCtx) {
     this._item = vscode.window.createStatusBarItem('presage.status', vscode.StatusBarAlignment.Right, 100);
     this._item.name = 'Presage';
     this._disposables.push(this._item);
     this._disposables.push(ctx.client.onStatus((e) => this.apply(e)));
-    this._disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('presage.inlineCompletions.enabled')) this.apply({ type: 'inline-enabled', enabled: config.inlineEnabled() });
+    this._disposables.push(ctx.onDidChangeConfig((triggers) => {
+      if (triggers.has('inline-toggle')) this.apply({ type: 'inline-enabled', enabled: config.inlineEnabled() });
     }));
     this._render();
     this._item.show();
