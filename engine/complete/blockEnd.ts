@@ -1,6 +1,6 @@
 // The end of the enclosing block: the tree-sitter rule (engine/syntax/blockEnd.ts) where the language has a
-// grammar, the indentation rule (engine/server/blockEnd.ts) otherwise or when the grammar fails to load.
-import { indentBlockEndRule } from '../server/blockEnd';
+// grammar, the indentation rule (indentBlockEnd.ts) otherwise or when the grammar fails to load.
+import { indentBlockEndRule } from './indentBlockEnd';
 import { createBlockEndRule } from '../syntax/blockEnd';
 import type { CursorContext, StopRule } from './types';
 

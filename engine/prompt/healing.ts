@@ -2,13 +2,15 @@
 // identifier, half an operator) pushes the model off its training distribution; it then tends to repeat or skip
 // text (`for (let i = 0; ` → `0; i < …`). We back up the last token(s) of the prefix and constrain the first
 // generated tokens to spell the removed text again (decode/constraint.ts), so the model picks its own boundary.
-import type { TokenConstraint } from '../decode/constraint';
 
 /** What healing needs from a tokenizer. */
 export interface HealingTokenizer {
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
 }
+
+/** The allowed next tokens given those generated so far, or undefined when any may follow (decode/constraint.ts). */
+export type HealingConstraint = (generated: readonly number[]) => ((token: number) => boolean) | undefined;
 
 export interface HealingPlan {
   /** The prefix the prompt is built from. */
@@ -92,7 +94,7 @@ export function planHealing(tokenizer: HealingTokenizer, texts: string[], prefix
  * Generation must spell `removed` first: while the generated text is shorter than it, a token is allowed only when
  * its text and the rest of `removed` agree (one starts with the other). End tokens are never allowed meanwhile.
  */
-export function healingConstraint(texts: readonly string[], removed: string): TokenConstraint {
+export function healingConstraint(texts: readonly string[], removed: string): HealingConstraint {
   const masks = new Map<string, Uint8Array>();
   const maskFor = (rest: string): Uint8Array => {
     let m = masks.get(rest);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { RequestQueue } from '../decode/queue';
 import { TextStream } from '../decode/textStream';
-import { indentBlockEndRule } from './blockEnd';
+import { indentBlockEndRule } from '../complete/indentBlockEnd';
 import { applyChanges, DocumentStore } from './documents';
 import { decodeHistory, encodeHistory, loadHistory, saveHistory } from './history';
 import { retrieveSnippets } from './retrieval';
