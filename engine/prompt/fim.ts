@@ -80,6 +80,12 @@ export function detectRepoTokens(tokenizer: PromptTokenizer): RepoTokens | undef
   return undefined;
 }
 
+/** Whether prompts of this template can carry related files (the family's own repository-level format). */
+export function supportsRepoContext(tokenizer: PromptTokenizer, template: FimTemplateName): boolean {
+  const repo = detectRepoTokens(tokenizer);
+  return repo !== undefined && repo.style === template;
+}
+
 /** A snippet of another workspace file, with its workspace-relative path. */
 export interface RelatedFile {
   path: string;
@@ -222,11 +228,11 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplate
   let room = budget - 2 - (mid !== undefined ? 1 : 0) - (bos !== undefined ? 1 : 0);
 
   // Repository-level context, for the families whose multi-file format we know.
-  const repo = options.related?.length ? detectRepoTokens(tokenizer) : undefined;
+  const repo = options.related?.length && supportsRepoContext(tokenizer, template) ? detectRepoTokens(tokenizer) : undefined;
   let head: number[] = [];
   let current: number[] = [];
   let pathIds: number[] = [];
-  if (repo && ((repo.style === 'qwen' && template === 'qwen') || (repo.style === 'starcoder' && template === 'starcoder'))) {
+  if (repo) {
     if (repo.style === 'starcoder' && options.path) pathIds = tokenizer.encode(`${options.path.replace(/\n/g, ' ')}\n`);
     const codeRoom = room - pathIds.length;
     // The current file comes first: related files get what it leaves, and at least their share of the budget.
