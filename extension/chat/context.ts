@@ -160,29 +160,6 @@ export function selectSnippets(candidates: readonly Snippet[], budgetChars: numb
   return chosen;
 }
 
-const SECRET_PATTERNS = [/(^|\/)\.env[^/]*$/i, /\.pem$/i, /\.key$/i, /(^|\/)id_rsa[^/]*$/i, /\.p12$/i, /\.pfx$/i, /(^|\/)id_(dsa|ecdsa|ed25519)[^/]*$/i];
-
-/** Files whose content must never leave the machine's editor: keys, certificates, env files. */
-export function isSecretPath(path: string, extraPatterns: readonly RegExp[] = []): boolean {
-  const p = path.replace(/\\/g, '/');
-  return [...SECRET_PATTERNS, ...extraPatterns].some((re) => re.test(p));
-}
-
-/** Converts a simple glob (`*`, `**`, `?`) to a RegExp over forward-slash paths (matched at any depth). */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-      if (glob[i + 1] === '/') i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`(^|/)${re}$`, 'i');
-}
 
 /** "src/shapes.ts:17" (1-based line for people). */
 export function sourceLabel(relativePath: string, line: number): string {

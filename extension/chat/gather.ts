@@ -1,7 +1,10 @@
 // Collects workspace context for a chat question: the active editor, mentioned files, and files defining the
-// symbols the question names. Bounded in files, bytes, time and snippet budget; secrets are never read.
+// symbols the question names. Bounded in files, bytes, time and snippet budget; secrets (the shared policy of
+// engine/protocol/fileSafety.ts, by name and by content) and version-control folders are never used.
 import * as vscode from 'vscode';
-import { definitionWindow, findSymbols, globToRegExp, isSecretPath, parseQuestion, selectSnippets, windowAround, type Snippet } from './context';
+import { FileSafety } from '../../engine/protocol/fileSafety';
+import { config } from '../config';
+import { definitionWindow, findSymbols, parseQuestion, selectSnippets, windowAround, type Snippet } from './context';
 
 export interface GatherLimits {
   maxFiles: number;
@@ -17,15 +20,8 @@ const CODE_GLOB = '**/*.{ts,tsx,js,jsx,mjs,cjs,py,go,rs,java,kt,c,h,cc,cpp,hpp,c
 const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/dist/**', '**/out/**', '**/build/**', '**/.venv/**', '**/venv/**', '**/__pycache__/**', '**/target/**', '**/coverage/**'];
 
 function excludeGlob(): string {
-  const fromSettings = Object.entries(vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude') ?? {})
-    .filter(([, on]) => on === true)
-    .map(([glob]) => glob);
+  const fromSettings = Object.keys(config.filesExclude());
   return `{${[...ALWAYS_EXCLUDED, ...fromSettings].map((g) => g.replace(/[{}]/g, '')).join(',')}}`;
-}
-
-function secretPatterns(): RegExp[] {
-  const extra = vscode.workspace.getConfiguration('presage').get<unknown>('index.secretPatterns');
-  return Array.isArray(extra) ? extra.filter((p): p is string => typeof p === 'string' && p !== '').map(globToRegExp) : [];
 }
 
 /** The text of a file: the open document if there is one (unsaved edits count), else the disk, within limits. */
@@ -46,10 +42,15 @@ async function readText(uri: vscode.Uri, maxBytes: number): Promise<string | und
 export async function gatherContext(question: string, token: vscode.CancellationToken, limits: GatherLimits = DEFAULT_GATHER_LIMITS): Promise<Snippet[]> {
   const deadline = Date.now() + limits.timeBudgetMs;
   const refs = parseQuestion(question);
-  const secrets = secretPatterns();
+  const safety = new FileSafety(config.secretPatterns());
   const candidates: Snippet[] = [];
   const relative = (uri: vscode.Uri): string => vscode.workspace.asRelativePath(uri, false);
-  const allowed = (uri: vscode.Uri): boolean => !isSecretPath(uri.path, secrets);
+  const allowed = (uri: vscode.Uri): boolean => safety.check(uri.path) === undefined && safety.check(relative(uri)) === undefined;
+  /** The file's text when it holds no secret either. */
+  const readSafe = async (uri: vscode.Uri): Promise<string | undefined> => {
+    const text = await readText(uri, limits.maxFileBytes);
+    return text !== undefined && safety.secretContent(text, uri.path) === undefined ? text : undefined;
+  };
   const addHits = (uri: vscode.Uri, text: string, base: number): boolean => {
     const hits = findSymbols(text, refs.symbols, refs.words);
     for (const hit of hits) {
@@ -62,7 +63,7 @@ export async function gatherContext(question: string, token: vscode.Cancellation
   // 1. The active editor: the selection, or the lines around the cursor.
   const editor = vscode.window.activeTextEditor;
   const seen = new Set<string>();
-  if (editor && allowed(editor.document.uri) && editor.document.uri.scheme !== 'output') {
+  if (editor && allowed(editor.document.uri) && editor.document.uri.scheme !== 'output' && safety.secretContent(editor.document.getText(), editor.document.uri.path) === undefined) {
     const doc = editor.document;
     seen.add(doc.uri.toString());
     const text = doc.getText();
@@ -87,7 +88,7 @@ export async function gatherContext(question: string, token: vscode.Cancellation
     for (const uri of matches) {
       if (!allowed(uri) || seen.has(uri.toString())) continue;
       seen.add(uri.toString());
-      const text = await readText(uri, limits.maxFileBytes);
+      const text = await readSafe(uri);
       if (text === undefined) continue;
       if (!addHits(uri, text, 85)) {
         const w = windowAround(text, 0, 0, 60);
@@ -103,7 +104,7 @@ export async function gatherContext(question: string, token: vscode.Cancellation
       if (token.isCancellationRequested || Date.now() > deadline) break;
       if (!allowed(uri) || seen.has(uri.toString())) continue;
       seen.add(uri.toString());
-      const text = await readText(uri, limits.maxFileBytes);
+      const text = await readSafe(uri);
       if (text !== undefined) addHits(uri, text, 60);
     }
   }

@@ -48,6 +48,9 @@ beforeEach(() => {
   files.set('/ws/src/other.ts', 'export const other = 1;\n');
   files.set('/ws/.env', 'SECRET=hunter2\n');
   files.set('/ws/id_rsa', '-----BEGIN KEY----- hunter2\n');
+  // Secrets the old chat list missed: a nested credentials file, and a token under a harmless name.
+  files.set('/ws/deploy/.aws/credentials', 'aws_secret_access_key = hunter2\n');
+  files.set('/ws/src/perimeterKeys.ts', `export const perimeter = '${'gh' + 'p_' + 'hunter2'.repeat(6)}';\n`);
   state.editor = new FakeEditor(new FakeDocument(new Uri('/ws/src/scratch.ts'), 'const here = 1;\nconst there = 2;\n'));
   registerChat(fakeCtx(client, { extensionUri: new Uri('/ext') }));
   view = {
@@ -85,8 +88,8 @@ test('the page: scripts on, resources only from media/ and dist/media/, nonce CS
 });
 
 test('a question gets workspace context, streams, and cites; secrets are never read', async () => {
-  const request = await ask('What does perimeter in shapes.ts do? Compare @.env and @id_rsa');
-  assert.deepEqual(posted[0], { type: 'start', id: 'chat-1', question: 'What does perimeter in shapes.ts do? Compare @.env and @id_rsa' });
+  const request = await ask('What does perimeter in shapes.ts do? Compare @.env, @id_rsa and @deploy/.aws/credentials');
+  assert.deepEqual(posted[0], { type: 'start', id: 'chat-1', question: 'What does perimeter in shapes.ts do? Compare @.env, @id_rsa and @deploy/.aws/credentials' });
   const context = request.params.context;
   const shapes = context.find((c) => c.uri === 'file:///ws/src/shapes.ts');
   assert.ok(shapes, JSON.stringify(context));
@@ -94,8 +97,9 @@ test('a question gets workspace context, streams, and cites; secrets are never r
   assert.match(shapes.text, /^\/\*\* Sum of the edge lengths\. \*\/\nexport function perimeter[\s\S]*return total;\n}$/);
   assert.ok(context.some((c) => c.uri === 'file:///ws/src/scratch.ts'), 'the active editor is context too');
   assert.ok(!JSON.stringify(context).includes('hunter2'));
-  assert.deepEqual(filesRead.filter((p) => /\.env|id_rsa/.test(p)), []);
-  assert.deepEqual(request.params.messages.at(-1), { role: 'user', content: 'What does perimeter in shapes.ts do? Compare @.env and @id_rsa' });
+  assert.deepEqual(filesRead.filter((p) => /\.env|id_rsa|credentials/.test(p)), []);
+  assert.ok(!context.some((c: { uri: string }) => c.uri.includes('perimeterKeys')), 'a file holding a token is never sent');
+  assert.deepEqual(request.params.messages.at(-1), { role: 'user', content: 'What does perimeter in shapes.ts do? Compare @.env, @id_rsa and @deploy/.aws/credentials' });
 
   const send = (delta: string): void => client.partial('chat-1', delta);
   send('It sums ');
