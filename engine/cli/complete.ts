@@ -65,55 +65,92 @@ function* workspaceFiles(dir: string, limit = 2000): Generator<string> {
   }
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'no-healing']);
-  const model = requireFlag(args, 'model');
-  const file = requireFlag(args, 'file');
+export interface CompleteFileOptions {
+  model: string;
+  file: string;
+  line: number;
+  character: number;
+  workspace?: string;
+  maxTokens?: number;
+  language?: string;
+  /** The inline provider's time budget (default 2000 ms, as the extension's setting); 0 for none. */
+  timeBudgetMs?: number;
+  healing?: boolean;
+  disabledStages?: ReadonlySet<StageName>;
+  cacheDir?: string;
+}
+
+export interface CompleteFileOutput {
+  text: string;
+  prompt_ids: number[];
+  stop_reason: string;
+  ms: number;
+  healed: string;
+  finish_reason: string;
+  tokens: number;
+}
+
+/** One completion at a file position, with the engine loaded for it and shut down after. */
+export async function completeFile(o: CompleteFileOptions): Promise<CompleteFileOutput> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(o.file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read --file ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read --file ${o.file}: ${(err as Error).message}`);
   }
-  const offset = offsetAt(text, numberFlag(args, 'line', NaN), numberFlag(args, 'character', NaN));
-  const disabled = new Set<StageName>();
-  for (const name of listFlag(args, 'disable')) {
-    if (!(STAGES as readonly string[]).includes(name)) throw new Error(`--disable: unknown stage '${name}' (known: ${STAGES.join(', ')})`);
-    disabled.add(name as StageName);
-  }
+  const offset = offsetAt(text, o.line, o.character);
   const engine = new Engine(
     { status: () => undefined, log: (level, m) => void process.stderr.write(`presage: ${level}: ${m}\n`), loadProgress: () => undefined, partial: () => undefined },
     { calibrate: false },
   );
   engine.initialize({ clientName: 'complete', clientVersion: '0' });
   // Documents opened before the model loads are indexed at load, as the extension's first sync would.
-  const workspace = flag(args, 'workspace');
-  if (workspace) {
-    for (const f of workspaceFiles(path.resolve(workspace))) {
+  if (o.workspace) {
+    for (const f of workspaceFiles(path.resolve(o.workspace))) {
       const body = fs.readFileSync(f, 'utf8');
-      if (!body.includes('\0') && path.resolve(f) !== path.resolve(file)) engine.openDocument({ uri: pathToFileURL(f).toString(), text: body, version: 0, source: 'workspace', languageId: languageOf(f) });
+      if (!body.includes('\0') && path.resolve(f) !== path.resolve(o.file)) engine.openDocument({ uri: pathToFileURL(f).toString(), text: body, version: 0, source: 'workspace', languageId: languageOf(f) });
     }
   }
-  engine.openDocument({ uri: pathToFileURL(path.resolve(file)).toString(), text, version: 0, source: 'editor', languageId: languageOf(file) });
-  const cacheDir = flag(args, 'cache-dir');
-  await engine.loadModel({ model, ...(cacheDir ? { cacheDir } : {}) });
+  engine.openDocument({ uri: pathToFileURL(path.resolve(o.file)).toString(), text, version: 0, source: 'editor', languageId: languageOf(o.file) });
   try {
+    await engine.loadModel({ model: o.model, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
     const { prefix, suffix } = fimContext(text, offset);
-    const budget = numberFlag(args, 'time-budget-ms', 2000);
+    const budget = o.timeBudgetMs ?? 2000;
     const t0 = performance.now();
     const out = await engine.completeDetailed({
-      requestId: 'cli', language: flag(args, 'language') ?? languageOf(file), prefix, suffix, maxTokens: numberFlag(args, 'max-tokens', 128),
+      requestId: 'cli', language: o.language ?? languageOf(o.file), prefix, suffix, maxTokens: o.maxTokens ?? 128,
       stopAtBlockEnd: true, ...(budget > 0 ? { timeBudgetMs: budget } : {}),
-    }, undefined, { healing: !boolFlag(args, 'no-healing'), disabledStages: disabled });
-    const ms = Math.round((performance.now() - t0) * 10) / 10;
-    const json = { text: out.result.text, prompt_ids: out.promptIds, stop_reason: out.stopReason, ms, healed: out.healed, finish_reason: out.result.finishReason, tokens: out.result.metrics.tokens };
-    if (boolFlag(args, 'json')) process.stdout.write(JSON.stringify(json) + '\n');
-    else {
-      process.stdout.write(out.result.text + '\n');
-      process.stderr.write(`${out.stopReason}, ${json.tokens} tokens, ${ms} ms\n`);
-    }
+    }, undefined, { healing: o.healing !== false, ...(o.disabledStages ? { disabledStages: o.disabledStages } : {}) });
+    return {
+      text: out.result.text, prompt_ids: out.promptIds, stop_reason: out.stopReason, ms: Math.round((performance.now() - t0) * 10) / 10,
+      healed: out.healed, finish_reason: out.result.finishReason, tokens: out.result.metrics.tokens,
+    };
   } finally {
     await engine.shutdown();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json', 'no-healing']);
+  const disabled = new Set<StageName>();
+  for (const name of listFlag(args, 'disable')) {
+    if (!(STAGES as readonly string[]).includes(name)) throw new Error(`--disable: unknown stage '${name}' (known: ${STAGES.join(', ')})`);
+    disabled.add(name as StageName);
+  }
+  const workspace = flag(args, 'workspace');
+  const language = flag(args, 'language');
+  const cacheDir = flag(args, 'cache-dir');
+  const out = await completeFile({
+    model: requireFlag(args, 'model'), file: requireFlag(args, 'file'),
+    line: numberFlag(args, 'line', NaN), character: numberFlag(args, 'character', NaN),
+    maxTokens: numberFlag(args, 'max-tokens', 128), timeBudgetMs: numberFlag(args, 'time-budget-ms', 2000),
+    healing: !boolFlag(args, 'no-healing'), disabledStages: disabled,
+    ...(workspace ? { workspace } : {}), ...(language ? { language } : {}), ...(cacheDir ? { cacheDir } : {}),
+  });
+  if (boolFlag(args, 'json')) process.stdout.write(JSON.stringify(out) + '\n');
+  else {
+    process.stdout.write(out.text + '\n');
+    process.stderr.write(`${out.stop_reason}, ${out.tokens} tokens, ${out.ms} ms\n`);
   }
   return 0;
 }
