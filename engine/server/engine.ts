@@ -8,7 +8,8 @@ import { availableDrafters, makeDrafter } from '../decode/drafters';
 import type { Drafter } from '../draft/types';
 import { loadCheckpoint } from '../model/index';
 import { buildChatPrompt, buildRewritePrompt, type PromptMessage } from '../prompt/chat';
-import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
+import { buildFimPrompt, supportsRepoContext, type BuiltPrompt } from '../prompt/fim';
+import { gatherRepoContext, RecentEdits } from '../prompt/related';
 import { healingConstraint, planHealing, vocabularyTexts } from '../prompt/healing';
 import type { TokenConstraint } from '../decode/constraint';
 import { healedView } from '../complete/healed';
@@ -114,6 +115,8 @@ export class Engine {
   private readonly _events: EngineEvents;
   private readonly _options: EngineOptions;
   private readonly _docs: DocumentStore;
+  /** Uris edited lately, for the related files of repository-level completion prompts. */
+  private readonly _recentEdits = new RecentEdits();
   private readonly _stats = new EngineStats();
   private _host: ModelHost | undefined;
   private _modelPath: string | undefined;
@@ -230,6 +233,7 @@ export class Engine {
   changeDocument(p: ChangeDocumentParams): void {
     const problem = this._docs.change(p?.uri, p?.version ?? 0, p?.changes);
     if (problem) this._events.log('warn', problem);
+    else this._recentEdits.touch(p.uri);
     this._scheduleSync();
   }
 
@@ -354,7 +358,14 @@ export class Engine {
     const vocabTexts = options.healing === false ? undefined : vocabularyTexts(host.tokenizer, host.checkpoint.info.vocabSize);
     const healing = vocabTexts ? planHealing(host.tokenizer, vocabTexts, prefix) : { kept: prefix, removed: '' };
     const view = healedView(healing.removed);
-    const prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, healing.kept, suffix, { maxPromptTokens: this._budget(host, maxTokens, 2048) });
+    // Models trained on repository-level data also see related workspace files in their multi-file format.
+    const repo = p.uri && supportsRepoContext(host.tokenizer, host.fimTemplate)
+      ? gatherRepoContext(p.uri, prefix, suffix, this._docs.all(), { recent: this._recentEdits.list() })
+      : undefined;
+    const prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, healing.kept, suffix, {
+      maxPromptTokens: this._budget(host, maxTokens, 2048),
+      ...(repo ? { path: repo.path, repoName: repo.repoName, related: repo.related } : {}),
+    });
     const pipeline = p.stopAtBlockEnd
       ? await createCompletionPipeline({ language, prefix, suffix }, {
         ...(options.disabledStages ? { disabled: options.disabledStages } : {}),
@@ -411,7 +422,8 @@ export class Engine {
     const system = `You are a helpful coding assistant. Answer concisely; quote code in fenced blocks.${contextText ? `\n\nWorkspace context:\n\n${contextText}` : ''}`;
     const messages: PromptMessage[] = [{ role: 'system', content: system }, ...p.messages.filter((m) => m.role !== 'system' || m.content)];
     const maxTokens = p.maxTokens ?? 512;
-    const prompt = buildChatPrompt(host.tokenizer, host.chatTemplate, messages, { maxPromptTokens: this._budget(host, maxTokens, 6144) });
+    // Reasoning models (Qwen3) answer directly in the panel: their template writes an empty think block.
+    const prompt = buildChatPrompt(host.tokenizer, host.chatTemplate, messages, { maxPromptTokens: this._budget(host, maxTokens, 6144), templateVariables: { enable_thinking: false } });
     const r = await this.generateText({
       ...this._sampling(p), requestId, surface: 'chat', prompt, maxTokens,
       references: snippets.map((s) => host.tokenizer.encode(s.text)), ...(signal ? { signal } : {}),
