@@ -316,28 +316,54 @@ export const SCENARIOS = [
   },
   {
     name: 'Secrets',
-    timeoutMs: 60_000,
+    timeoutMs: 90_000,
     async run(t) {
       pending('secrets');
       await waitReady(t, 30_000);
+      // Planted while the extension runs, so the file watcher sees them: a nested repository's config (a token in
+      // its remote URL), a harmless-named link to .env, and a link that leaves the workspace.
+      const ws = t.profile.workspace;
+      fs.mkdirSync(path.join(ws, 'vendor', 'lib', '.git'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'vendor', 'lib', '.git', 'config'), '[remote "origin"]\n\turl = https://bot:PRESAGE_E2E_PLANTED_GIT@example.com/r.git\n');
+      fs.writeFileSync(path.join(t.profile.dir, 'outside.md'), 'PRESAGE_E2E_PLANTED_OUTSIDE\n');
+      fs.rmSync(path.join(ws, 'docs', 'env-link.txt'), { force: true });
+      fs.rmSync(path.join(ws, 'docs', 'outside-link.md'), { force: true });
+      fs.symlinkSync(path.join(ws, '.env'), path.join(ws, 'docs', 'env-link.txt'));
+      fs.symlinkSync(path.join(t.profile.dir, 'outside.md'), path.join(ws, 'docs', 'outside-link.md'));
+      // The same file changed again (a watcher change event, not only a create).
+      await t.page.waitForTimeout(1500);
+      fs.appendFileSync(path.join(ws, 'vendor', 'lib', '.git', 'config'), '[branch "main"]\n');
+      await t.page.waitForTimeout(2500);
       await runCommand(t.page, 'Presage: Show Indexed Files');
       const text = await waitFor('the indexed files to be listed', async () => {
         const all = await visibleText(t.page);
-        return all.includes('shapes.ts') ? all : undefined;
+        return all.includes('shapes.ts') && all.includes('skipped: secret') ? all : undefined;
       }, { timeoutMs: 20_000 });
       await t.shot('secrets-indexed-files');
-      const leaked = ['.env', 'id_rsa', 'PRESAGE_E2E_PLANTED'].filter((s) => text.includes(s));
+      // The listing has two parts: what the engine holds, then what was left out as a secret.
+      const [indexedPart, skippedPart = ''] = text.split(/Not indexed: \d+/);
+      const leaked = ['.env', 'id_rsa', 'id_ed25519', 'credentials', '.npmrc', 'secrets.json', 'prod.tfvars', 'notes.md', 'env-link', 'outside-link', '.git/', 'PRESAGE_E2E_PLANTED']
+        .filter((s) => indexedPart.includes(s));
       if (leaked.length > 0) throw new Error(`secret files are indexed: ${leaked.join(', ')}`);
-      if (!text.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
+      if (!indexedPart.includes('inventory.py')) throw new Error('the Python file is missing from the index listing');
+      const unlisted = ['.env', 'id_rsa', 'keys/id_ed25519', '.aws/credentials', '.npmrc', 'config/secrets.json', 'infra/prod.tfvars', 'docs/notes.md']
+        .filter((p) => !skippedPart.includes(`skipped: secret  ${p}`));
+      if (unlisted.length > 0) throw new Error(`secrets not listed as "skipped: secret": ${unlisted.join(', ')}`);
       // Nor did they ever travel to the engine: the JSON-RPC trace holds every message the extension sent.
       const logFile = presageLogFile(t.profile.userDataDir);
       if (!logFile) throw new Error('no extension log to check the traffic in');
       const traffic = fs.readFileSync(logFile, 'utf8');
       if (!traffic.includes('src/shapes.ts')) throw new Error('the trace holds no document traffic at all (is presage.trace.server on?)');
-      const sent = ['/.env"', '/id_rsa"', 'PRESAGE_E2E_PLANTED'].filter((s) => traffic.includes(s));
+      const sent = ['/.env"', '/id_rsa"', '/id_ed25519"', '/.aws/credentials"', '/.npmrc"', '/secrets.json"', '/prod.tfvars"', '/notes.md"', '/.git/config"', 'env-link.txt"', 'outside-link.md"',
+        'PRESAGE_E2E_PLANTED', 'PRESAGEe2ePLANTED'].filter((s) => traffic.includes(s));
       if (sent.length > 0) throw new Error(`secret files reached the engine: ${sent.join(', ')}`);
     },
-    cleanUp: resetWorkspace,
+    async cleanUp(t) {
+      fs.rmSync(path.join(t.profile.workspace, 'vendor'), { recursive: true, force: true });
+      fs.rmSync(path.join(t.profile.workspace, 'docs', 'env-link.txt'), { force: true });
+      fs.rmSync(path.join(t.profile.workspace, 'docs', 'outside-link.md'), { force: true });
+      await resetWorkspace(t);
+    },
   },
   {
     name: 'Engine crash',

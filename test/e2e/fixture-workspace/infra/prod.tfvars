@@ -1,0 +1,1 @@
+db_password = "PRESAGE_E2E_PLANTED_TF"
