@@ -20,6 +20,12 @@ export interface GraphBuildOptions {
   blockSize: number;
   /** MatMulNBits accuracy_level: 0 = float compute, 4 = int8 activations (faster on CPU). */
   accuracyLevel: number;
+  /**
+   * Where the KV cache lives: absent = host (past inputs per head, full bias), 'device' = the GPU variant whose
+   * past/present tensors stay on the device (arch/blocks.ts deviceTreeAttention). Absent rather than 'host' so
+   * the host graphs keep their cache keys.
+   */
+  kvCache?: 'device';
 }
 
 export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4 };

@@ -6,10 +6,13 @@ import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { checkpointHash, openCheckpoint, readWeight, type Checkpoint } from './checkpoint';
 import { buildGraph, DEFAULT_BUILD_OPTIONS, GRAPH_BUILDER_VERSION, type GraphBuildOptions } from './graph';
 import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writableEntry, writeEntry } from './graphCache';
-import { planDevices } from './device';
-import { loadOrt, openSession, OrtModel, providers } from './session';
+import type { InferenceSession } from 'onnxruntime-node';
+import { planDevices, type DeviceChoice } from './device';
+import { DeviceKvCache } from './deviceKvCache';
+import type { KvCache } from './kvCache';
+import { loadOrt, openSession, OrtModel, providers, type OpenedSession } from './session';
 import { writeTiny } from './tiny';
-import type { LoadOptions, Model, ModelInfo } from './types';
+import type { ExecutionDevice, LoadOptions, Model, ModelInfo } from './types';
 import { parameterCount } from './weights';
 
 export type { Device, ExecutionDevice, LoadOptions, Model, ModelInfo } from './types';
@@ -64,17 +67,22 @@ export interface TinyCheckpointOptions {
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-function buildOptions(options: LoadOptions): GraphBuildOptions {
+/** Graph variants per device: 'device' keeps the KV cache on the GPU (arch/blocks.ts deviceTreeAttention). */
+export type GraphVariant = 'host' | 'device';
+
+function buildOptions(options: LoadOptions, variant: GraphVariant): GraphBuildOptions {
   return {
     ...DEFAULT_BUILD_OPTIONS,
     quantization: options.quantization ?? 'none',
     accuracyLevel: options.accuracyLevel ?? DEFAULT_BUILD_OPTIONS.accuracyLevel,
+    // In the build options, so the graph cache keys the variant; absent for host graphs (their keys stay put).
+    ...(variant === 'device' ? { kvCache: 'device' as const } : {}),
   };
 }
 
 /** Builds (or finds in the cache) the graph of a checkpoint; returns its folder and whether it came from the cache. */
-export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): { dir: string; cached: boolean } {
-  const build = buildOptions(options);
+export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}, variant: GraphVariant = 'host'): { dir: string; cached: boolean } {
+  const build = buildOptions(options, variant);
   const key = cacheKey({ version: GRAPH_BUILDER_VERSION, checkpoint: checkpointHash(ckpt), build });
   const dir = path.join(options.cacheDir ?? defaultCacheDir(), key);
   const problem = verifyEntry(dir, key);
@@ -95,27 +103,47 @@ export function prepareGraph(ckpt: Checkpoint, options: LoadOptions = {}): { dir
   return target;
 }
 
+/** The graph variant a device runs: WebGPU keeps its KV cache on the device unless PRESAGE_DEVICE_KV=0. */
+export function graphVariantFor(device: ExecutionDevice): GraphVariant {
+  return device === 'webgpu' && process.env.PRESAGE_DEVICE_KV !== '0' ? 'device' : 'host';
+}
+
+/** Opens a session on one device over the variant's graph; a cached entry that does not load is rebuilt once. */
+async function openOn(ckpt: Checkpoint, options: LoadOptions, choice: DeviceChoice, variant: GraphVariant, deviceOutputs: readonly string[]): Promise<{ opened: OpenedSession; graphDir: string }> {
+  const prepared = prepareGraph(ckpt, options, variant);
+  const sessionOptions = { choices: [choice], threads: options.threads, onWarning: options.onWarning, deviceOutputs };
+  try {
+    return { opened: await openSession(path.join(prepared.dir, MODEL_FILE), sessionOptions), graphDir: prepared.dir };
+  } catch (err) {
+    if (!prepared.cached) throw err;
+    // A cache entry that passes its checksum but does not load (e.g. written by another builder) is rebuilt once.
+    options.onWarning?.(`graph cache ${prepared.dir} is corrupt (failed to load: ${(err as Error).message.split('\n')[0]}); rebuilding`);
+    fs.rmSync(prepared.dir, { recursive: true, force: true });
+    prepareGraph(ckpt, options, variant);
+    return { opened: await openSession(path.join(prepared.dir, MODEL_FILE), sessionOptions), graphDir: prepared.dir };
+  }
+}
+
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   process.env.ORT_DISABLE_TELEMETRY = '1';
   const ort = await loadOrt();
   const ckpt = openCheckpoint(dir);
   const c = ckpt.config;
-  const prepared = prepareGraph(ckpt, options);
-  const graphDir = prepared.dir;
   // The library defaults to the CPU (tests, benchmarks); the CLI and the extension ask for 'auto'.
   const choices = await planDevices(options.device ?? 'cpu', providers(), options.onWarning);
-  const sessionOptions = { choices, threads: options.threads, onWarning: options.onWarning } as const;
-  let opened;
-  try {
-    opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
-  } catch (err) {
-    if (!prepared.cached) throw err;
-    // A cache entry that passes its checksum but does not load (e.g. written by another builder) is rebuilt once.
-    options.onWarning?.(`graph cache ${graphDir} is corrupt (failed to load: ${(err as Error).message.split('\n')[0]}); rebuilding`);
-    fs.rmSync(graphDir, { recursive: true, force: true });
-    prepareGraph(ckpt, options);
-    opened = await openSession(path.join(graphDir, MODEL_FILE), sessionOptions);
+  let loaded: { opened: OpenedSession; graphDir: string; kvCache?: KvCache } | undefined;
+  for (const [i, choice] of choices.entries()) {
+    const variant = graphVariantFor(choice.device);
+    try {
+      const kvCache = variant === 'device' ? await DeviceKvCache.create(ort, c.numLayers, c.numKvHeads, c.headDim, c.maxPositionEmbeddings) : undefined;
+      loaded = { ...(await openOn(ckpt, options, choice, variant, kvCache?.deviceOutputs ?? [])), ...(kvCache ? { kvCache } : {}) };
+      break;
+    } catch (err) {
+      if (i === choices.length - 1) throw err;
+      options.onWarning?.(`${choice.device.toUpperCase()} execution provider failed to load (${(err as Error).message.split('\n')[0]}); running on ${choices[i + 1]!.device.toUpperCase()}`);
+    }
   }
+  const { opened, graphDir, kvCache } = loaded!;
   options.onProgress?.('session', 1);
   const info: ModelInfo = {
     architecture: c.architecture,
@@ -128,9 +156,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     hiddenSize: c.hiddenSize,
     parameters: parameterCount(c),
   };
-  const modelFile = path.join(graphDir, MODEL_FILE);
-  const reopenOnCpu = async () => (await openSession(modelFile, { ...sessionOptions, choices: [{ device: 'cpu' }] })).session;
-  const model = new OrtModel(ort, opened.session, c, info, { onWarning: options.onWarning, reopenOnCpu });
+  // A GPU lost mid-session: the host graph on the CPU, whose cache the model refills from the committed tokens.
+  const reopenOnCpu = async (): Promise<InferenceSession> => (await openOn(ckpt, options, { device: 'cpu' }, 'host', [])).opened.session;
+  const model = new OrtModel(ort, opened.session, c, info, { onWarning: options.onWarning, reopenOnCpu, ...(kvCache ? { kvCache } : {}) });
   return { model, info, eosTokenIds: ckpt.eosTokenIds, modelType: c.modelType, dir, graphDir };
 }
 

@@ -15,7 +15,9 @@ export interface KvCache {
   readonly length: number;
   /** Graph outputs the cache wants left where the session produced them (preferredOutputLocation 'gpu-buffer'). */
   readonly deviceOutputs: readonly string[];
-  /** The graph's past_key.<l>.<h> / past_value.<l>.<h> feeds for a forward of `count` new tokens (checks room). */
+  /** Finishes device work that commit/truncate queued (they are synchronous); runs before every forward. */
+  flush(): Promise<void>;
+  /** The graph's past inputs for a forward of `count` new tokens (checks room). */
   pastFeeds(count: number): Record<string, Tensor>;
   /** Takes the new entries (new_key.<l> / new_value.<l> outputs) of a forward over a tree with these parents. */
   stageOutputs(parents: readonly number[], outputs: Readonly<Record<string, Tensor>>): void;
@@ -61,6 +63,10 @@ export class HostKvCache implements KvCache {
     const start = head * this.capacity * this.headDim;
     const end = start + this.committed * this.headDim;
     return { key: this.keys[layer]!.subarray(start, end), value: this.values[layer]!.subarray(start, end) };
+  }
+
+  async flush(): Promise<void> {
+    // host memory: commit and truncate already took effect
   }
 
   pastFeeds(count: number): Record<string, Tensor> {

@@ -86,6 +86,9 @@ export class OrtModel implements Model {
   private kv: KvCache;
   private disposed = false;
   private running = false;
+  /** The committed tokens, to refill a CPU cache when a GPU is lost; undefined after a synthetic context. */
+  private history: number[] | undefined = [];
+  private lastTokens: readonly number[] = [];
 
   constructor(
     private readonly ort: Ort,
@@ -116,11 +119,12 @@ export class OrtModel implements Model {
     this.running = true;
     try {
       try {
+        await this.kv.flush();
         feeds = this.feeds(tokens, parents);
         out = await this.session.run(feeds);
       } catch (err) {
-        if (this.info.device === 'cpu' || !this.options.reopenOnCpu || this.kv.deviceOutputs.length > 0) throw err;
-        // A lost GPU: the host cache still holds every committed entry, so the same step reruns on the CPU.
+        if (this.info.device === 'cpu' || !this.options.reopenOnCpu || !this.history) throw err;
+        // A lost GPU: the same step reruns on the CPU over a cache refilled from the committed tokens.
         await this.fallBackToCpu(err as Error);
         feeds = this.feeds(tokens, parents);
         out = await this.session.run(feeds);
@@ -130,6 +134,7 @@ export class OrtModel implements Model {
     }
     this.options.onRun?.(feeds, out);
     this.kv.stageOutputs(parents, out);
+    this.lastTokens = tokens;
     return out.logits!.data as Float32Array;
   }
 
@@ -141,12 +146,13 @@ export class OrtModel implements Model {
     const feeds: Record<string, Tensor> = {
       input_ids: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, s]),
       position_ids: new T('int64', BigInt64Array.from(layout.positions, (p) => BigInt(p)), [1, s]),
-      attention_bias: new T('float32', layout.bias, [1, 1, s, past + s]),
+      // A device cache's graph builds the past columns itself: only the tree's [S, S] part crosses the bus.
+      attention_bias: this.kv.deviceOutputs.length > 0 ? new T('float32', treeLayout(parents, 0).bias, [1, 1, s, s]) : new T('float32', layout.bias, [1, 1, s, past + s]),
       ...this.kv.pastFeeds(s),
     };
     // WebGPU crashes the process (SIGSEGV) on a zero-length past input: feed one zero slot that the bias masks
     // out. Softmax gives it weight exp(-inf) = 0, so the logits and the new K/V are unchanged.
-    if (past === 0 && this.info.device === 'webgpu') {
+    if (past === 0 && this.info.device === 'webgpu' && this.kv.deviceOutputs.length === 0) {
       const bias = new Float32Array(s * (s + 1));
       for (let j = 0; j < s; j++) {
         bias[j * (s + 1)] = -Infinity;
@@ -169,21 +175,39 @@ export class OrtModel implements Model {
     info.device = 'cpu';
     delete info.adapter;
     await old.release().catch(() => undefined);
+    this.kv.dispose();
+    const c = this.config;
+    this.kv = new HostKvCache(c.numLayers, c.numKvHeads, c.headDim, this.info.maxContext, 256, this.ort.Tensor);
+    const history = this.history ?? [];
+    if (history.length > 0) {
+      const parents = history.map((_, i) => i - 1);
+      const out = await this.session.run(this.feeds(history, parents));
+      this.kv.stageOutputs(parents, out);
+      this.kv.commit(parents.map((_, i) => i));
+    }
   }
 
   /** A forward that is not committed is discarded by the next forward, truncate or commit([]). */
   commit(acceptedNodes: readonly number[]): void {
     if (this.running) throw new Error('commit: a forward on this model is still running');
     this.kv.commit(acceptedNodes);
+    this.history?.push(...acceptedNodes.map((n) => this.lastTokens[n]!));
   }
 
   /** Benchmarks only: a committed context of n positions with placeholder K/V (costs are shape-dependent only). */
   setSyntheticContext(n: number): void {
     this.kv.fillSynthetic(n);
+    this.history = undefined;
   }
 
   truncate(n: number): void {
     this.kv.truncate(n);
+    if (this.history) this.history.length = n;
+  }
+
+  /** Tests only: the cache behind the model (to compare a device cache with the host one). */
+  get kvCache(): KvCache {
+    return this.kv;
   }
 
   async dispose(): Promise<void> {

@@ -34,7 +34,9 @@ export class DecoderGraph {
     if (this.quantBits && (options.blockSize < 16 || (options.blockSize & (options.blockSize - 1)) !== 0)) {
       throw new Error(`quantization block size must be a power of two >= 16, got ${options.blockSize}`);
     }
-    this.inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', 'total'])];
+    // A device cache's graph takes only the tree's own columns of the bias: the past is visible to every node.
+    const biasColumns = options.kvCache === 'device' ? 'seq' : 'total';
+    this.inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', biasColumns])];
     this.outputs = [valueInfo('logits', FLOAT, [1, 'seq', config.vocabSize])];
   }
 
@@ -146,6 +148,56 @@ export class DecoderGraph {
         return g.op('Add', [g.op('MatMul', [pPast, pastV]), g.op('MatMul', [pNew, vs[h]!])]);
       });
       const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 }); // [1,kvH,G*S,D]
+      return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
+    };
+  }
+
+  /**
+   * The same attention for a KV cache that stays on the device (graph variant `kvCache: 'device'`). Inputs
+   * past_key.<l> / past_value.<l> [1,kvHeads,P,D], whose slot 0 is a sink that every node masks out (WebGPU
+   * crashes on zero-length inputs, so the past is never empty); attention_bias is the tree's [1,1,S,S] part only.
+   * Outputs present_key.<l> / present_value.<l> [1,kvHeads,P+S,D] = past followed by the new entries, which the
+   * session leaves on the device and the next forward (after compaction) takes as its past.
+   */
+  deviceTreeAttention(rope: (x: string) => string): (layer: number, project: (which: Projection, outDim: number) => string) => string {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    const nH = c.numHeads;
+    const kvH = c.numKvHeads;
+    const group = nH / kvH;
+    const qShape = g.ints('const.q_shape', [0, 0, nH, D]);
+    const kvShape = g.ints('const.kv_shape', [0, 0, kvH, D]);
+    const groupedShape = g.ints('const.grouped_shape', [1, kvH, -1, D]);
+    const headsShape = g.ints('const.heads_shape', [1, nH, -1, D]);
+    const mergedShape = g.ints('const.merged_shape', [0, 0, nH * D]);
+    const scale = g.scalar('const.scale', 1 / Math.sqrt(D));
+    const INT64_ZERO = new Uint8Array(8);
+    const INT64_ONE = new Uint8Array(BigInt64Array.of(1n).buffer);
+    // Past columns of the bias, built on the device: -inf at the sink (slot 0), 0 elsewhere; then the tree part.
+    const pastLen = g.op('Shape', ['past_key.0'], { start: 2, end: 3 });
+    const seqLen = g.op('Shape', ['input_ids'], { start: 1, end: 2 });
+    const slots = g.op('Range', [g.tensor('const.zero_i64', INT64, [], INT64_ZERO), g.op('Squeeze', [pastLen]), g.tensor('const.one_i64', INT64, [], INT64_ONE)]);
+    const isSink = g.op('Equal', [slots, 'const.zero_i64']);
+    const pastRow = g.op('Where', [isSink, g.scalar('const.neg_inf', -Infinity), g.scalar('const.zero_f', 0)]);
+    const pastBias = g.op('Expand', [g.op('Reshape', [pastRow, g.ints('const.row_shape', [1, 1, 1, -1])]), g.op('Concat', [g.ints('const.one_one', [1, 1]), seqLen, pastLen], { axis: 0 })]);
+    const fullBias = g.op('Concat', [pastBias, 'attention_bias'], { axis: -1 }); // [1,1,S,P+S]
+    const bias = group > 1 ? g.op('Tile', [fullBias, g.ints('const.bias_tile', [1, 1, group, 1])]) : fullBias;
+    const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] }); // [1,S,kvH,D] -> [1,kvH,S,D]
+
+    return (l, project) => {
+      const q = rope(g.op('Reshape', [project('q_proj', nH * D), qShape]));
+      const k = rope(g.op('Reshape', [project('k_proj', kvH * D), kvShape]));
+      const v = g.op('Reshape', [project('v_proj', kvH * D), kvShape]);
+      const pastK = `past_key.${l}`;
+      const pastV = `past_value.${l}`;
+      this.inputs.push(valueInfo(pastK, FLOAT, [1, kvH, 'past', D]), valueInfo(pastV, FLOAT, [1, kvH, 'past', D]));
+      const presentK = g.op('Concat', [pastK, toHeads(k)], { axis: 2 }, '', [`present_key.${l}`]);
+      const presentV = g.op('Concat', [pastV, toHeads(v)], { axis: 2 }, '', [`present_value.${l}`]);
+      this.outputs.push(valueInfo(presentK, FLOAT, [1, kvH, 'present', D]), valueInfo(presentV, FLOAT, [1, kvH, 'present', D]));
+      const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]); // [1,kvH,G*S,D]
+      const scores = g.op('FusedMatMul', [qg, presentK], { transB: 1 }, 'com.microsoft'); // [1,kvH,G*S,P+S]
+      const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 });
+      const ctx = g.op('MatMul', [probs, presentV]); // [1,kvH,G*S,D]
       return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
     };
   }

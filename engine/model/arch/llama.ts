@@ -43,7 +43,7 @@ export function buildLlamaGraph(b: DecoderGraph, onProgress?: (fraction: number)
   const c = b.config;
   const H = c.hiddenSize;
   const norm = b.rmsNorm();
-  const attention = b.treeAttention(b.rotary());
+  const attention = b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
   const embedding = b.embedding();
   let x = embedding.hidden;
   for (let l = 0; l < c.numLayers; l++) {
