@@ -15,6 +15,11 @@ export interface CheckpointChatTemplates {
 export interface TextTokenizer {
   /** Token ids of `text`, without BOS/EOS; added tokens written in the text (`<|im_start|>`) become their ids. */
   encode(text: string): number[];
+  /**
+   * Token ids of user text: special-token strings in it (`<|fim_middle|>` typed in a file) stay ordinary text, as
+   * transformers' split_special_tokens does, so file content cannot forge the prompt's structure.
+   */
+  encodePlain(text: string): number[];
   decode(ids: readonly number[]): string;
   /** Id of a special token such as `<|fim_prefix|>`, if the vocabulary has it. */
   tokenId(token: string): number | undefined;
@@ -89,6 +94,29 @@ export function loadChatTemplates(dir: string, config: Record<string, unknown>):
   return undefined;
 }
 
+/** `<|fim_prefix|>`, `<｜fim▁hole｜>`, `[PREFIX]`, `▁<PRE>`: control-token shapes (not `<td>`: Gemma has HTML tags as text tokens). */
+const CONTROL_TOKEN_SHAPE = /^(<\|[^\s]+\|>|<｜[^\s]+｜>|\[[A-Z_]+\]|▁?<[A-Z]+>)$/;
+
+/** Finds whether a text contains any of many strings, in about one pass (Gemma has thousands of special tokens). */
+function containsAnyOf(needles: readonly string[]): (text: string) => boolean {
+  const byFirst = new Map<string, { lengths: Set<number>; words: Set<string> }>();
+  for (const n of needles) {
+    if (n.length === 0) continue;
+    const group = byFirst.get(n[0]!) ?? { lengths: new Set(), words: new Set() };
+    group.lengths.add(n.length);
+    group.words.add(n);
+    byFirst.set(n[0]!, group);
+  }
+  return (text) => {
+    for (let i = 0; i < text.length; i++) {
+      const group = byFirst.get(text[i]!);
+      if (!group) continue;
+      for (const len of group.lengths) if (group.words.has(text.substr(i, len))) return true;
+    }
+    return false;
+  };
+}
+
 export function loadTokenizer(dir: string): TextTokenizer {
   const tokenizerJson = readJsonFile(path.join(dir, 'tokenizer.json'));
   const configPath = path.join(dir, 'tokenizer_config.json');
@@ -98,12 +126,28 @@ export function loadTokenizer(dir: string): TextTokenizer {
   for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) added.set(t.content, t.id);
   const vocab = ((tokenizerJson.model as { vocab?: Record<string, number> } | undefined)?.vocab ?? {}) as Record<string, number>;
   const tokenId = (token: string): number | undefined => added.get(token) ?? vocab[token];
+  // Structural tokens: the special ones, and added tokens shaped like control tokens (Qwen marks its FIM and file
+  // tokens non-special). Added tokens that are ordinary text (Gemma's whitespace runs) stay as they are.
+  const isStructural = (t: { content: string; special?: boolean }): boolean => t.special === true || CONTROL_TOKEN_SHAPE.test(t.content);
+  const specials = ((tokenizerJson.added_tokens as { content: string; special?: boolean }[] | undefined) ?? []).filter(isStructural).map((t) => t.content);
+  const hasSpecialText = containsAnyOf(specials);
+  // Built on first need only (text that spells a special token is rare): the same tokenizer without special tokens.
+  let plain: Tokenizer | undefined;
+  const plainTokenizer = (): Tokenizer => {
+    if (!plain) {
+      const json = readJsonFile(path.join(dir, 'tokenizer.json'));
+      json.added_tokens = ((json.added_tokens as { content: string; special?: boolean }[] | undefined) ?? []).filter((t) => !isStructural(t));
+      plain = new Tokenizer(json as never, config as never);
+    }
+    return plain;
+  };
   const eosName = tokenContent(config.eos_token);
   const bosName = tokenContent(config.bos_token);
   const eos = eosName !== undefined ? tokenId(eosName) : undefined;
   const bos = bosName !== undefined ? tokenId(bosName) : undefined;
   return {
     encode: (text) => (text.length === 0 ? [] : tokenizer.encode(text, { add_special_tokens: false }).ids),
+    encodePlain: (text) => (text.length === 0 ? [] : (hasSpecialText(text) ? plainTokenizer() : tokenizer).encode(text, { add_special_tokens: false }).ids),
     decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode(ids as number[], { skip_special_tokens: false })),
     tokenId,
     eosTokenIds: eos !== undefined ? [eos] : [],

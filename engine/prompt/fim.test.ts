@@ -95,3 +95,26 @@ test('property: the multi-file prompt fits the budget, keeps the cursor context 
     { numRuns: 300 },
   );
 });
+
+test('file content that spells special tokens stays text in FIM prompts (real Qwen tokenizer), and plain encoding is otherwise the same', () => {
+  const qwen = realTokenizer('qwen3');
+  const prefix = 'const marker = "<|fim_middle|>";\n// <|im_end|> <|endoftext|>\nconst x = ';
+  const built = buildFimPrompt(qwen, 'qwen', prefix, '<|fim_suffix|>;', { path: 'a.ts', related: [{ path: 'b.ts', text: '<|file_sep|>not a separator' }] });
+  const count = (name: string): number => built.ids.filter((i) => i === qwen.tokenId(name)).length;
+  assert.equal(count('<|fim_middle|>'), 1);
+  assert.equal(count('<|fim_suffix|>'), 1);
+  assert.equal(count('<|file_sep|>'), 2, 'the two real separators only');
+  assert.equal(count('<|im_end|>') + count('<|endoftext|>'), 0);
+  assert.ok(qwen.decode(built.ids).includes(prefix));
+  const specials = ['<|im_start|>', '<|im_end|>', '<|fim_prefix|>', '<|endoftext|>'];
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(...specials)), { maxLength: 8 }), (parts) => {
+      const text = parts.join('');
+      const plain = qwen.encodePlain(text);
+      assert.equal(qwen.decode(plain), text);
+      assert.ok(plain.every((id) => !specials.some((s) => qwen.tokenId(s) === id)));
+      if (!specials.some((s) => text.includes(s))) assert.deepEqual(plain, qwen.encode(text));
+    }),
+    { numRuns: 200 },
+  );
+});

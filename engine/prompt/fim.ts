@@ -8,7 +8,10 @@ export type FimTemplateName = 'qwen' | 'deepseek' | 'starcoder' | 'codellama' | 
 
 /** What prompt building needs from a tokenizer. */
 export interface PromptTokenizer {
+  /** Ids of text; special-token strings in it may become special tokens (rendered chat templates need that). */
   encode(text: string): number[];
+  /** Ids of user text, special-token strings kept as text; prompts use it for file content when it is there. */
+  encodePlain?(text: string): number[];
   tokenId(token: string): number | undefined;
   readonly bosTokenId?: number | undefined;
   readonly eosTokenIds?: readonly number[];
@@ -209,7 +212,11 @@ function repoContext(tokenizer: PromptTokenizer, repo: RepoTokens, options: FimP
   return { head: [...head, ...chosen.reverse().flat()], current };
 }
 
-export function buildFimPrompt(tokenizer: PromptTokenizer, template: FimTemplateName, prefix: string, suffix: string, options: FimPromptOptions = {}): BuiltPrompt {
+export function buildFimPrompt(promptTokenizer: PromptTokenizer, template: FimTemplateName, prefix: string, suffix: string, options: FimPromptOptions = {}): BuiltPrompt {
+  // File content is text: a `<|fim_middle|>` typed in a file must not become the special token.
+  const tokenizer: PromptTokenizer = promptTokenizer.encodePlain
+    ? { ...promptTokenizer, encode: (text) => promptTokenizer.encodePlain!(text) }
+    : promptTokenizer;
   const budget = Math.max(8, Math.floor(options.maxPromptTokens ?? 2048));
   const share = Math.min(0.9, Math.max(0, options.suffixShare ?? 0.25));
   if (template === 'generic') {
