@@ -16,6 +16,8 @@ const GOLDEN: [string, string, string, string, boolean][] = [
   ['rust', 'fn main() {\n    let v = ', 'vec![1, 2, 3];', '\n}\n', false],
   ['rust', 'fn main() {\n    let a = 1;\n    ', 'let v = vec![1, 2, 3]));', '\n}\n', true],
   ['plaintext', 'anything ', ')))(((', '', false],
+  // A file cut short: its unclosed blocks are not the completion's doing.
+  ['typescript', 'class A {\n  f() {\n    this.update(', 'name, list);', '', false],
 ];
 
 test('damagesParse: golden cases in TS, Python, Go and Rust; no grammar never drops', async () => {

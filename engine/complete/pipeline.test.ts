@@ -25,6 +25,8 @@ const GOLDEN: [string, string, string, string, string, string | undefined][] = [
     'total += 1;\n  }\n  return total;\n}\n\nexport function point(x: number) {\n', 'total += 1;', 'blockEnd'],
   ['python', 'for name, count in ', '\n', 'counts.items():\n    print(name)\n', 'counts.items():', 'lineMode'],
   ['go', 'func main() {\n\tx := 1\n\t', '\n}\n', 'y := f(x)))\n', '', 'parseDamage'],
+  // Multi-line after an opener: the damaging second line goes, the first stays.
+  ['python', 'def f(x):\n    ', '\n', 'y = x + 1\n    return y)))', 'y = x + 1', 'parseDamage'],
   ['rust', 'fn main() {\n    let v = vec![', '];\n}\n', '1, 2, 3];', '1, 2, 3', 'suffixOverlap'],
 ];
 

@@ -54,8 +54,10 @@ export class CompletionPipeline {
     let out = (cut >= 0 ? text.slice(0, cut) : text).replace(/\s+$/, '');
     if (out.trim() === '') out = '';
     if (out && this._checkParse && (await damagesParse(this._ctx.language, this._ctx.prefix, out, this._ctx.suffix))) {
+      // Keep the first line when it alone does no harm; drop the suggestion otherwise.
       this._stoppedBy = 'parseDamage';
-      out = '';
+      const first = out.slice(0, Math.max(0, out.indexOf('\n'))).trimEnd();
+      out = first.trim() && !(await damagesParse(this._ctx.language, this._ctx.prefix, first, this._ctx.suffix)) ? first : '';
     }
     return { text: out, stoppedBy: this._stoppedBy };
   }
