@@ -84,7 +84,9 @@ ort.InferenceSession.create(model, { executionProviders: ['webgpu'], logSeverity
       try {
         const r = JSON.parse(out) as { ok: boolean; error?: string };
         if (r.ok) return resolve(undefined);
-        resolve(r.error ? `no usable WebGPU adapter (${r.error})` : 'the WebGPU probe computed wrong numbers');
+        // ORT's message carries its source location first; the adapter's own words come last.
+        const why = r.error?.match(/Failed to get a WebGPU adapter: (.*)$/)?.[1] ?? r.error;
+        resolve(why ? `no usable WebGPU adapter (${why})` : 'the WebGPU probe computed wrong numbers');
       } catch {
         const last = err.trim().split('\n').pop() ?? '';
         resolve(`the WebGPU probe exited with code ${code}${last ? `: ${last}` : ''}`);

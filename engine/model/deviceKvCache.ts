@@ -86,6 +86,11 @@ export class DeviceKvCache implements KvCache {
     return new DeviceKvCache(ort, compact, readback, layers, kvHeads, headDim, maxContext, options);
   }
 
+  /** Tests only: counts what the cache's own runs move across the bus. */
+  instrument(onRun: DeviceKvCacheOptions['onRun']): void {
+    this.options.onRun = onRun;
+  }
+
   get length(): number {
     return this.committed;
   }

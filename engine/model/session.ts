@@ -205,6 +205,12 @@ export class OrtModel implements Model {
     if (this.history) this.history.length = n;
   }
 
+  /** Tests only: sees the feeds and fetches of every run, the model's and its cache's (bytes across the bus). */
+  instrument(onRun: OrtModelOptions['onRun']): void {
+    this.options.onRun = onRun;
+    (this.kv as Partial<{ instrument(cb: OrtModelOptions['onRun']): void }>).instrument?.(onRun);
+  }
+
   /** Tests only: the cache behind the model (to compare a device cache with the host one). */
   get kvCache(): KvCache {
     return this.kv;
