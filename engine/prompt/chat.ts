@@ -21,6 +21,20 @@ export function detectChatTemplate(tokenizer: PromptTokenizer, name?: string): C
   return detectFallbackChatTemplate(tokenizer);
 }
 
+/**
+ * For serving: a checkpoint whose template our Jinja cannot parse still loads, with the fallback format and a
+ * warning that names the template and the parse error.
+ */
+export function chatTemplateForServing(tokenizer: PromptTokenizer, warn: (message: string) => void = (m) => process.stderr.write(`presage: warning: ${m}\n`)): ChatTemplate {
+  try {
+    return detectChatTemplate(tokenizer);
+  } catch (err) {
+    const fallback = detectFallbackChatTemplate(tokenizer);
+    warn(`${(err as Error).message}; using the built-in '${fallback}' chat format instead`);
+    return fallback;
+  }
+}
+
 export function detectFallbackChatTemplate(tokenizer: PromptTokenizer): ChatTemplateName {
   if (tokenizer.tokenId('<|im_start|>') !== undefined && tokenizer.tokenId('<|im_end|>') !== undefined) return 'chatml';
   if (tokenizer.tokenId('<|EOT|>') !== undefined || tokenizer.tokenId('<｜begin▁of▁sentence｜>') !== undefined) return 'deepseek';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { loadChatTemplates, type TextTokenizer } from '../tokenizer';
-import { buildChatPrompt, buildRewritePrompt, detectChatTemplate, type ChatTemplate } from './chat';
+import { buildChatPrompt, buildRewritePrompt, chatTemplateForServing, detectChatTemplate, type ChatTemplate } from './chat';
 import { realTokenizer } from './realTokenizers';
 import { ChatTemplateError, JinjaChatTemplate, selectChatTemplate, strftime, type TemplateMessage } from './template';
 
@@ -228,4 +228,15 @@ test('strftime_now follows Python strftime (C locale) and reads the given clock'
   assert.equal(strftime(when, '%A %B %j %H:%M:%S %y %%'), 'Friday August 213 09:05:03 25 %');
   const t = new JinjaChatTemplate('{{ strftime_now("%d %b %Y") }}', 'clock', {});
   assert.equal(t.render([], { addGenerationPrompt: false, now: when }), '01 Aug 2025');
+});
+
+test('a template our Jinja cannot parse: render-prompt reports it, serving falls back to the built-in format with a warning', () => {
+  const qwen = realTokenizer('qwen3');
+  const broken = { ...qwen, chatTemplates: { named: { default: '{% for in messages %}{{ x }}' }, origin: 'odd/tokenizer_config.json' } };
+  assert.throws(() => detectChatTemplate(broken), /chat template from odd\/tokenizer_config.json does not parse/);
+  const warnings: string[] = [];
+  assert.equal(chatTemplateForServing(broken, (m) => warnings.push(m)), 'chatml');
+  assert.match(warnings[0]!, /does not parse.*using the built-in 'chatml' chat format instead/);
+  assert.ok(chatTemplateForServing(qwen, (m) => warnings.push(m)) instanceof JinjaChatTemplate);
+  assert.equal(warnings.length, 1);
 });

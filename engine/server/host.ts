@@ -6,7 +6,7 @@ import type { Drafter } from '../draft/types';
 import { calibrateForwardCost, defaultForwardCost } from '../model/forwardCost';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/index';
 import type { LoadOptions } from '../model/types';
-import { detectChatTemplate, type ChatTemplate } from '../prompt/chat';
+import { chatTemplateForServing, type ChatTemplate } from '../prompt/chat';
 import { detectFimTemplate, type FimTemplateName } from '../prompt/fim';
 import type { TextTokenizer } from '../tokenizer';
 
@@ -57,7 +57,7 @@ export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefin
     decoder,
     drafter,
     fimTemplate: detectFimTemplate(tokenizer),
-    chatTemplate: detectChatTemplate(tokenizer),
+    chatTemplate: chatTemplateForServing(tokenizer),
     queue: new RequestQueue(),
     eosTokenIds: checkpoint.eosTokenIds,
     loadMs,
