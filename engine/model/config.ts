@@ -1,6 +1,7 @@
 // Parses a Hugging Face config.json into the few numbers the graph builder and the reference need.
 // The keys every architecture shares are parsed here; the registry (arch/) adds each family's own fields.
 import { findArchitecture, SUPPORTED_ARCHITECTURES, unsupportedArchitectureMessage } from './arch/index';
+import type { ArchitectureConfigFields } from './arch/types';
 
 export { SUPPORTED_ARCHITECTURES };
 export { ropeInvFreq } from './arch/rope';
@@ -12,7 +13,7 @@ export type RopeScaling =
   | { type: 'linear'; factor: number }
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPosition: number };
 
-export interface ModelConfig {
+export interface ModelConfig extends ArchitectureConfigFields {
   architecture: Architecture;
   modelType: string;
   vocabSize: number;
@@ -80,6 +81,10 @@ function parseRopeScaling(v: unknown, where: string): RopeScaling {
   throw new Error(`${where}: unsupported rope_scaling type ${JSON.stringify(type)} (supported: default, linear, llama3)`);
 }
 
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Validates and normalises a parsed config.json; `where` names the file in error messages. */
 export function parseConfig(raw: Record<string, unknown>, where = 'config.json'): ModelConfig {
   const archs = raw.architectures;
@@ -112,10 +117,12 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
     ropeTheta: optionalNumber({ rope_theta: ropeTheta }, 'rope_theta', 10000, where),
     ropeScaling: parseRopeScaling(ropeScaling, where),
     maxPositionEmbeddings: raw.max_position_embeddings === undefined ? 4096 : positiveInt(raw, 'max_position_embeddings', where),
-    tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : raw.tie_word_embeddings === true,
+    tieWordEmbeddings: raw.tie_word_embeddings === undefined ? (fields.defaultTieWordEmbeddings ?? false) : raw.tie_word_embeddings === true,
     qkvBias: fields.qkvBias,
     oBias: fields.oBias,
     mlpBias: fields.mlpBias,
     eosTokenIds: tokenIdList(raw.eos_token_id),
+    // The family's own fields last: they may override a common default (starcoder2's norm_epsilon, tied head).
+    ...withoutUndefined(fields),
   };
 }

@@ -202,6 +202,51 @@ export class DecoderGraph {
     };
   }
 
+  /** LayerNorm with weight and bias over the hidden size (`${name}.weight`, `${name}.bias`), eps = the config's. */
+  layerNorm(): (x: string, name: string) => string {
+    const { g, config: c } = this;
+    const H = c.hiddenSize;
+    return (x, name) => {
+      const w = g.floats(`${name}.weight`, this.weights(`${name}.weight`, [H]), [H]);
+      const b = g.floats(`${name}.bias`, this.weights(`${name}.bias`, [H]), [H]);
+      return g.op('LayerNormalization', [x, w, b], { axis: -1, epsilon: { float: c.rmsNormEps } });
+    };
+  }
+
+  /** RMSNorm of each head of a [1,S,heads·D] projection with one [headDim] weight (qwen3 q_norm / k_norm). */
+  headRmsNorm(): (x: string, weightName: string, heads: number) => string {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    const two = g.scalar('const.head_norm_two', 2);
+    const eps = g.scalar('const.head_norm_eps', c.rmsNormEps);
+    const merged = g.ints('const.head_norm_merged', [0, 0, -1]);
+    const shapes = new Map<number, string>();
+    const headShape = (heads: number): string => {
+      let s = shapes.get(heads);
+      if (!s) shapes.set(heads, (s = g.ints(`const.head_norm_shape_${heads}`, [0, 0, heads, D])));
+      return s;
+    };
+    return (x, name, heads) => {
+      const perHead = g.op('Reshape', [x, headShape(heads)]);
+      const ms = g.op('ReduceMean', [g.op('Pow', [perHead, two])], { axes: [-1], keepdims: 1 });
+      const normed = g.op('Div', [perHead, g.op('Sqrt', [g.op('Add', [ms, eps])])]);
+      return g.op('Reshape', [g.op('Mul', [normed, g.floats(name, this.weights(name, [D]), [D])]), merged]);
+    };
+  }
+
+  /** GELU feed-forward (StarCoder2): c_proj(gelu_tanh(c_fc(x))), the tanh approximation as ORT's FastGelu. */
+  geluMlp(x: string, prefix: string, bias: boolean): string {
+    const { g, config: c } = this;
+    const H = c.hiddenSize;
+    const up = this.linear(x, `${prefix}.c_fc`, c.intermediateSize, H, bias);
+    return this.linear(g.op('FastGelu', [up], {}, 'com.microsoft'), `${prefix}.c_proj`, H, c.intermediateSize, bias);
+  }
+
+  /** x · value, for the scalar multipliers some families put on the residual stream (granite). */
+  scaled(x: string, name: string, value: number): string {
+    return this.g.op('Mul', [x, this.g.scalar(name, value)]);
+  }
+
   /** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
   swigluMlp(x: string, prefix: string, bias: boolean): string {
     const { g, config: c } = this;

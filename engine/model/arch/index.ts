@@ -3,12 +3,15 @@
 import type { ModelConfig } from '../config';
 import { llama } from './llama';
 import { qwen2 } from './qwen2';
+import { qwen3 } from './qwen3';
+import { starcoder2 } from './starcoder2';
+import { granite } from './granite';
 import type { ArchitectureModule } from './types';
 
 export type { ArchitectureModule, ArchitectureConfigFields, WeightLookup, WeightSource, WeightSpec } from './types';
 export { layerPrefix } from './types';
 
-const ARCHITECTURES: readonly ArchitectureModule[] = [llama, qwen2];
+const ARCHITECTURES: readonly ArchitectureModule[] = [llama, qwen2, qwen3, starcoder2, granite];
 
 /** config.json `architectures[0]` names the engine can run. */
 export const SUPPORTED_ARCHITECTURES: readonly string[] = ARCHITECTURES.map((a) => a.name);

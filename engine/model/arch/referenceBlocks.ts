@@ -48,10 +48,9 @@ export function applyRope(v: Float64Array, heads: number, headDim: number, pos: 
 }
 
 /** Causal grouped-query attention of position `pos` over positions 0..pos: the merged heads [heads·D]. */
-export function causalAttention(c: ModelConfig, queries: readonly Float64Array[], keys: readonly Float64Array[], values: readonly Float64Array[], pos: number): Float64Array {
+export function causalAttention(c: ModelConfig, queries: readonly Float64Array[], keys: readonly Float64Array[], values: readonly Float64Array[], pos: number, scale = 1 / Math.sqrt(c.headDim)): Float64Array {
   const D = c.headDim;
   const group = c.numHeads / c.numKvHeads;
-  const scale = 1 / Math.sqrt(D);
   const attn = new Float64Array(c.numHeads * D);
   for (let h = 0; h < c.numHeads; h++) {
     const kvh = Math.floor(h / group);
@@ -80,4 +79,29 @@ export function causalAttention(c: ModelConfig, queries: readonly Float64Array[]
 export function swiglu(gate: Float64Array, up: Float64Array): Float64Array {
   for (let i = 0; i < gate.length; i++) gate[i] = (gate[i]! / (1 + Math.exp(-gate[i]!))) * up[i]!;
   return gate;
+}
+
+/** LayerNorm with weight and bias: (x - mean) / sqrt(var + eps) · w + b (biased variance, as torch). */
+export function layerNorm(x: Float64Array, w: Float32Array, b: Float32Array, eps: number): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < x.length; i++) mean += x[i]!;
+  mean /= x.length;
+  let variance = 0;
+  for (let i = 0; i < x.length; i++) variance += (x[i]! - mean) ** 2;
+  const inv = 1 / Math.sqrt(variance / x.length + eps);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = (x[i]! - mean) * inv * w[i]! + b[i]!;
+  return out;
+}
+
+/** RMSNorm of each consecutive head of v in place, with one [headDim] weight (qwen3 q_norm / k_norm). */
+export function headRmsNorm(v: Float64Array, heads: number, headDim: number, w: Float32Array, eps: number): void {
+  for (let h = 0; h < heads; h++) v.set(rmsNorm(v.subarray(h * headDim, (h + 1) * headDim), w, eps), h * headDim);
+}
+
+/** gelu_pytorch_tanh: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), in place. */
+export function geluTanh(x: Float64Array): Float64Array {
+  const k = Math.sqrt(2 / Math.PI);
+  for (let i = 0; i < x.length; i++) x[i] = 0.5 * x[i]! * (1 + Math.tanh(k * (x[i]! + 0.044715 * x[i]! ** 3)));
+  return x;
 }

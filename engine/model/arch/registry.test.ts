@@ -18,8 +18,9 @@ test('an unknown architecture is refused with the registered names', () => {
     for (const name of SUPPORTED_ARCHITECTURES) assert.ok(err.message.includes(name), `${name} missing from: ${err.message}`);
     return true;
   });
-  assert.throws(() => architectureOf({ architecture: 'Nope' }), /unsupported architecture "Nope"; supported: LlamaForCausalLM, Qwen2ForCausalLM/);
-  assert.throws(() => architectureByModelType('gpt2'), /--arch must be one of llama, qwen2, got "gpt2"/);
+  assert.throws(() => architectureOf({ architecture: 'Nope' }), { message: `unsupported architecture "Nope"; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}` });
+  assert.throws(() => architectureByModelType('gpt2'), { message: `make-tiny-model: --arch must be one of ${SUPPORTED_MODEL_TYPES.join(', ')}, got "gpt2"` });
+  assert.ok(SUPPORTED_ARCHITECTURES.includes('LlamaForCausalLM') && SUPPORTED_ARCHITECTURES.includes('Qwen2ForCausalLM'));
   assert.equal(findArchitecture(undefined, 'qwen2')?.name, 'Qwen2ForCausalLM');
   assert.equal(findArchitecture('Qwen2ForCausalLM', 'llama')?.name, 'Qwen2ForCausalLM', 'architectures[0] wins over model_type');
 });

@@ -22,12 +22,34 @@ export interface ArchitectureConfigFields {
   oBias: boolean;
   /** gate/up/down bias. */
   mlpBias: boolean;
+  /** The norm epsilon when the family names it otherwise (starcoder2 `norm_epsilon`); overrides rms_norm_eps. */
+  rmsNormEps?: number;
+  /** The family's default when config.json has no `tie_word_embeddings` (starcoder2 ties by default). */
+  defaultTieWordEmbeddings?: boolean;
+  /** granite: the scalars that replace Llama's implicit ones. */
+  granite?: GraniteMultipliers;
+}
+
+/** Granite's config multipliers (all 1 except attention, whose Llama value is 1/sqrt(head_dim)). */
+export interface GraniteMultipliers {
+  /** Scales the token embeddings (`embedding_multiplier`). */
+  embedding: number;
+  /** Attention score scale replacing 1/sqrt(head_dim) (`attention_multiplier`). */
+  attention: number;
+  /** Scales each block's output before it joins the residual stream (`residual_multiplier`). */
+  residual: number;
+  /** Logits are divided by it (`logits_scaling`). */
+  logitsScaling: number;
 }
 
 /** Shape options of `make-tiny-model` that an architecture may read for its own config keys. */
 export interface TinyArchitectureOptions {
   tieEmbeddings?: boolean;
   attentionBias?: boolean;
+  /** The common shape, for families whose own keys derive from it (qwen3's head_dim). */
+  hidden?: number;
+  heads?: number;
+  headDim?: number;
 }
 
 export interface ArchitectureModule {
