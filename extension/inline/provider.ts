@@ -3,16 +3,17 @@
 // accepted text (whole or partial) fed back to the engine as a past completion.
 import * as vscode from 'vscode';
 import { Complete, RecordAcceptance } from '../../engine/protocol';
+import type { InlineCtx } from '../api';
 import { CompletionCache } from '../common/completionCache';
 import { AdaptiveDebouncer } from '../common/debouncer';
-import { extractFimContext, trimOverlapWithLine, worthCompleting } from '../common/fimContext';
 import { InflightRequests } from '../common/inflight';
 import { LatencyTracker } from '../common/latencyTracker';
-import { EARLY_GRACE_MS, firstLine, isSettled } from '../common/streaming';
-import { config } from '../config';
-import type { Context } from '../ctx';
-import type { Indexer } from '../index/indexer';
 import type { InlineCounters } from '../common/statsReport';
+import { config } from '../config';
+import type { Indexer } from '../index/indexer';
+import { cacheStage, completionView, debounceStage, postProcessStage, requestStage, viewStage, type CompletionClient } from './stages';
+
+export { completionView };
 
 export interface InlineStats extends InlineCounters {
   displayed: number;
@@ -29,20 +30,9 @@ interface Shown {
   accepted: string;
 }
 
-/** What the ghost text shows for a raw completion. */
+/** What the ghost text shows for a raw completion (the post-process stage). */
 export function presentCompletion(raw: string, restOfLine: string): string {
-  let text = raw.replace(/\s+$/, '');
-  text = trimOverlapWithLine(text, restOfLine);
-  return text.trim().length === 0 ? '' : text;
-}
-
-/**
- * The document as the completion sees it: with the suggest widget's selected item applied over its range. `lead`
- * is that item's text, which the inline item must start with.
- */
-export function completionView(text: string, cursor: number, selected?: { start: number; end: number; text: string }): { text: string; offset: number; lead: string } {
-  if (!selected || selected.start > selected.end || selected.end > text.length) return { text, offset: cursor, lead: '' };
-  return { text: text.slice(0, selected.start) + selected.text + text.slice(selected.end), offset: selected.start + selected.text.length, lead: selected.text };
+  return postProcessStage(raw, { restOfLine });
 }
 
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
@@ -53,7 +43,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   private _shown: Shown | undefined;
   readonly stats: InlineStats = { requests: 0, cacheHits: 0, cancelled: 0, staleDropped: 0, errors: 0, shown: 0, acceptedChars: 0, displayed: 0, partialAccepts: 0, firstGhost: new LatencyTracker() };
 
-  constructor(private readonly _ctx: Context, private readonly _indexer: Indexer) {
+  constructor(private readonly _ctx: InlineCtx, private readonly _indexer: Pick<Indexer, 'isAllowed' | 'onDidType'>) {
     const d = this._disposables;
     d.push(vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-remote' }], this));
     d.push(_indexer.onDidType((e) => this._onType(e)));
@@ -77,27 +67,21 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (!config.inlineEnabled() || !this._indexer.isAllowed(document)) return undefined;
     if (client.state !== 'ready' && client.state !== 'generating') return undefined;
     const uri = document.uri.toString();
-    // With the suggest widget open, complete as if its selected item were accepted (VS Code shows ghost text only
-    // when it extends that item).
-    const view = completionView(document.getText(), document.offsetAt(position), context.selectedCompletionInfo && {
-      start: document.offsetAt(context.selectedCompletionInfo.range.start), end: document.offsetAt(context.selectedCompletionInfo.range.end), text: context.selectedCompletionInfo.text,
+    const selected = context.selectedCompletionInfo;
+    const view = viewStage(uri, document.getText(), document.offsetAt(position), selected && {
+      start: document.offsetAt(selected.range.start), end: document.offsetAt(selected.range.end), text: selected.text,
     });
-    const { text, offset, lead } = view;
-    const range = new vscode.Range(context.selectedCompletionInfo?.range.start ?? position, context.selectedCompletionInfo?.range.end ?? position);
-    const prefixAll = text.slice(0, offset);
-    const suffixAll = text.slice(offset);
-    const lineEnd = text.indexOf('\n', offset);
-    const restOfLine = text.slice(offset, lineEnd < 0 ? text.length : lineEnd);
-    if (!worthCompleting(prefixAll, suffixAll)) return undefined;
+    if (!view) return undefined;
+    const range = new vscode.Range(selected?.range.start ?? position, selected?.range.end ?? position);
     const items = (completion: string): vscode.InlineCompletionItem[] | undefined => {
-      const shown = presentCompletion(completion, restOfLine);
-      return shown ? this._items(document, range, document.offsetAt(position), lead, shown) : undefined;
+      const shown = postProcessStage(completion, view);
+      return shown ? this._items(document, range, document.offsetAt(position), view.lead, shown) : undefined;
     };
 
-    const hit = this._cache.lookup(uri, prefixAll, suffixAll);
-    if (hit) {
+    const cached = cacheStage(this._cache, view);
+    if (cached !== undefined) {
       this.stats.cacheHits++;
-      return items(hit.text);
+      return items(cached);
     }
 
     const ticket = this._inflight.begin(uri);
@@ -107,42 +91,20 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     let background = false;
     let release: (() => void) | undefined;
     try {
-      if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic && !(await this._debouncer.wait(Date.now(), ticket.signal))) return undefined;
-      if (ticket.signal.aborted || token.isCancellationRequested) return undefined;
+      const automatic = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;
+      if (!(await debounceStage(this._debouncer, automatic, ticket.signal)) || token.isCancellationRequested) return undefined;
       this.stats.requests++;
-      const fim = extractFimContext(text, offset);
-      const requestId = this._ctx.nextRequestId('complete');
-      const cts = new vscode.CancellationTokenSource();
-      ticket.signal.addEventListener('abort', () => cts.cancel(), { once: true });
-      let streamed = '';
-      let showEarly!: (line: string) => void;
-      const early = new Promise<string>((r) => (showEarly = r));
-      const partial = client.onPartial(requestId, (delta) => {
-        streamed += delta;
-        const line = firstLine(streamed);
-        if (line !== undefined) showEarly(line);
-      });
-      release = () => {
-        partial.dispose();
-        cts.dispose();
-      };
-      const full = client.request(Complete, {
-        requestId, uri, language: document.languageId, prefix: fim.prefix, suffix: fim.suffix,
-        maxTokens: config.maxTokens(), timeBudgetMs: config.timeBudgetMs(), stopAtBlockEnd: true,
-      }, cts.token);
-      const whole = full.then((r) => ({ done: true, text: r.text, reason: r.finishReason as string | undefined }));
-      // The first streamed line shows early, unless the whole completion follows within a moment (less flicker).
-      const firstLineShown = early.then(async (t) => {
-        await Promise.race([whole.catch(() => undefined), new Promise((r) => setTimeout(r, EARLY_GRACE_MS))]);
-        return { done: false, text: t, reason: undefined as string | undefined };
-      });
-      const first = await Promise.race([whole, firstLineShown]);
-      if (!first.done && !(await isSettled(whole))) {
+      const outcome = await requestStage(this._engine(), view, {
+        requestId: this._ctx.nextRequestId('complete'), language: document.languageId, maxTokens: config.maxTokens(), timeBudgetMs: config.timeBudgetMs(),
+      }, ticket.signal);
+      release = outcome.release;
+      const { first, whole } = outcome;
+      if (!first.done) {
         // The first line shows now; the rest is cached when it arrives and the suggestion refreshed from the cache.
         background = true;
-        void full.then((r) => {
+        void whole.then((r) => {
           if (!this._inflight.isCurrent(uri, ticket.id) || r.finishReason === 'cancelled') return;
-          this._cache.add({ uri, prefix: prefixAll, suffix: suffixAll, text: r.text });
+          this._cache.add({ uri, prefix: view.prefix, suffix: view.suffix, text: r.text });
           const editor = vscode.window.activeTextEditor;
           if (editor?.document.uri.toString() === uri && editor.document.version === document.version && editor.selection.active.isEqual(position)) {
             void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
@@ -151,8 +113,6 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
           release?.();
           ticket.done();
         });
-      } else if (!first.done) {
-        Object.assign(first, await whole);
       }
       if (first.reason === 'cancelled') this.stats.cancelled++;
       // Never show a stale result: a newer keystroke (or VS Code) has moved on.
@@ -160,7 +120,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
         this.stats.staleDropped++;
         return undefined;
       }
-      this._cache.add({ uri, prefix: prefixAll, suffix: suffixAll, text: first.text });
+      this._cache.add({ uri, prefix: view.prefix, suffix: view.suffix, text: first.text });
       const result = items(first.text);
       if (result) this.stats.firstGhost.add(performance.now() - t0);
       return result;
@@ -179,6 +139,26 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
         ticket.done();
       }
     }
+  }
+
+  /** The engine as the request stage sees it: an abort signal wired to `$/cancelRequest`. */
+  private _engine(): CompletionClient {
+    const client = this._ctx.client;
+    return {
+      onPartial: (id, listener) => client.onPartial(id, listener),
+      request: async (params, signal) => {
+        const cts = new vscode.CancellationTokenSource();
+        const abort = (): void => cts.cancel();
+        signal.addEventListener('abort', abort, { once: true });
+        if (signal.aborted) cts.cancel();
+        try {
+          return await client.request(Complete, params, cts.token);
+        } finally {
+          signal.removeEventListener('abort', abort);
+          cts.dispose();
+        }
+      },
+    };
   }
 
   private _items(document: vscode.TextDocument, range: vscode.Range, cursor: number, lead: string, text: string): vscode.InlineCompletionItem[] {
