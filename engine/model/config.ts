@@ -11,7 +11,9 @@ export type Architecture = string;
 export type RopeScaling =
   | { type: 'none' }
   | { type: 'linear'; factor: number }
-  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPosition: number };
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPosition: number }
+  /** Phi-3's longrope ("su"): per-frequency divisors, short below originalMaxPosition, long beyond; cos/sin scaled by attentionFactor. */
+  | { type: 'longrope'; shortFactor: number[]; longFactor: number[]; originalMaxPosition: number; attentionFactor: number };
 
 export interface ModelConfig extends ArchitectureConfigFields {
   architecture: Architecture;
@@ -57,7 +59,7 @@ export function tokenIdList(v: unknown): number[] {
   return [];
 }
 
-function parseRopeScaling(v: unknown, where: string): RopeScaling {
+function parseRopeScaling(v: unknown, where: string, top: Record<string, unknown> = {}): RopeScaling {
   if (v === undefined || v === null) return { type: 'none' };
   if (typeof v !== 'object') throw new Error(`${where}: "rope_scaling" must be an object or null`);
   const r = v as Record<string, unknown>;
@@ -78,7 +80,31 @@ function parseRopeScaling(v: unknown, where: string): RopeScaling {
     }
     return { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPosition };
   }
-  throw new Error(`${where}: unsupported rope_scaling type ${JSON.stringify(type)} (supported: default, linear, llama3)`);
+  if (type === 'longrope' || type === 'su') return parseLongrope(r, top, where);
+  throw new Error(`${where}: unsupported rope_scaling type ${JSON.stringify(type)} (supported: default, linear, llama3, longrope)`);
+}
+
+/** As transformers: original_max_position_embeddings (top level or in rope_scaling) and max_position_embeddings give the attention factor. */
+function parseLongrope(r: Record<string, unknown>, top: Record<string, unknown>, where: string): RopeScaling {
+  const factors = (key: string): number[] => {
+    const f = r[key];
+    if (!Array.isArray(f) || f.length === 0 || f.length > 4096 || !f.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
+      throw new Error(`${where}: rope_scaling type longrope needs "${key}", a list of positive numbers`);
+    }
+    return f as number[];
+  };
+  const shortFactor = factors('short_factor');
+  const longFactor = factors('long_factor');
+  if (shortFactor.length !== longFactor.length) throw new Error(`${where}: rope_scaling short_factor and long_factor differ in length (${shortFactor.length} vs ${longFactor.length})`);
+  const maxPosition = optionalNumber(top, 'max_position_embeddings', 4096, where);
+  const original = optionalNumber(top, 'original_max_position_embeddings', optionalNumber(r, 'original_max_position_embeddings', NaN, where), where);
+  const originalMaxPosition = original > 0 ? original : maxPosition;
+  const factor = original > 0 ? maxPosition / original : optionalNumber(r, 'factor', 1, where);
+  const given = r.attention_factor;
+  const attentionFactor = typeof given === 'number' && Number.isFinite(given) && given > 0
+    ? given
+    : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(originalMaxPosition));
+  return { type: 'longrope', shortFactor, longFactor, originalMaxPosition, attentionFactor };
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {
@@ -115,7 +141,7 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
     headDim,
     rmsNormEps: optionalNumber(raw, 'rms_norm_eps', 1e-6, where),
     ropeTheta: optionalNumber({ rope_theta: ropeTheta }, 'rope_theta', 10000, where),
-    ropeScaling: parseRopeScaling(ropeScaling, where),
+    ropeScaling: parseRopeScaling(ropeScaling, where, raw),
     maxPositionEmbeddings: raw.max_position_embeddings === undefined ? 4096 : positiveInt(raw, 'max_position_embeddings', where),
     tieWordEmbeddings: raw.tie_word_embeddings === undefined ? (fields.defaultTieWordEmbeddings ?? false) : raw.tie_word_embeddings === true,
     qkvBias: fields.qkvBias,

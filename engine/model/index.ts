@@ -63,6 +63,8 @@ export interface TinyCheckpointOptions {
   ropeTheta?: number;
   ropeScaling?: Record<string, unknown> | null;
   maxPositionEmbeddings?: number;
+  /** `sliding_window` for families that have one (mistral, phi3, gemma); null = full attention. */
+  slidingWindow?: number | null;
   /** Storage type of the weights. */
   dtype?: 'F32' | 'F16' | 'BF16';
 }

@@ -298,6 +298,204 @@ export class DecoderGraph {
       g.op('Reshape', [logits2d, g.ints('const.logits_shape', [1, -1, c.vocabSize])], {}, '', ['logits']);
     }
   }
+
+  /**
+   * The attention bias of a sliding-window layer: the tree bias with every key `window` or more positions before
+   * its query masked out (transformers: kv_idx > q_idx - sliding_window). Keys of the committed past sit at
+   * positions 0..P-1 (the cache holds the context in order), the tree's own nodes at their position_ids.
+   * Made once per window size and shared by the layers that use it.
+   */
+  slidingBias(window: number): string {
+    const key = `sliding.bias_${window}`;
+    const known = this.slidingBiases.get(key);
+    if (known) return known;
+    const g = this.g;
+    const zero = g.tensor('sliding.zero', INT64, [], new Uint8Array(8));
+    const one = g.tensor('sliding.one', INT64, [], new Uint8Array(BigInt64Array.of(1n).buffer));
+    const pastLen = g.op('Squeeze', [g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 })]);
+    const keyPositions = g.op('Concat', [g.op('Range', [zero, pastLen, one]), g.op('Squeeze', ['position_ids', g.ints('sliding.axis0', [0])])], { axis: 0 }); // [P+S]
+    const distance = g.op('Sub', [g.op('Unsqueeze', ['position_ids', g.ints('sliding.axis2', [2])]), keyPositions]); // [1,S,P+S]
+    const limit = g.tensor(`sliding.limit_${window}`, INT64, [], new Uint8Array(BigInt64Array.of(BigInt(window - 1)).buffer));
+    const tooFar = g.op('Unsqueeze', [g.op('Greater', [distance, limit]), g.ints('sliding.axis1', [1])]); // [1,1,S,P+S]
+    const bias = g.op('Where', [tooFar, g.scalar(`sliding.neg_inf_${window}`, -Infinity), 'attention_bias']);
+    this.slidingBiases.set(key, bias);
+    return bias;
+  }
+
+  private readonly slidingBiases = new Map<string, string>();
+
+  /**
+   * Tree attention (host KV cache, same inputs and outputs as treeAttention) with what later families vary per
+   * layer: the score scale, tanh soft-capping of the scores, a sliding window, the layer's own rope and a
+   * transform of the [1,S,heads,D] q and k before rope (gemma3's q/k norm). The device-cache graph variant is
+   * refused, so loading falls back to the host graph.
+   */
+  windowedTreeAttention(o: { scale: number; softcap: number | null }): (
+    layer: number,
+    project: (which: Projection, outDim: number) => string,
+    per: { rope: (x: string) => string; window: number | null; beforeRope?: (x: string, which: 'q' | 'k') => string },
+  ) => string {
+    const { g, config: c } = this;
+    if (this.options.kvCache === 'device') throw new Error(`${c.architecture}: the device KV cache graph has no sliding-window/soft-capped attention yet`);
+    const D = c.headDim;
+    const nH = c.numHeads;
+    const kvH = c.numKvHeads;
+    const group = nH / kvH;
+    const qShape = g.ints('wattn.q_shape', [0, 0, nH, D]);
+    const kvShape = g.ints('wattn.kv_shape', [0, 0, kvH, D]);
+    const groupedShape = g.ints('wattn.grouped_shape', [1, kvH, -1, D]);
+    const headsShape = g.ints('wattn.heads_shape', [1, nH, -1, D]);
+    const mergedShape = g.ints('wattn.merged_shape', [0, 0, nH * D]);
+    const scale = g.scalar('wattn.scale', o.scale);
+    const cap = o.softcap === null ? undefined : g.scalar('wattn.softcap', o.softcap);
+    const headSplit = g.ints('wattn.head_split', Array.from({ length: kvH }, () => 1));
+    const tile = g.ints('wattn.bias_tile', [1, 1, group, 1]);
+    const biases = new Map<number | null, string>();
+    // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the bias tiles `group` times.
+    const biasFor = (window: number | null): string => {
+      let bias = biases.get(window);
+      if (!bias) {
+        const plain = window === null ? 'attention_bias' : this.slidingBias(window);
+        biases.set(window, (bias = group > 1 ? g.op('Tile', [plain, tile]) : plain));
+      }
+      return bias;
+    };
+    const perKvHead = (x: string): string[] => {
+      if (kvH === 1) return [x];
+      const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
+      g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
+      return outs;
+    };
+    let splitSizes: string | undefined;
+    const pastAndNew = (): string =>
+      (splitSizes ??= g.op('Concat', [g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 }), g.op('Shape', ['input_ids'], { start: 1, end: 2 })], { axis: 0 }));
+    const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
+
+    return (l, project, per) => {
+      const qHeads = g.op('Reshape', [project('q_proj', nH * D), qShape]);
+      const kHeads = g.op('Reshape', [project('k_proj', kvH * D), kvShape]);
+      const q = per.rope(per.beforeRope ? per.beforeRope(qHeads, 'q') : qHeads);
+      g.op('Identity', [per.rope(per.beforeRope ? per.beforeRope(kHeads, 'k') : kHeads)], {}, '', [`new_key.${l}`]);
+      g.op('Reshape', [project('v_proj', kvH * D), kvShape], {}, '', [`new_value.${l}`]);
+      this.outputs.push(valueInfo(`new_key.${l}`, FLOAT, [1, 'seq', kvH, D]), valueInfo(`new_value.${l}`, FLOAT, [1, 'seq', kvH, D]));
+      const qg = g.op('Reshape', [g.op('Transpose', [g.op('Mul', [q, scale])], { perm: [0, 2, 1, 3] }), groupedShape]);
+      const qs = perKvHead(qg);
+      const ks = perKvHead(toHeads(`new_key.${l}`));
+      const vs = perKvHead(toHeads(`new_value.${l}`));
+      const bias = biasFor(per.window);
+      const heads = qs.map((qh, h) => {
+        const pastK = `past_key.${l}.${h}`;
+        const pastV = `past_value.${l}.${h}`;
+        this.inputs.push(valueInfo(pastK, FLOAT, [1, 1, 'past', D]), valueInfo(pastV, FLOAT, [1, 1, 'past', D]));
+        let scores = g.op('Concat', [g.op('FusedMatMul', [qh, pastK], { transB: 1 }, 'com.microsoft'), g.op('FusedMatMul', [qh, ks[h]!], { transB: 1 }, 'com.microsoft')], { axis: -1 });
+        if (cap) scores = g.op('Mul', [g.op('Tanh', [g.op('Div', [scores, cap])]), cap]);
+        const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 });
+        const pPast = `${probs}_past`;
+        const pNew = `${probs}_new`;
+        g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pNew]);
+        return g.op('Add', [g.op('MatMul', [pPast, pastV]), g.op('MatMul', [pNew, vs[h]!])]);
+      });
+      const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 });
+      return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
+    };
+  }
+
+  /**
+   * Rotary embedding from a given frequency table (a layer type's own base, partial rotary, longrope): the first
+   * 2·invFreq.length dims of each [1,S,heads,D] head rotate (rotate-half), the rest pass through; cos/sin are
+   * scaled by attentionFactor. With `long`, the long table takes over when the forward's largest position is
+   * >= long.from (transformers' longrope update: seq_len > original_max_position_embeddings). `name` keeps each
+   * table's constants apart.
+   */
+  rotaryTable(name: string, invFreq: Float64Array, o: { attentionFactor?: number; long?: { invFreq: Float64Array; from: number } } = {}): (x: string) => string {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    const half = invFreq.length;
+    const R = 2 * half;
+    if (R > D) throw new Error(`${name}: rotary dims ${R} exceed head_dim ${D}`);
+    const posF = g.op('Cast', ['position_ids'], { to: FLOAT });
+    let inv = g.floats(`${name}.inv_freq`, Float32Array.from(invFreq), [half]);
+    if (o.long) {
+      const useLong = g.op('Greater', [g.op('ReduceMax', [posF], { keepdims: 0 }), g.scalar(`${name}.long_from`, o.long.from - 1)]);
+      inv = g.op('Where', [useLong, g.floats(`${name}.inv_freq_long`, Float32Array.from(o.long.invFreq), [half]), inv]);
+    }
+    const freqs = g.op('Mul', [g.op('Unsqueeze', [posF, g.ints(`${name}.axis2`, [2])]), inv]); // [1,S,half]
+    const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), g.ints(`${name}.axis2b`, [2])]); // [1,S,1,R]
+    let cos = g.op('Cos', [angles]);
+    let sin = g.op('Sin', [angles]);
+    if (o.attentionFactor !== undefined && o.attentionFactor !== 1) {
+      const f = g.scalar(`${name}.attention_factor`, o.attentionFactor);
+      cos = g.op('Mul', [cos, f]);
+      sin = g.op('Mul', [sin, f]);
+    }
+    const halves = g.ints(`${name}.halves`, [half, half]);
+    const rotPass = R < D ? g.ints(`${name}.rot_pass`, [R, D - R]) : undefined;
+    return (x) => {
+      let rot = x;
+      let pass: string | undefined;
+      if (rotPass) {
+        rot = `${x}_rot`;
+        pass = `${x}_pass`;
+        g.op('Split', [x, rotPass], { axis: -1 }, '', [rot, pass]);
+      }
+      const a = `${rot}_lo`;
+      const b = `${rot}_hi`;
+      g.op('Split', [rot, halves], { axis: -1 }, '', [a, b]);
+      const rotated = g.op('Concat', [g.op('Neg', [b]), a], { axis: -1 });
+      const out = g.op('Add', [g.op('Mul', [rot, cos]), g.op('Mul', [rotated, sin])]);
+      return pass ? g.op('Concat', [out, pass], { axis: -1 }) : out;
+    };
+  }
+
+  /** Gemma's RMSNorm, x / sqrt(mean(x²) + eps) · (1 + w), over the last axis of any shape; (1 + w) is folded at build time. */
+  offsetRmsNorm(): (x: string, weightName: string, dim: number) => string {
+    const { g, config: c } = this;
+    const two = g.scalar('offset_norm.two', 2);
+    const eps = g.scalar('offset_norm.eps', c.rmsNormEps);
+    return (x, name, dim) => {
+      const w = Float32Array.from(this.weights(name, [dim]), (v) => 1 + v);
+      const ms = g.op('ReduceMean', [g.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
+      return g.op('Mul', [g.op('Div', [x, g.op('Sqrt', [g.op('Add', [ms, eps])])]), g.floats(name, w, [dim])]);
+    };
+  }
+
+  /** GeGLU feed-forward (gemma): down(gelu_tanh(gate(x)) · up(x)), the tanh GELU as ORT's FastGelu. */
+  gegluMlp(x: string, prefix: string): string {
+    const { g, config: c } = this;
+    const H = c.hiddenSize;
+    const gate = this.linear(x, `${prefix}.gate_proj`, c.intermediateSize, H, false);
+    const up = this.linear(x, `${prefix}.up_proj`, c.intermediateSize, H, false);
+    return this.linear(g.op('Mul', [g.op('FastGelu', [gate], {}, 'com.microsoft'), up]), `${prefix}.down_proj`, H, c.intermediateSize, false);
+  }
+
+  /** Splits the last axis of x into pieces of the given sizes (fused projections: phi3 qkv_proj, gate_up_proj). */
+  splitLast(x: string, sizes: number[]): string[] {
+    const outs = sizes.map((_, i) => `${x}_part${i}`);
+    const name = `split.${sizes.join('_')}`;
+    if (!this.splitSizes.has(name)) this.splitSizes.add(this.g.ints(name, sizes));
+    this.g.op('Split', [x, name], { axis: -1 }, '', outs);
+    return outs;
+  }
+
+  private readonly splitSizes = new Set<string>();
+
+  /** SwiGLU over a fused [gate; up] projection (phi3 `mlp.gate_up_proj`, then `mlp.down_proj`). */
+  fusedSwigluMlp(x: string, prefix: string): string {
+    const { g, config: c } = this;
+    const I = c.intermediateSize;
+    const [gate, up] = this.splitLast(this.linear(x, `${prefix}.gate_up_proj`, 2 * I, c.hiddenSize, false), [I, I]);
+    const act = g.op('Mul', [g.op('Mul', [gate!, g.op('Sigmoid', [gate!])]), up!]);
+    return this.linear(act, `${prefix}.down_proj`, c.hiddenSize, I, false);
+  }
+
+  /** Soft-caps the `logits` output: cap · tanh(logits / cap) (gemma final_logit_softcapping). Call after lmHead. */
+  capLogits(cap: number): void {
+    const producer = this.g.nodes.find((n) => n.output?.includes('logits'));
+    if (!producer) throw new Error('capLogits: no logits output yet (call lmHead first)');
+    producer.output = producer.output!.map((o) => (o === 'logits' ? 'logits_uncapped' : o));
+    const capValue = this.g.scalar('logits.softcap', cap);
+    this.g.op('Mul', [this.g.op('Tanh', [this.g.op('Div', ['logits_uncapped', capValue])]), capValue], {}, '', ['logits']);
+  }
 }
 
 export { layerPrefix };

@@ -6,12 +6,16 @@ import { qwen2 } from './qwen2';
 import { qwen3 } from './qwen3';
 import { starcoder2 } from './starcoder2';
 import { granite } from './granite';
+import { mistral } from './mistral';
+import { gemma2 } from './gemma2';
+import { gemma3 } from './gemma3';
+import { phi3 } from './phi3';
 import type { ArchitectureModule } from './types';
 
 export type { ArchitectureModule, ArchitectureConfigFields, WeightLookup, WeightSource, WeightSpec } from './types';
 export { layerPrefix } from './types';
 
-const ARCHITECTURES: readonly ArchitectureModule[] = [llama, qwen2, qwen3, starcoder2, granite];
+const ARCHITECTURES: readonly ArchitectureModule[] = [llama, qwen2, qwen3, starcoder2, granite, mistral, gemma2, gemma3, phi3];
 
 /** config.json `architectures[0]` names the engine can run. */
 export const SUPPORTED_ARCHITECTURES: readonly string[] = ARCHITECTURES.map((a) => a.name);

@@ -1,8 +1,8 @@
 // Llama (LlamaForCausalLM): pre-norm decoder with RMSNorm, rotary grouped-query attention and a SwiGLU MLP.
 // Optional attention_bias (q/k/v/o) and mlp_bias. Other Llama-shaped architectures reuse its pieces.
 import type { ModelConfig } from '../config';
-import type { DecoderGraph } from './blocks';
-import { applyRope, causalAttention, linear, referenceInvFreq, rmsNorm, swiglu } from './referenceBlocks';
+import type { DecoderGraph, Projection } from './blocks';
+import { applyRope, causalAttention, linear, referenceInvFreq, rmsNorm, swiglu, windowedAttention } from './referenceBlocks';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 /** Hugging Face Llama-layout tensors; the biases present follow the config's flags. */
@@ -43,7 +43,9 @@ export function buildLlamaGraph(b: DecoderGraph, onProgress?: (fraction: number)
   const c = b.config;
   const H = c.hiddenSize;
   const norm = b.rmsNorm();
-  const attention = b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
+  const attention = c.slidingWindow !== undefined
+    ? slidingTreeAttention(b, c.slidingWindow)
+    : b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
   const embedding = b.embedding();
   let x = embedding.hidden;
   for (let l = 0; l < c.numLayers; l++) {
@@ -56,6 +58,13 @@ export function buildLlamaGraph(b: DecoderGraph, onProgress?: (fraction: number)
     onProgress?.((l + 1) / c.numLayers);
   }
   b.lmHead(norm(x, 'model.norm.weight'), embedding.table);
+}
+
+/** Every layer attends through the same sliding window (Mistral's `sliding_window`), with the Llama rope and scale. */
+function slidingTreeAttention(b: DecoderGraph, window: number): (layer: number, project: (which: Projection, outDim: number) => string) => string {
+  const rope = b.rotary();
+  const attention = b.windowedTreeAttention({ scale: 1 / Math.sqrt(b.config.headDim), softcap: null });
+  return (l, project) => attention(l, project, { rope, window });
 }
 
 /** Logits [tokens.length][vocab] for positions 0..n-1 with a causal mask, in float64. */
@@ -83,7 +92,9 @@ export function llamaReferenceLogits(c: ModelConfig, weight: WeightLookup, token
       values.push(v);
     });
     hidden = hidden.map((x, pos) => {
-      const attn = causalAttention(c, queries, keys, values, pos);
+      const attn = c.slidingWindow !== undefined
+        ? windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow })
+        : causalAttention(c, queries, keys, values, pos);
       const o = linear(attn, weight(`${p}.self_attn.o_proj.weight`), H, opt(`${p}.self_attn.o_proj.bias`, c.oBias));
       const h1 = new Float64Array(H);
       for (let i = 0; i < H; i++) h1[i] = x[i]! + o[i]!;

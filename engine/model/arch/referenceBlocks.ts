@@ -105,3 +105,68 @@ export function geluTanh(x: Float64Array): Float64Array {
   for (let i = 0; i < x.length; i++) x[i] = 0.5 * x[i]! * (1 + Math.tanh(k * (x[i]! + 0.044715 * x[i]! ** 3)));
   return x;
 }
+
+/** Gemma's RMSNorm: x / sqrt(mean(x²) + eps) · (1 + w). */
+export function offsetRmsNorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) ss += x[i]! * x[i]!;
+  const inv = 1 / Math.sqrt(ss / x.length + eps);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! * inv * (1 + w[i]!);
+  return out;
+}
+
+/**
+ * Grouped-query attention of position `pos` over the positions it may see: all earlier ones, or with a window
+ * only pos - window + 1 .. pos; scores are q·k·scale, then cap·tanh(s/cap) when soft-capped.
+ */
+export function windowedAttention(
+  c: ModelConfig,
+  queries: readonly Float64Array[],
+  keys: readonly Float64Array[],
+  values: readonly Float64Array[],
+  pos: number,
+  o: { scale: number; softcap: number | null; window: number | null },
+): Float64Array {
+  const D = c.headDim;
+  const group = c.numHeads / c.numKvHeads;
+  const first = o.window === null ? 0 : Math.max(0, pos - o.window + 1);
+  const attn = new Float64Array(c.numHeads * D);
+  for (let h = 0; h < c.numHeads; h++) {
+    const kvh = Math.floor(h / group);
+    const weights: number[] = [];
+    for (let j = first; j <= pos; j++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += queries[pos]![h * D + d]! * keys[j]![kvh * D + d]!;
+      s *= o.scale;
+      weights.push(o.softcap === null ? s : o.softcap * Math.tanh(s / o.softcap));
+    }
+    const max = Math.max(...weights);
+    const exps = weights.map((s) => Math.exp(s - max));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    exps.forEach((e, i) => {
+      for (let d = 0; d < D; d++) attn[h * D + d]! += (e / sum) * values[first + i]![kvh * D + d]!;
+    });
+  }
+  return attn;
+}
+
+/**
+ * Rotates the first 2·invFreq.length dims of each of `heads` head vectors in place (rotate-half within them;
+ * the rest pass through), with cos/sin scaled by attentionFactor (partial rotary, longrope).
+ */
+export function applyRotary(v: Float64Array, heads: number, headDim: number, pos: number, invFreq: Float64Array, attentionFactor = 1): void {
+  const half = invFreq.length;
+  for (let h = 0; h < heads; h++) {
+    const base = h * headDim;
+    for (let i = 0; i < half; i++) {
+      const angle = pos * invFreq[i]!;
+      const c = Math.cos(angle) * attentionFactor;
+      const s = Math.sin(angle) * attentionFactor;
+      const a = v[base + i]!;
+      const b = v[base + i + half]!;
+      v[base + i] = a * c - b * s;
+      v[base + i + half] = b * c + a * s;
+    }
+  }
+}

@@ -23,3 +23,13 @@ export function ropeInvFreq(config: ModelConfig): Float64Array {
   }
   return inv;
 }
+
+/**
+ * RoPE inverse frequencies for a base and a rotary dim, each optionally divided by a per-frequency factor
+ * (longrope's short/long factors), rounded to float32 as transformers keeps them.
+ */
+export function plainInvFreq(theta: number, dim: number, divisors?: readonly number[]): Float64Array {
+  const inv = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) inv[i] = 1 / ((divisors?.[i] ?? 1) * Math.pow(theta, (2 * i) / dim));
+  return Float64Array.from(inv);
+}

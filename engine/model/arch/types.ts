@@ -28,6 +28,28 @@ export interface ArchitectureConfigFields {
   defaultTieWordEmbeddings?: boolean;
   /** granite: the scalars that replace Llama's implicit ones. */
   granite?: GraniteMultipliers;
+  /** Sliding-window attention span: a query sees itself and the window - 1 positions before it (mistral, phi3, gemma). */
+  slidingWindow?: number;
+  /** Per layer, whether it attends through the sliding window (gemma); absent = every layer when slidingWindow is set. */
+  slidingLayers?: boolean[];
+  /** gemma2 / gemma3: the family's scalars and switches. */
+  gemma?: GemmaFields;
+  /** Rotated leading dims of each head when fewer than head_dim (phi3 `partial_rotary_factor`). */
+  rotaryDim?: number;
+}
+
+/** Gemma 2 / 3 config values (query_pre_attn_scalar, soft-capping, the local rope base, per-head q/k norm). */
+export interface GemmaFields {
+  /** Attention scores are scaled by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5. */
+  queryPreAttnScalar: number;
+  /** cap · tanh(score / cap) before the mask (`attn_logit_softcapping`), null when off. */
+  attnLogitSoftcap: number | null;
+  /** cap · tanh(logit / cap) on the output (`final_logit_softcapping`), null when off. */
+  finalLogitSoftcap: number | null;
+  /** RoPE base of the sliding layers (gemma3 `rope_local_base_freq`; gemma2 uses rope_theta everywhere). */
+  localRopeTheta: number;
+  /** gemma3: (1+w) RMSNorm over each q and k head (`self_attn.q_norm` / `k_norm`) before rope. */
+  qkNorm: boolean;
 }
 
 /** Granite's config multipliers (all 1 except attention, whose Llama value is 1/sqrt(head_dim)). */
@@ -50,6 +72,8 @@ export interface TinyArchitectureOptions {
   hidden?: number;
   heads?: number;
   headDim?: number;
+  /** `sliding_window` of families that have one (null: full attention); each picks a small default. */
+  slidingWindow?: number | null;
 }
 
 export interface ArchitectureModule {

@@ -1,0 +1,221 @@
+// Gemma 2 (Gemma2ForCausalLM) and, through the same builder, text-only Gemma 3 (gemma3.ts): (1 + w) RMSNorm,
+// embeddings scaled by sqrt(hidden), GeGLU (gelu_pytorch_tanh), norms before and after both attention and the
+// feed-forward, scores scaled by query_pre_attn_scalar^-0.5, optional tanh soft-capping of scores and logits,
+// sliding-window layers next to global ones (each with its rope base), a tied head.
+import type { ModelConfig } from '../config';
+import type { DecoderGraph } from './blocks';
+import { slidingWindowOf } from './mistral';
+import { applyRope, geluTanh, linear, offsetRmsNorm, referenceInvFreq, windowedAttention } from './referenceBlocks';
+import { plainInvFreq, ropeInvFreq } from './rope';
+import { layerPrefix, type ArchitectureConfigFields, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
+
+const MAX_LAYERS = 4096;
+
+function optionalPositive(raw: Record<string, unknown>, key: string, fallback: number | null, where: string): number | null {
+  if (!(key in raw)) return fallback;
+  const v = raw[key];
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${where}: "${key}" must be null or a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The config fields both Gemma generations share; `family` picks the defaults transformers uses for absent keys. */
+export function gemmaConfigFields(raw: Record<string, unknown>, where: string, family: 'gemma2' | 'gemma3'): ArchitectureConfigFields {
+  // transformers' Gemma MLP reads hidden_activation; hidden_act is the older key.
+  const act = raw.hidden_activation ?? raw.hidden_act ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh') throw new Error(`${where}: unsupported hidden_activation ${JSON.stringify(act)} (supported: gelu_pytorch_tanh)`);
+  const layers = raw.num_hidden_layers;
+  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers <= 0 || layers > MAX_LAYERS) throw new Error(`${where}: "num_hidden_layers" must be an integer in 1..${MAX_LAYERS}, got ${JSON.stringify(layers)}`);
+  const slidingWindow = slidingWindowOf({ sliding_window: 'sliding_window' in raw ? raw.sliding_window : 4096 }, where);
+  let slidingLayers: boolean[];
+  if (Array.isArray(raw.layer_types)) {
+    const types = raw.layer_types as unknown[];
+    if (types.length !== layers || !types.every((t) => t === 'sliding_attention' || t === 'full_attention')) {
+      throw new Error(`${where}: "layer_types" must list ${layers} entries, each "sliding_attention" or "full_attention"`);
+    }
+    slidingLayers = types.map((t) => t === 'sliding_attention');
+  } else {
+    // gemma2 alternates (layer 0 slides); gemma3 slides on all but every sliding_window_pattern-th layer.
+    const pattern = family === 'gemma2' ? 2 : (raw.sliding_window_pattern ?? 6);
+    if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern <= 0) throw new Error(`${where}: "sliding_window_pattern" must be a positive integer, got ${JSON.stringify(pattern)}`);
+    slidingLayers = Array.from({ length: layers }, (_, i) => (i + 1) % pattern !== 0);
+  }
+  const ropeTheta = optionalPositive(raw, 'rope_theta', 10000, where) ?? 10000;
+  const queryPreAttnScalar = optionalPositive(raw, 'query_pre_attn_scalar', 256, where);
+  if (queryPreAttnScalar === null) throw new Error(`${where}: "query_pre_attn_scalar" must be a positive number`);
+  const bias = raw.attention_bias === true;
+  return {
+    qkvBias: bias,
+    oBias: bias,
+    mlpBias: false,
+    defaultTieWordEmbeddings: true,
+    // The layer types pick the rope base even when sliding_window is null (then no layer is windowed).
+    slidingLayers,
+    ...(slidingWindow !== undefined ? { slidingWindow } : {}),
+    gemma: {
+      queryPreAttnScalar,
+      attnLogitSoftcap: optionalPositive(raw, 'attn_logit_softcapping', family === 'gemma2' ? 50 : null, where),
+      finalLogitSoftcap: optionalPositive(raw, 'final_logit_softcapping', family === 'gemma2' ? 30 : null, where),
+      localRopeTheta: family === 'gemma3' ? (optionalPositive(raw, 'rope_local_base_freq', 10000, where) ?? 10000) : ropeTheta,
+      qkNorm: family === 'gemma3',
+    },
+  };
+}
+
+export function gemmaWeightSpecs(c: ModelConfig): WeightSpec[] {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const H = c.hiddenSize;
+  const I = c.intermediateSize;
+  const specs: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, H], kind: 'embedding' }];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = layerPrefix(i);
+    specs.push({ name: `${p}.input_layernorm.weight`, shape: [H], kind: 'norm' });
+    specs.push({ name: `${p}.self_attn.q_proj.weight`, shape: [q, H], kind: 'linear' });
+    specs.push({ name: `${p}.self_attn.k_proj.weight`, shape: [kv, H], kind: 'linear' });
+    specs.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, H], kind: 'linear' });
+    specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [H, q], kind: 'linear' });
+    if (c.qkvBias) {
+      specs.push({ name: `${p}.self_attn.q_proj.bias`, shape: [q], kind: 'bias' });
+      specs.push({ name: `${p}.self_attn.k_proj.bias`, shape: [kv], kind: 'bias' });
+      specs.push({ name: `${p}.self_attn.v_proj.bias`, shape: [kv], kind: 'bias' });
+      specs.push({ name: `${p}.self_attn.o_proj.bias`, shape: [H], kind: 'bias' });
+    }
+    if (c.gemma?.qkNorm) {
+      specs.push({ name: `${p}.self_attn.q_norm.weight`, shape: [c.headDim], kind: 'norm' });
+      specs.push({ name: `${p}.self_attn.k_norm.weight`, shape: [c.headDim], kind: 'norm' });
+    }
+    specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [H], kind: 'norm' });
+    specs.push({ name: `${p}.pre_feedforward_layernorm.weight`, shape: [H], kind: 'norm' });
+    specs.push({ name: `${p}.post_feedforward_layernorm.weight`, shape: [H], kind: 'norm' });
+    specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [I, H], kind: 'linear' });
+    specs.push({ name: `${p}.mlp.up_proj.weight`, shape: [I, H], kind: 'linear' });
+    specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [H, I], kind: 'linear' });
+  }
+  specs.push({ name: 'model.norm.weight', shape: [H], kind: 'norm' });
+  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, H], kind: 'linear' });
+  return specs;
+}
+
+/** A sliding-type layer (local rope base); it is windowed when the config has a sliding_window. */
+const isSlidingLayer = (c: ModelConfig, l: number): boolean => c.slidingLayers?.[l] ?? true;
+const windowOf = (c: ModelConfig, l: number): number | null => (isSlidingLayer(c, l) && c.slidingWindow !== undefined ? c.slidingWindow : null);
+
+/** transformers multiplies the embeddings by sqrt(hidden) in the weights' dtype: float32 here. */
+const embedScale = (c: ModelConfig): number => Math.fround(Math.sqrt(c.hiddenSize));
+
+export function buildGemmaGraph(b: DecoderGraph, onProgress?: (fraction: number) => void): void {
+  const c = b.config;
+  const gm = c.gemma!;
+  const H = c.hiddenSize;
+  const D = c.headDim;
+  const norm = b.offsetRmsNorm();
+  // Global layers: rope_theta with rope_scaling; sliding layers: the local base, unscaled.
+  const globalRope = b.rotaryTable('rope.global', ropeInvFreq(c));
+  const anySliding = Array.from({ length: c.numLayers }, (_, l) => isSlidingLayer(c, l)).some(Boolean);
+  const localRope = anySliding ? b.rotaryTable('rope.local', plainInvFreq(gm.localRopeTheta, D)) : globalRope;
+  const attention = b.windowedTreeAttention({ scale: gm.queryPreAttnScalar ** -0.5, softcap: gm.attnLogitSoftcap });
+  const embedding = b.embedding();
+  let x = b.g.op('Mul', [embedding.hidden, b.g.scalar('model.embed_scale', embedScale(c))]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = layerPrefix(l);
+    const sliding = isSlidingLayer(c, l);
+    const xn = norm(x, `${p}.input_layernorm.weight`, H);
+    const attn = attention(l, (which, outDim) => b.linear(xn, `${p}.self_attn.${which}`, outDim, H, c.qkvBias), {
+      rope: sliding ? localRope : globalRope,
+      window: windowOf(c, l),
+      ...(gm.qkNorm ? { beforeRope: (t: string, which: 'q' | 'k') => norm(t, `${p}.self_attn.${which}_norm.weight`, D) } : {}),
+    });
+    const o = b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * D, c.oBias);
+    const h1 = b.g.op('Add', [x, norm(o, `${p}.post_attention_layernorm.weight`, H)]);
+    const mlp = b.gegluMlp(norm(h1, `${p}.pre_feedforward_layernorm.weight`, H), `${p}.mlp`);
+    x = b.g.op('Add', [h1, norm(mlp, `${p}.post_feedforward_layernorm.weight`, H)]);
+    onProgress?.((l + 1) / c.numLayers);
+  }
+  b.lmHead(norm(x, 'model.norm.weight', H), embedding.table);
+  if (gm.finalLogitSoftcap !== null) b.capLogits(gm.finalLogitSoftcap);
+}
+
+export function gemmaReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
+  const gm = c.gemma!;
+  const H = c.hiddenSize;
+  const D = c.headDim;
+  const eps = c.rmsNormEps;
+  const globalInv = referenceInvFreq(c);
+  const localInv = plainInvFreq(gm.localRopeTheta, D);
+  const emb = weight('model.embed_tokens.weight');
+  const scale = embedScale(c);
+  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H), (v) => v * scale));
+  const opt = (name: string, on: boolean): Float32Array | undefined => (on ? weight(name) : undefined);
+  const headNorm = (v: Float64Array, heads: number, w: Float32Array): void => {
+    for (let h = 0; h < heads; h++) v.set(offsetRmsNorm(v.subarray(h * D, (h + 1) * D), w, eps), h * D);
+  };
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = layerPrefix(l);
+    const sliding = isSlidingLayer(c, l);
+    const inv = sliding ? localInv : globalInv;
+    const queries: Float64Array[] = [];
+    const keys: Float64Array[] = [];
+    const values: Float64Array[] = [];
+    hidden.forEach((x, pos) => {
+      const xn = offsetRmsNorm(x, weight(`${p}.input_layernorm.weight`), eps);
+      const q = linear(xn, weight(`${p}.self_attn.q_proj.weight`), c.numHeads * D, opt(`${p}.self_attn.q_proj.bias`, c.qkvBias));
+      const k = linear(xn, weight(`${p}.self_attn.k_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.k_proj.bias`, c.qkvBias));
+      const v = linear(xn, weight(`${p}.self_attn.v_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.v_proj.bias`, c.qkvBias));
+      if (gm.qkNorm) {
+        headNorm(q, c.numHeads, weight(`${p}.self_attn.q_norm.weight`));
+        headNorm(k, c.numKvHeads, weight(`${p}.self_attn.k_norm.weight`));
+      }
+      applyRope(q, c.numHeads, D, pos, inv);
+      applyRope(k, c.numKvHeads, D, pos, inv);
+      queries.push(q);
+      keys.push(k);
+      values.push(v);
+    });
+    const attnOptions = { scale: gm.queryPreAttnScalar ** -0.5, softcap: gm.attnLogitSoftcap, window: windowOf(c, l) };
+    hidden = hidden.map((x, pos) => {
+      const attn = windowedAttention(c, queries, keys, values, pos, attnOptions);
+      const o = offsetRmsNorm(linear(attn, weight(`${p}.self_attn.o_proj.weight`), H, opt(`${p}.self_attn.o_proj.bias`, c.oBias)), weight(`${p}.post_attention_layernorm.weight`), eps);
+      const h1 = Float64Array.from(x, (v, i) => v + o[i]!);
+      const hn = offsetRmsNorm(h1, weight(`${p}.pre_feedforward_layernorm.weight`), eps);
+      const gate = geluTanh(linear(hn, weight(`${p}.mlp.gate_proj.weight`), c.intermediateSize));
+      const up = linear(hn, weight(`${p}.mlp.up_proj.weight`), c.intermediateSize);
+      for (let i = 0; i < gate.length; i++) gate[i]! *= up[i]!;
+      const down = offsetRmsNorm(linear(gate, weight(`${p}.mlp.down_proj.weight`), H), weight(`${p}.post_feedforward_layernorm.weight`), eps);
+      for (let i = 0; i < H; i++) h1[i]! += down[i]!;
+      return h1;
+    });
+  }
+  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
+  const cap = gm.finalLogitSoftcap;
+  return hidden.map((x) => {
+    const logits = linear(offsetRmsNorm(x, weight('model.norm.weight'), eps), head, c.vocabSize);
+    if (cap !== null) for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh(logits[i]! / cap);
+    return logits;
+  });
+}
+
+export const gemma2: ArchitectureModule = {
+  name: 'Gemma2ForCausalLM',
+  modelType: 'gemma2',
+  configFields: (raw, where) => gemmaConfigFields(raw, where, 'gemma2'),
+  weightSpecs: gemmaWeightSpecs,
+  buildGraph: buildGemmaGraph,
+  referenceLogits: gemmaReferenceLogits,
+  tinyConfig(o) {
+    return {
+      tieWordEmbeddings: o.tieEmbeddings ?? true,
+      keys: {
+        hidden_act: 'gelu_pytorch_tanh',
+        hidden_activation: 'gelu_pytorch_tanh',
+        attention_bias: o.attentionBias ?? false,
+        // Not head_dim, so a scale taken from the wrong key shows.
+        query_pre_attn_scalar: 3 * (o.headDim ?? (o.hidden && o.heads ? o.hidden / o.heads : 8)),
+        sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
+        // Smaller than the released 50 / 30 so that the caps bite on random weights.
+        attn_logit_softcapping: 2,
+        final_logit_softcapping: 5,
+      },
+    };
+  },
+};
