@@ -8,7 +8,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { loadModel, type TinyCheckpointOptions } from '../index';
 import { openCheckpoint } from '../checkpoint';
-import { argmax, assertRowClose, reference, tempDir, tinyCheckpoint } from '../testSupport';
+import { dequantizeWeight, quantizeWeight } from '../quantize';
+import type { WeightLookup } from '../reference';
+import { argmax, assertRowClose, checkpointWeights, reference, tempDir, tinyCheckpoint } from '../testSupport';
 
 const cacheDir = tempDir('graphs-sliding');
 const dirs: string[] = [cacheDir];
@@ -200,5 +202,36 @@ test('phi3 longrope: the long factors take over past original_max_position_embed
     assert.ok(diff > 1e-4, `long factors changed nothing (${diff})`);
   } finally {
     await model.dispose();
+  }
+});
+
+test('int4: mistral, gemma2, gemma3 and phi3 graphs equal the reference on dequantized weights, past the window', async () => {
+  for (const { arch } of families) {
+    // hidden 64: the embedding table is quantized too (whole 32-wide blocks), as in real shapes.
+    const { dir, ckpt } = await checkpoint({ arch, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 48, vocabSize: 50, seed: 41 });
+    const raw = checkpointWeights(ckpt);
+    const weights: WeightLookup = (name) => {
+      const w = raw(name);
+      if (!/(_proj|lm_head|embed_tokens)\.weight$/.test(name)) return w;
+      const [n, k] = ckpt.tensors.get(name)!.shape as [number, number];
+      return dequantizeWeight(quantizeWeight(w, n, k, 4, 32));
+    };
+    const prompt = [2, 7, 1, 8, 2, 8, 18, 28, 45];
+    const parents = [-1, 0, 1, 0, 3, -1];
+    const tokens = [30, 31, 32, 33, 34, 35];
+    const { model } = await loadModel(dir, { cacheDir, quantization: 'int4', accuracyLevel: 0 });
+    try {
+      await model.forward(prompt, linear(prompt.length));
+      model.commit(prompt.map((_, i) => i));
+      const logits = await model.forward(tokens, parents);
+      for (let j = 0; j < tokens.length; j++) {
+        const pathTokens: number[] = [];
+        for (let a = j; a !== -1; a = parents[a]!) pathTokens.unshift(tokens[a]!);
+        const ref = reference(ckpt, [...prompt, ...pathTokens], weights);
+        assertRowClose(logits, j, ref[ref.length - 1]!, 1e-4, `${arch} int4 node ${j}`);
+      }
+    } finally {
+      await model.dispose();
+    }
   }
 });
