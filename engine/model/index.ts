@@ -65,6 +65,8 @@ export interface TinyCheckpointOptions {
   maxPositionEmbeddings?: number;
   /** `sliding_window` for families that have one (mistral, phi3, gemma); null = full attention. */
   slidingWindow?: number | null;
+  /** config.json keys written over the architecture's tiny defaults (gemma and phi3 families). */
+  configOverrides?: Record<string, unknown>;
   /** Storage type of the weights. */
   dtype?: 'F32' | 'F16' | 'BF16';
 }

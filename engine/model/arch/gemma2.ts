@@ -215,6 +215,7 @@ export const gemma2: ArchitectureModule = {
         // Smaller than the released 50 / 30 so that the caps bite on random weights.
         attn_logit_softcapping: 2,
         final_logit_softcapping: 5,
+        ...o.configOverrides,
       },
     };
   },

@@ -29,6 +29,7 @@ export const gemma3: ArchitectureModule = {
         rope_scaling: { rope_type: 'linear', factor: 8 },
         attn_logit_softcapping: null,
         final_logit_softcapping: null,
+        ...o.configOverrides,
       },
     };
   },

@@ -26,6 +26,6 @@ export const mistral: ArchitectureModule = {
   tinyConfig(o) {
     if (o.attentionBias) throw new Error('make-tiny-model: mistral has no attention bias');
     // A small default window, so short test contexts already cross it.
-    return { tieWordEmbeddings: o.tieEmbeddings ?? false, keys: { sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow } };
+    return { tieWordEmbeddings: o.tieEmbeddings ?? false, keys: { sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow, ...o.configOverrides } };
   },
 };

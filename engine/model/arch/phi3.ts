@@ -167,6 +167,7 @@ export const phi3: ArchitectureModule = {
           long_factor: Array.from({ length: half }, (_, i) => 2 + i),
         },
         sliding_window: o.slidingWindow === undefined ? 5 : o.slidingWindow,
+        ...o.configOverrides,
       },
     };
   },

@@ -74,6 +74,8 @@ export interface TinyArchitectureOptions {
   headDim?: number;
   /** `sliding_window` of families that have one (null: full attention); each picks a small default. */
   slidingWindow?: number | null;
+  /** config.json keys written over the family's tiny defaults (gemma3's real sliding pattern, rope bases, scalars). */
+  configOverrides?: Record<string, unknown>;
 }
 
 export interface ArchitectureModule {
