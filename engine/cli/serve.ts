@@ -1,21 +1,32 @@
 // `serve --port N [--host 127.0.0.1] [--token T] --model DIR`: the OpenAI-compatible HTTP server.
+// A host beyond loopback needs --allow-remote and a token given by the caller (--token or PRESAGE_TOKEN):
+// the API is plain HTTP, so anyone on the network who learns the token can use the model.
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Engine } from '../server/engine';
 import { createHttpServer } from '../server/http';
-import { flag, numberFlag, parseArgs, requireFlag } from './args';
+import { boolFlag, flag, numberFlag, parseArgs, requireFlag } from './args';
 import type { Device } from '../protocol';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['allow-remote']);
   const model = requireFlag(args, 'model');
   const port = numberFlag(args, 'port', 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in [0, 65535], got ${port}`);
   const host = flag(args, 'host') ?? '127.0.0.1';
-  if (!LOOPBACK.has(host)) process.stderr.write(`presage: warning: listening on ${host}, reachable beyond this machine; keep the token secret\n`);
   const given = flag(args, 'token') ?? process.env.PRESAGE_TOKEN;
+  if (!LOOPBACK.has(host)) {
+    if (!boolFlag(args, 'allow-remote')) throw new Error(`--host ${host} is reachable beyond this machine over plain HTTP; add --allow-remote (and --token) to mean it, or use 127.0.0.1`);
+    if (!given || given === 'true' || given.length < 16) throw new Error(`--host ${host} with --allow-remote needs a token of at least 16 characters (--token or PRESAGE_TOKEN)`);
+    process.stderr.write(
+      `presage: ********************************************************************\n` +
+      `presage: WARNING: listening on ${host}: every machine that can reach it can send\n` +
+      `presage: requests, over plain HTTP (unencrypted). Only the bearer token stops them.\n` +
+      `presage: ********************************************************************\n`,
+    );
+  }
   const token = given && given !== 'true' ? given : crypto.randomBytes(24).toString('base64url');
   const log = (m: string): void => void process.stderr.write(`presage: ${m}\n`);
   const engine = new Engine(

@@ -98,6 +98,11 @@ function checkNumber(v: unknown, name: string, min: number, max: number): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new EngineError(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`, 'invalid-params');
 }
 
+function checkInteger(v: unknown, name: string, min: number, max: number): void {
+  checkNumber(v, name, min, max);
+  if (v !== undefined && !Number.isInteger(v)) throw new EngineError(`${name} must be an integer, got ${JSON.stringify(v)}`, 'invalid-params');
+}
+
 function checkString(v: unknown, name: string): string {
   if (typeof v !== 'string') throw new EngineError(`${name} must be a string`, 'invalid-params');
   return v;
@@ -143,7 +148,7 @@ export class Engine {
   initialize(params: InitializeParams): InitializeResult {
     if (params?.storageDir !== undefined) this._storageDir = checkString(params.storageDir, 'storageDir');
     if (params?.indexBudgetBytes !== undefined) {
-      checkNumber(params.indexBudgetBytes, 'indexBudgetBytes', 1 << 20, Number.MAX_SAFE_INTEGER);
+      checkInteger(params.indexBudgetBytes, 'indexBudgetBytes', 1 << 20, Number.MAX_SAFE_INTEGER);
       this._indexBudgetBytes = params.indexBudgetBytes;
     }
     if (params?.secretPatterns !== undefined) {
@@ -293,10 +298,11 @@ export class Engine {
   /** Runs one generation through the model's queue, with status, stats and history bookkeeping. */
   async generateText(req: GenerateTextRequest): Promise<DecodeResult> {
     const host = this._requireHost();
-    checkNumber(req.maxTokens, 'maxTokens', 0, 1 << 20);
+    checkInteger(req.maxTokens, 'maxTokens', 0, 1 << 20);
     checkNumber(req.temperature, 'temperature', 0, 100);
     checkNumber(req.topP, 'topP', 0, 1);
-    checkNumber(req.topK, 'topK', 0, 1 << 20);
+    checkInteger(req.topK, 'topK', 0, 1 << 20);
+    checkInteger(req.seed, 'seed', -(2 ** 53), 2 ** 53);
     checkNumber(req.timeBudgetMs, 'timeBudgetMs', 0, 3_600_000);
     if (req.stop !== undefined && (!Array.isArray(req.stop) || req.stop.some((s) => typeof s !== 'string'))) throw new EngineError('stop must be an array of strings', 'invalid-params');
     const t0 = performance.now();

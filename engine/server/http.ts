@@ -14,13 +14,23 @@ export interface HttpServerOptions {
   /** Name reported by /v1/models and in responses. */
   modelName: string;
   maxBodyBytes?: number;
+  /** A request body must arrive within this many ms (default 30 s); slower ones get 408 and are cut. */
+  bodyTimeoutMs?: number;
   log?: (message: string) => void;
 }
+
+/**
+ * Text beyond maxContext times this many characters cannot fit the context (a token spans fewer characters on
+ * average, even for whitespace runs), so it is refused or trimmed before the tokenizer runs on the event loop.
+ */
+const MAX_CHARS_PER_TOKEN = 16;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly type = 'invalid_request_error', readonly param?: string) {
     super(message);
   }
+  /** The body was not read to its end: the connection cannot be reused and is closed after the reply. */
+  unreadBody = false;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -34,14 +44,38 @@ function sendError(res: http.ServerResponse, err: HttpError): void {
   sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param ?? null, code: null } }, headers);
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `request body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+function unread(err: HttpError): HttpError {
+  err.unreadBody = true;
+  return err;
+}
+
+/** Reads the JSON body within `limit` bytes and `timeoutMs`. */
+async function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw unread(new HttpError(413, `request body over ${limit} bytes`));
+  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+    const got: Buffer[] = [];
+    let size = 0;
+    const finish = (err?: HttpError): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (err) reject(unread(err));
+      else resolve(got);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish(new HttpError(413, `request body over ${limit} bytes`));
+      else got.push(chunk);
+    };
+    const onEnd = (): void => finish();
+    const onError = (e: Error): void => finish(new HttpError(400, `request body: ${e.message}`));
+    const timer = setTimeout(() => finish(new HttpError(408, `request body not received within ${timeoutMs} ms`)), timeoutMs);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
   let value: unknown;
   try {
     value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -79,6 +113,18 @@ function optNumber(body: Record<string, unknown>, name: string, min: number, max
   return v;
 }
 
+function optInteger(body: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
+  const v = optNumber(body, name, min, max);
+  if (v !== undefined && !Number.isInteger(v)) throw new HttpError(400, `${name} must be an integer, got ${v}`, 'invalid_request_error', name);
+  return v;
+}
+
+/** Refuses text that cannot fit the context before it is tokenized (tokenizing megabytes blocks every request). */
+function checkTextFits(text: string, maxContext: number, param: string): void {
+  const cap = maxContext * MAX_CHARS_PER_TOKEN;
+  if (text.length > cap) throw new HttpError(413, `${param} is ${text.length} characters, too long for the model's context of ${maxContext} tokens (at most ${cap} characters are accepted)`, 'invalid_request_error', param);
+}
+
 function stopList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return [v];
@@ -93,6 +139,7 @@ function finishReason(r: DecodeResult): string {
 export function createHttpServer(options: HttpServerOptions): http.Server {
   const { engine, token, modelName } = options;
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   let counter = 0;
 
   const generate = async (
@@ -102,21 +149,25 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   ): Promise<void> => {
     const host = engine.host;
     if (!host) throw new HttpError(503, 'no model is loaded', 'server_error');
-    if (body.n !== undefined && body.n !== 1) throw new HttpError(400, 'only n = 1 is supported', 'invalid_request_error', 'n');
+    if (optInteger(body, 'n', 1, 1 << 20) !== undefined && body.n !== 1) throw new HttpError(400, 'only n = 1 is supported', 'invalid_request_error', 'n');
     const stream = body.stream === true;
     const includeUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const maxTokens = optNumber(body, kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 1, 1 << 20) ?? (kind === 'chat' ? 1024 : 256);
+    const maxTokens = optInteger(body, kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 1, 1 << 20) ?? (kind === 'chat' ? 1024 : 256);
     const temperature = optNumber(body, 'temperature', 0, 2) ?? 1;
     const topP = optNumber(body, 'top_p', 0, 1);
-    const seed = optNumber(body, 'seed', -(2 ** 53), 2 ** 53);
+    const seed = optInteger(body, 'seed', -(2 ** 53), 2 ** 53);
+    const maxContext = host.checkpoint.info.maxContext;
+    const textCap = maxContext * MAX_CHARS_PER_TOKEN;
     const stop = stopList(body.stop);
     let prompt: BuiltPrompt;
     if (kind === 'completion') {
       const p = Array.isArray(body.prompt) && body.prompt.length === 1 ? body.prompt[0] : body.prompt;
       if (typeof p !== 'string') throw new HttpError(400, 'prompt must be a string', 'invalid_request_error', 'prompt');
       if (typeof body.suffix === 'string' && body.suffix.length > 0) {
-        prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, p, body.suffix, { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
+        // Fill-in-the-middle keeps the text nearest the cursor: cut the far ends before tokenizing.
+        prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, p.slice(-textCap), body.suffix.slice(0, textCap), { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
       } else {
+        checkTextFits(p, maxContext, 'prompt');
         prompt = engine.plainPrompt(p);
         if (prompt.ids.length === 0) throw new HttpError(400, 'prompt is empty', 'invalid_request_error', 'prompt');
       }
@@ -128,13 +179,19 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
         if (r !== 'system' && r !== 'user' && r !== 'assistant') throw new HttpError(400, `messages[${i}].role must be system, developer, user or assistant`, 'invalid_request_error', 'messages');
         return { role: r, content: contentText((m as { content?: unknown }).content ?? '', `messages[${i}].content`) };
       });
+      checkTextFits(messages.map((m) => m.content).join(''), maxContext, 'messages');
       prompt = buildChatPrompt(host.tokenizer, host.chatTemplate, messages, { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
     }
     let predicted: number[] | undefined;
     if (body.prediction !== undefined && body.prediction !== null) {
       const pr = body.prediction as { type?: unknown; content?: unknown };
       if (pr.type !== 'content') throw new HttpError(400, "prediction.type must be 'content'", 'invalid_request_error', 'prediction');
-      predicted = host.tokenizer.encode(contentText(pr.content, 'prediction.content'));
+      const predictedText = contentText(pr.content, 'prediction.content');
+      checkTextFits(predictedText, maxContext, 'prediction.content');
+      predicted = host.tokenizer.encode(predictedText);
+    }
+    if (prompt.ids.length >= maxContext) {
+      throw new HttpError(400, `the prompt is ${prompt.ids.length} tokens; the model's context is ${maxContext} tokens`, 'invalid_request_error', kind === 'chat' ? 'messages' : 'prompt');
     }
 
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomBytes(12).toString('hex')}`;
@@ -193,19 +250,20 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     sendJson(res, 200, { id, object, created, model: modelName, choices: [choice], usage, presage });
   };
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
     const handle = async (): Promise<void> => {
-      if (!tokenMatches(req.headers.authorization, token)) throw new HttpError(401, 'missing or invalid bearer token (Authorization: Bearer <token>)', 'authentication_error');
+      // Checked on the headers alone: an unauthenticated body is never read.
+      if (!tokenMatches(req.headers.authorization, token)) throw unread(new HttpError(401, 'missing or invalid bearer token (Authorization: Bearer <token>)', 'authentication_error'));
       switch (route) {
         case 'GET /v1/models':
           sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: 0, owned_by: 'presage' }] });
           return;
         case 'POST /v1/completions':
-          return generate(res, await readBody(req, maxBody), 'completion');
+          return generate(res, await readBody(req, maxBody, bodyTimeoutMs), 'completion');
         case 'POST /v1/chat/completions':
-          return generate(res, await readBody(req, maxBody), 'chat');
+          return generate(res, await readBody(req, maxBody, bodyTimeoutMs), 'chat');
         default:
           if (['/v1/models', '/v1/completions', '/v1/chat/completions'].includes(url.pathname)) throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
           throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
@@ -219,7 +277,19 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       if (e.status >= 500) options.log?.(`${route}: ${e.message}`);
       if (res.headersSent) {
         if (!res.writableEnded) res.end(`data: ${JSON.stringify({ error: { message: e.message, type: e.type } })}\n\n`);
-      } else sendError(res, e);
+        return;
+      }
+      const bodyPending = e.unreadBody || !req.complete;
+      if (bodyPending) {
+        // Whatever the client still sends is not wanted: reply, then close the socket instead of draining it.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.socket.destroy());
+      }
+      sendError(res, e);
     });
   });
+  // Bounds on what an idle or slow client can hold, on top of the per-body timeout.
+  server.headersTimeout = Math.min(server.headersTimeout, 20_000);
+  server.requestTimeout = bodyTimeoutMs + 5_000;
+  return server;
 }

@@ -1,6 +1,6 @@
 // Binds the Engine to JSON-RPC over a pair of streams (stdio in production) with vscode-jsonrpc.
 // Malformed input gets an error reply (parse error / invalid request) and the connection keeps going.
-import type { Readable, Writable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import {
   CancellationToken, createMessageConnection, ErrorCodes, NotificationType, ResponseError, StreamMessageReader, StreamMessageWriter,
   type ContentTypeDecoder, type Message, type MessageConnection,
@@ -35,6 +35,85 @@ const tolerantJson: ContentTypeDecoder = {
   },
 };
 
+/** Largest frame body accepted: a 1 M-character document, JSON-escaped, fits with room to spare. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+const MAX_HEADER_BYTES = 8192;
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Checks the framing before vscode-jsonrpc's reader sees it: a header without a valid Content-Length (abc, -5,
+ * 1e3, over the cap) is reported through `onBadFrame` and skipped up to the next header, so the frame after it
+ * is still answered, and a huge declared length is refused at once instead of buffered. Valid frames pass on.
+ */
+export class FrameGuard extends Transform {
+  private _buf: Buffer = Buffer.alloc(0);
+  /** Body bytes of the frame being read; -1 while reading a header. */
+  private _need = -1;
+
+  constructor(private readonly _onBadFrame: (message: string) => void, private readonly _maxFrameBytes = MAX_FRAME_BYTES) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this._buf = this._buf.length === 0 ? chunk : Buffer.concat([this._buf, chunk]);
+    this._drain();
+    done();
+  }
+
+  private _drain(): void {
+    for (;;) {
+      if (this._need >= 0) {
+        if (this._buf.length < this._need) return;
+        this.push(Buffer.concat([Buffer.from(`Content-Length: ${this._need}\r\n\r\n`, 'ascii'), this._buf.subarray(0, this._need)]));
+        this._buf = this._buf.subarray(this._need);
+        this._need = -1;
+        continue;
+      }
+      const end = this._buf.indexOf(HEADER_END);
+      if (end < 0) {
+        if (this._buf.length > MAX_HEADER_BYTES) {
+          this._onBadFrame(`header over ${MAX_HEADER_BYTES} bytes without an end`);
+          this._resync(1);
+          continue;
+        }
+        return;
+      }
+      const problem = this._parseHeader(this._buf.subarray(0, end).toString('ascii'));
+      if (typeof problem === 'string') {
+        this._onBadFrame(problem);
+        this._resync(1);
+        continue;
+      }
+      this._need = problem;
+      this._buf = this._buf.subarray(end + HEADER_END.length);
+    }
+  }
+
+  /** The body length, or why the header is unusable. */
+  private _parseHeader(header: string): number | string {
+    let length: string | undefined;
+    for (const line of header.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === 'content-length') length = line.slice(colon + 1).trim();
+    }
+    if (length === undefined) return 'header without a Content-Length';
+    if (!/^\d{1,16}$/.test(length)) return `Content-Length must be a non-negative integer, got ${JSON.stringify(length.slice(0, 40))}`;
+    const n = Number(length);
+    if (n > this._maxFrameBytes) return `frame of ${n} bytes is over the ${this._maxFrameBytes}-byte cap`;
+    return n;
+  }
+
+  /** Drops bytes up to the next header (searched from `from`); keeps only a possible partial header when none. */
+  private _resync(from: number): void {
+    const text = this._buf.toString('latin1');
+    const re = /content-(length|type)\s*:/gi;
+    re.lastIndex = from;
+    const m = re.exec(text);
+    if (m) this._buf = this._buf.subarray(m.index);
+    else this._buf = this._buf.subarray(Math.max(from, this._buf.length - 20));
+  }
+}
+
 function toResponseError(err: unknown): ResponseError<void> {
   if (err instanceof ResponseError) return err;
   if (err instanceof EngineError) {
@@ -59,8 +138,11 @@ export interface RpcServer {
 }
 
 export function startRpcServer(input: Readable, output: Writable, options: EngineOptions = {}): RpcServer {
-  const reader = new StreamMessageReader(input, { contentTypeDecoder: tolerantJson });
   const writer = new StreamMessageWriter(output);
+  const guard = new FrameGuard((message) => {
+    void writer.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `Parse error: ${message}` } } as Message).catch(() => undefined);
+  });
+  const reader = new StreamMessageReader(input.pipe(guard), { contentTypeDecoder: tolerantJson });
   const connection = createMessageConnection(reader, writer);
   const engine = new Engine(
     {
