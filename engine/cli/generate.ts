@@ -4,6 +4,7 @@ import type { DecodeResult } from '../decode/decoder';
 import type { SamplingOptions } from '../decode/sampling';
 import { openModelHost, plainPromptIds, type ModelHost } from '../server/host';
 import { parseDevice } from '../model/device';
+import { hostBytes, type OrtModel } from '../model/session';
 import { boolFlag, flag, listFlag, numberFlag, parseArgs, requireFlag } from './args';
 
 export interface GenerateOptions {
@@ -99,6 +100,19 @@ export async function run(argv: string[]): Promise<number> {
     ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
     onWarning: (m) => process.stderr.write(`presage: warning: ${m}\n`),
   });
+  // Bytes that cross between host and device per decoding step (on the CPU: what the session is fed and returns).
+  // Recorded per run; the median is a decoding step's (the prompt's prefill runs are few and much larger).
+  // A device cache's compaction runs just before the forward it serves and counts toward it.
+  const busBytes: number[] = [];
+  let compaction = 0;
+  (host.checkpoint.model as Partial<OrtModel>).instrument?.((feeds, outputs) => {
+    const bytes = hostBytes(feeds) + hostBytes(outputs);
+    if (!('input_ids' in feeds)) compaction += bytes;
+    else {
+      busBytes.push(bytes + compaction);
+      compaction = 0;
+    }
+  });
   try {
     const out = await generateWith(host, {
       prompt,
@@ -112,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     // The device that actually ran (after any fallback), with the GPU adapter's name.
     const info = host.checkpoint.info;
-    const ran = { device: info.device, ...(info.adapter ? { adapter: info.adapter } : {}) };
+    const ran = { device: info.device, ...(info.adapter ? { adapter: info.adapter } : {}), bus_bytes_per_run_p50: busBytes.length ? busBytes.sort((a, b) => a - b)[Math.floor(busBytes.length / 2)]! : 0 };
     if (boolFlag(args, 'json')) process.stdout.write(JSON.stringify({ ...out, ...ran }) + '\n');
     else {
       process.stdout.write(out.text + '\n');

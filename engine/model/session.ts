@@ -72,6 +72,17 @@ export async function openSession(modelPath: string, options: SessionOptions): P
   throw lastError;
 }
 
+/** Bytes of the host-side tensors a run takes or returns: what crosses between host and device on a GPU. */
+export function hostBytes(tensors: Readonly<Record<string, Pick<Tensor, 'location' | 'dims' | 'type'>>>): number {
+  let n = 0;
+  for (const t of Object.values(tensors)) {
+    if (t.location !== 'cpu') continue;
+    const bytes = t.type === 'int64' || t.type === 'float64' ? 8 : t.type === 'float16' ? 2 : t.type === 'bool' || t.type === 'uint8' || t.type === 'int8' ? 1 : 4;
+    n += bytes * t.dims.reduce((a, b) => a * b, 1);
+  }
+  return n;
+}
+
 export interface OrtModelOptions {
   onWarning?: (message: string) => void;
   /** Opens a CPU session on the same graph, for a GPU that is lost mid-session. */
@@ -202,7 +213,8 @@ export class OrtModel implements Model {
 
   truncate(n: number): void {
     this.kv.truncate(n);
-    if (this.history) this.history.length = n;
+    if (n === 0) this.history = [];
+    else if (this.history) this.history.length = n;
   }
 
   /** Tests only: sees the feeds and fetches of every run, the model's and its cache's (bytes across the bus). */

@@ -14,7 +14,7 @@ import { probeWebGpuInChild } from './device';
 import { loadModel, type LoadedModel } from './index';
 import type { HostKvCache } from './kvCache';
 import type { OrtModel } from './session';
-import { providers } from './session';
+import { hostBytes, providers } from './session';
 import { tempDir, tinyCheckpoint } from './testSupport';
 
 const root = tempDir('webgpu');
@@ -145,17 +145,6 @@ test('KV compaction on the device equals the host cache (property: random trees,
     await cpu.model.dispose();
   }
 });
-
-/** Bytes of the CPU-side tensors a run takes or returns: what crosses between host and device. */
-function hostBytes(tensors: Readonly<Record<string, { location: string; dims: readonly number[]; type: string }>>): number {
-  let n = 0;
-  for (const t of Object.values(tensors)) {
-    if (t.location !== 'cpu') continue;
-    const bytes = t.type === 'int64' ? 8 : 4;
-    n += bytes * t.dims.reduce((a, b) => a * b, 1);
-  }
-  return n;
-}
 
 test('bytes crossing the bus per step grow with the tree and the vocabulary, not with the context (device cache)', async (t) => {
   if (!needsAdapter(t)) return;
