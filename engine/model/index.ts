@@ -8,6 +8,7 @@ import { buildGraph, DEFAULT_BUILD_OPTIONS, GRAPH_BUILDER_VERSION, type GraphBui
 import { cacheKey, defaultCacheDir, MODEL_FILE, verifyEntry, WEIGHTS_FILE, writableEntry, writeEntry } from './graphCache';
 import type { InferenceSession } from 'onnxruntime-node';
 import { planDevices, type DeviceChoice } from './device';
+import { UnsupportedGraphVariant } from './arch/blocks';
 import { DeviceKvCache } from './deviceKvCache';
 import type { KvCache } from './kvCache';
 import { loadOrt, openSession, OrtModel, providers, type OpenedSession } from './session';
@@ -139,8 +140,18 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   for (const [i, choice] of choices.entries()) {
     const variant = graphVariantFor(choice.device);
     try {
-      const kvCache = variant === 'device' ? await DeviceKvCache.create(ort, c.numLayers, c.numKvHeads, c.headDim, c.maxPositionEmbeddings) : undefined;
-      loaded = { ...(await openOn(ckpt, options, choice, variant, kvCache?.deviceOutputs ?? [])), ...(kvCache ? { kvCache } : {}) };
+      if (variant === 'device') {
+        const kvCache = await DeviceKvCache.create(ort, c.numLayers, c.numKvHeads, c.headDim, c.maxPositionEmbeddings);
+        try {
+          loaded = { ...(await openOn(ckpt, options, choice, variant, kvCache.deviceOutputs)), kvCache };
+          break;
+        } catch (err) {
+          kvCache.dispose();
+          if (!(err instanceof UnsupportedGraphVariant)) throw err;
+          options.onWarning?.(`${err.message}: the KV cache stays in host memory on ${choice.device.toUpperCase()}`);
+        }
+      }
+      loaded = await openOn(ckpt, options, choice, 'host', []);
       break;
     } catch (err) {
       if (i === choices.length - 1) throw err;

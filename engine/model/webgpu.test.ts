@@ -16,6 +16,7 @@ import type { HostKvCache } from './kvCache';
 import type { OrtModel } from './session';
 import { hostBytes, providers } from './session';
 import { tempDir, tinyCheckpoint } from './testSupport';
+import { SUPPORTED_MODEL_TYPES } from './arch/index';
 
 const root = tempDir('webgpu');
 const cacheDir = path.join(root, 'graphs');
@@ -283,5 +284,50 @@ test('a GPU lost mid-session: the step reruns on the CPU with a warning, and dec
   } finally {
     await gpu.model.dispose();
     await cpu.model.dispose();
+  }
+});
+
+test('an architecture without a device-cache graph (sliding window) runs on WebGPU with the host cache, and says so', async (t) => {
+  if (!needsAdapter(t)) return;
+  const { dir } = await tinyCheckpoint({ arch: 'mistral', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 8, vocabSize: 60 });
+  const warnings: string[] = [];
+  const gpu = await loadModel(dir, { cacheDir, device: 'webgpu', onWarning: (m) => warnings.push(m) });
+  const cpu = await loadModel(dir, { cacheDir, device: 'cpu' });
+  try {
+    assert.equal(gpu.info.device, 'webgpu');
+    assert.ok(warnings.some((w) => /device KV cache graph has no sliding-window.*the KV cache stays in host memory on WEBGPU/.test(w)), warnings.join(' | '));
+    const prompt = Array.from({ length: 9 }, (_, i) => (i * 5) % 60);
+    for (const [tokens, parents] of [[prompt, prompt.map((_, i) => i - 1)], [[3, 4, 5], [-1, 0, 0]]] as const) {
+      const err = maxRelativeError(await gpu.model.forward(tokens, parents), await cpu.model.forward(tokens, parents));
+      assert.ok(err <= 1e-3, `relative error ${err.toExponential(2)}`);
+      gpu.model.commit([0]);
+      cpu.model.commit([0]);
+    }
+  } finally {
+    await gpu.model.dispose();
+    await cpu.model.dispose();
+  }
+});
+
+test('every registered architecture gives the CPU provider\'s logits on WebGPU (prefill, then a tree after a commit)', async (t) => {
+  if (!needsAdapter(t)) return;
+  for (const arch of SUPPORTED_MODEL_TYPES) {
+    const { dir } = await tinyCheckpoint({ arch, layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 31, vocabSize: 64 });
+    const gpu = await loadModel(dir, { cacheDir, device: 'webgpu' });
+    const cpu = await loadModel(dir, { cacheDir, device: 'cpu' });
+    try {
+      const prompt = Array.from({ length: 7 }, (_, i) => (i * 11) % 64);
+      const steps: [readonly number[], readonly number[], number[]][] = [[prompt, prompt.map((_, i) => i - 1), prompt.map((_, i) => i)], [[1, 2, 3, 4], [-1, 0, 0, 2], [0, 2]], [[9], [-1], [0]]];
+      for (const [i, [tokens, parents, accepted]] of steps.entries()) {
+        const err = maxRelativeError(await gpu.model.forward(tokens, parents), await cpu.model.forward(tokens, parents));
+        assert.ok(err <= 1e-3, `${arch} step ${i}: relative error ${err.toExponential(2)}`);
+        gpu.model.commit(accepted);
+        cpu.model.commit(accepted);
+      }
+      assert.equal(gpu.info.device, 'webgpu', arch);
+    } finally {
+      await gpu.model.dispose();
+      await cpu.model.dispose();
+    }
   }
 });

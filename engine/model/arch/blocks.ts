@@ -16,6 +16,9 @@ import { layerPrefix, type WeightSource } from './types';
 
 export type Projection = 'q_proj' | 'k_proj' | 'v_proj';
 
+/** A graph variant (e.g. the device KV cache) that this architecture cannot build; the loader uses the host graph. */
+export class UnsupportedGraphVariant extends Error {}
+
 export class DecoderGraph {
   readonly g: OnnxGraph;
   readonly inputs: onnx.IValueInfoProto[];
@@ -98,6 +101,7 @@ export class DecoderGraph {
    */
   treeAttention(rope: (x: string) => string): (layer: number, project: (which: Projection, outDim: number) => string) => string {
     const { g, config: c } = this;
+    if (this.options.kvCache === 'device') throw new UnsupportedGraphVariant(`${c.architecture}: the host-cache attention was asked for in a device KV cache graph`);
     const D = c.headDim;
     const nH = c.numHeads;
     const kvH = c.numKvHeads;
@@ -336,7 +340,7 @@ export class DecoderGraph {
     per: { rope: (x: string) => string; window: number | null; beforeRope?: (x: string, which: 'q' | 'k') => string },
   ) => string {
     const { g, config: c } = this;
-    if (this.options.kvCache === 'device') throw new Error(`${c.architecture}: the device KV cache graph has no sliding-window/soft-capped attention yet`);
+    if (this.options.kvCache === 'device') throw new UnsupportedGraphVariant(`${c.architecture}: the device KV cache graph has no sliding-window/soft-capped attention yet`);
     const D = c.headDim;
     const nH = c.numHeads;
     const kvH = c.numKvHeads;
