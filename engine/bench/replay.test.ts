@@ -1,28 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { acceptedLength, parseRecord, runReplay, validateDraft, type TokenizedRecord } from './replay';
 import { NoDrafter } from '../draft/none';
+import { parseRecord, runReplay, validateDraft, type TokenizedRecord } from './replay';
+import { DrafterBase } from '../draft/base';
+import { acceptedLength } from '../draft/draftTrie';
 import type { Draft, Drafter } from '../draft/types';
 
 /** Knows every output: proposes the true continuation as a linear draft. */
-class OracleDrafter extends NoDrafter {
-  override readonly name = 'oracle';
-  private readonly _pos = new Map<string, number>();
+class OracleDrafter extends DrafterBase<{ output: number[]; pos: number }> {
+  readonly name = 'oracle';
   constructor(private readonly _outputs: Map<string, number[]>) {
     super();
   }
-  override begin(id: string): void {
-    super.begin(id);
-    this._pos.set(id, 0);
+  protected open(id: string): { output: number[]; pos: number } {
+    return { output: this._outputs.get(id)!, pos: 0 };
   }
-  override observe(id: string, tokens?: readonly number[]): void {
-    this._pos.set(id, this._pos.get(id)! + (tokens?.length ?? 0));
+  protected append(st: { pos: number }, tokens: readonly number[]): void {
+    st.pos += tokens.length;
   }
-  override propose(id: string, maxTokens?: number): Draft {
-    const out = this._outputs.get(id)!;
-    const i = this._pos.get(id)!;
-    const tokens = out.slice(i, i + (maxTokens ?? 0));
+  protected draft(st: { output: number[]; pos: number }, budget: number): Draft {
+    const tokens = st.output.slice(st.pos, st.pos + budget);
     return { tokens, parents: tokens.map((_, j) => j - 1), probs: tokens.map(() => 1), score: tokens.length, matchLen: 0 };
   }
 }

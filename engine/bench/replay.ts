@@ -1,6 +1,7 @@
 // Oracle replay (design.md §3): recorded outputs stand in for the model, so a drafter's mean accepted tokens
 // per step (MAT) is measured without any model. The core (runReplay) is pure; loading and tokenizing are apart.
 import fs from 'node:fs';
+import { acceptedLength } from '../draft/draftTrie';
 import type { Draft, Drafter } from '../draft/types';
 
 export type ReplayTask = 'edit' | 'complete';
@@ -99,23 +100,6 @@ export function validateDraft(draft: Draft, maxTokens: number, who: string): voi
     const p = draft.parents[j]!;
     if (!Number.isInteger(p) || p < -1 || p >= j) throw new Error(`${who}: node ${j} has parent ${p}, expected -1..${j - 1}`);
   }
-}
-
-/** Longest root path of the draft whose tokens equal truth[from], truth[from+1], … (greedy acceptance). */
-export function acceptedLength(draft: Draft, truth: ArrayLike<number>, from: number): number {
-  const n = draft.tokens.length;
-  // depth[j] > 0 when the whole root path of node j matches the truth; nodes come after their parents.
-  const depth = new Int32Array(n);
-  let best = 0;
-  for (let j = 0; j < n; j++) {
-    const p = draft.parents[j]!;
-    const d = p < 0 ? 1 : depth[p]! > 0 ? depth[p]! + 1 : 0;
-    if (d > 0 && from + d - 1 < truth.length && draft.tokens[j] === truth[from + d - 1]) {
-      depth[j] = d;
-      if (d > best) best = d;
-    }
-  }
-  return best;
 }
 
 function percentile(sorted: Float64Array, q: number): number {

@@ -11,23 +11,26 @@
 // version stays as dead text until dead text outweighs live text, then the index is rebuilt lazily (amortized
 // O(1) per token). A removed document is dropped at once (rebuilt at the next begin or propose). LLMA keeps
 // no history across requests.
-import { checkTokens, draftBudget, MAX_TOKEN_ID } from './pld';
-import type { Draft, Drafter } from './types';
+import { DrafterBase } from './base';
+import { growInt32, MAX_TOKEN_ID } from './tokens';
+import type { Draft } from './types';
 
-export interface ReferenceCopyOptions {
-  /** Shortest context suffix that triggers a copy (default 1, as in LLMA's scripts). */
-  minMatch?: number;
-  /** Longest suffix compared when ranking occurrences (default 8). */
-  maxMatch?: number;
-  /** Tokens copied per draft, k - 1 with LLMA's k = 20 (default 19); the draft budget caps it too. */
-  copyLength?: number;
-  /** Occurrences examined per hash chain (default 32). */
-  maxCandidates?: number;
-  /** Search the request's prompt as a reference (default true). */
-  promptAsReference?: boolean;
-  /** Per-token decay of the estimated acceptance along the draft (default 0.9). */
-  decay?: number;
-}
+/** Parameters of `llma`; every field has its default here. */
+export const LLMA_PARAMS = {
+  /** Shortest context suffix that triggers a copy (1, as in LLMA's scripts). */
+  minMatch: 1,
+  /** Longest suffix compared when ranking occurrences. */
+  maxMatch: 8,
+  /** Tokens copied per draft, k - 1 with LLMA's k = 20; the draft budget caps it too. */
+  copyLength: 19,
+  /** Occurrences examined per hash chain. */
+  maxCandidates: 32,
+  /** Search the request's prompt as a reference. */
+  promptAsReference: true,
+  /** Per-token decay of the estimated acceptance along the draft. */
+  decay: 0.9,
+};
+export type ReferenceCopyParams = typeof LLMA_PARAMS;
 
 const SEPARATOR = -1;
 const TOKEN_SPACE = MAX_TOKEN_ID + 1;
@@ -64,9 +67,9 @@ export class ReferenceIndex {
     const pos = this.length;
     if (pos === this.text.length) {
       const size = pos * 2;
-      this.text = grow(this.text, size);
-      this._prevUni = grow(this._prevUni, size);
-      this._prevBi = grow(this._prevBi, size);
+      this.text = growInt32(this.text, size);
+      this._prevUni = growInt32(this._prevUni, size);
+      this._prevBi = growInt32(this._prevBi, size);
     }
     this.text[pos] = token;
     this.length = pos + 1;
@@ -84,12 +87,6 @@ export class ReferenceIndex {
   }
 }
 
-function grow(a: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(size);
-  b.set(a);
-  return b;
-}
-
 interface LlmaRequest {
   local: ReferenceIndex;
   /** Prompt plus generated tokens. */
@@ -100,46 +97,34 @@ interface LlmaRequest {
   sourceMatch: number;
 }
 
-export class ReferenceCopyDrafter implements Drafter {
+export class ReferenceCopyDrafter extends DrafterBase<LlmaRequest> {
   readonly name = 'llma';
-  private readonly _minMatch: number;
-  private readonly _maxMatch: number;
-  private readonly _copyLength: number;
-  private readonly _maxCandidates: number;
-  private readonly _promptAsReference: boolean;
-  private readonly _decay: number;
+  private readonly _params: ReferenceCopyParams;
   private readonly _documents = new Map<string, Int32Array>();
   private _workspace = new ReferenceIndex();
   private _stale = false;
   private _liveTokens = 0;
   private _deadTokens = 0;
-  private readonly _requests = new Map<string, LlmaRequest>();
-  private _peakBytes = 0;
 
-  constructor(options: ReferenceCopyOptions = {}) {
-    this._minMatch = integer(options.minMatch ?? 1, 'minMatch', 1);
-    this._maxMatch = integer(options.maxMatch ?? 8, 'maxMatch', this._minMatch);
-    this._copyLength = integer(options.copyLength ?? 19, 'copyLength', 1);
-    this._maxCandidates = integer(options.maxCandidates ?? 32, 'maxCandidates', 1);
-    this._promptAsReference = options.promptAsReference ?? true;
-    this._decay = options.decay ?? 0.9;
-    if (!(this._decay > 0 && this._decay <= 1)) throw new Error(`llma: decay must be in (0, 1], got ${options.decay}`);
+  constructor(params: Partial<ReferenceCopyParams> = {}) {
+    super();
+    const p = (this._params = { ...LLMA_PARAMS, ...params });
+    integer(p.minMatch, 'minMatch', 1);
+    integer(p.maxMatch, 'maxMatch', p.minMatch);
+    integer(p.copyLength, 'copyLength', 1);
+    integer(p.maxCandidates, 'maxCandidates', 1);
+    if (!(p.decay > 0 && p.decay <= 1)) throw new Error(`llma: decay must be in (0, 1], got ${p.decay}`);
   }
 
-  begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
-    checkTokens(prompt, `llma: prompt of ${requestId}`);
-    references.forEach((ref, i) => checkTokens(ref, `llma: reference ${i} of ${requestId}`));
+  protected open(_requestId: string, prompt: readonly number[], references: readonly (readonly number[])[]): LlmaRequest {
     const local = new ReferenceIndex();
     for (const ref of references) local.append(ref);
-    if (this._promptAsReference) local.append(prompt);
-    this._requests.set(requestId, { local, context: [...prompt], source: null, sourcePos: -1, sourceMatch: 0 });
+    if (this._params.promptAsReference) local.append(prompt);
     this._ensureWorkspace();
-    this._notePeak();
+    return { local, context: [...prompt], source: null, sourcePos: -1, sourceMatch: 0 };
   }
 
-  observe(requestId: string, tokens: readonly number[]): void {
-    const req = this._request(requestId);
-    checkTokens(tokens, `llma: tokens observed for ${requestId}`);
+  protected append(req: LlmaRequest, tokens: readonly number[]): void {
     for (const t of tokens) {
       req.context.push(t);
       // Stay aligned with the copied span while the output follows it.
@@ -150,19 +135,16 @@ export class ReferenceCopyDrafter implements Drafter {
         req.source = null;
       }
     }
-    this._notePeak();
   }
 
-  propose(requestId: string, maxTokens: number): Draft {
-    const req = this._request(requestId);
-    const budget = Math.min(this._copyLength, draftBudget(maxTokens, 'llma'));
+  protected draft(req: LlmaRequest, maxTokens: number): Draft {
+    const budget = Math.min(this._params.copyLength, maxTokens);
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
-    if (budget === 0) return draft;
     this._ensureWorkspace();
     if (!req.source || !this._canCopy(req.source, req.sourcePos)) this._findSource(req);
     const source = req.source;
     if (!source) return draft;
-    const m = Math.min(req.sourceMatch, this._maxMatch);
+    const m = Math.min(req.sourceMatch, this._params.maxMatch);
     let p = m / (m + 1);
     for (let pos = req.sourcePos; draft.tokens.length < budget && pos < source.length; pos++) {
       const t = source.text[pos]!;
@@ -171,18 +153,14 @@ export class ReferenceCopyDrafter implements Drafter {
       draft.tokens.push(t);
       draft.probs.push(p);
       draft.score += p;
-      p *= this._decay;
+      p *= this._params.decay;
     }
     draft.matchLen = req.sourceMatch;
     return draft;
   }
 
-  end(requestId: string, _output?: readonly number[]): void {
-    this._requests.delete(requestId);
-  }
-
-  setDocument(docId: string, tokens: readonly number[]): void {
-    checkTokens(tokens, `llma: document ${docId}`);
+  override setDocument(docId: string, tokens: readonly number[]): void {
+    super.setDocument(docId, tokens);
     const copy = Int32Array.from(tokens);
     const old = this._documents.get(docId);
     this._documents.set(docId, copy);
@@ -190,10 +168,10 @@ export class ReferenceCopyDrafter implements Drafter {
     if (old) this._deadTokens += old.length;
     if (this._deadTokens > this._liveTokens) this._stale = true;
     if (!this._stale) this._workspace.append(copy);
-    this._notePeak();
+    this.notePeak();
   }
 
-  removeDocument(docId: string): void {
+  override removeDocument(docId: string): void {
     const old = this._documents.get(docId);
     if (!old) return;
     this._documents.delete(docId);
@@ -201,30 +179,11 @@ export class ReferenceCopyDrafter implements Drafter {
     this._stale = true;
   }
 
-  clearHistory(): void {}
-
-  /** LLMA keeps no history across requests. */
-  exportHistory(): Uint8Array {
-    return new Uint8Array(0);
-  }
-
-  importHistory(data: Uint8Array): void {
-    if (data.length !== 0) throw new Error(`llma: keeps no history, expected an empty buffer, got ${data.length} bytes`);
-  }
-
-  estimateBytes(): number {
+  override estimateBytes(): number {
     let bytes = this._workspace.estimateBytes();
     for (const doc of this._documents.values()) bytes += doc.byteLength;
-    for (const req of this._requests.values()) bytes += req.local.estimateBytes() + 8 * req.context.length;
+    for (const req of this.liveRequests()) bytes += req.local.estimateBytes() + 8 * req.context.length;
     return bytes;
-  }
-
-  peakBytes(): number {
-    return this._peakBytes;
-  }
-
-  hasRequest(requestId: string): boolean {
-    return this._requests.has(requestId);
   }
 
   /** A position can be copied from when it holds a token (not a separator or the end). */
@@ -245,12 +204,12 @@ export class ReferenceCopyDrafter implements Drafter {
     for (const index of [req.local, this._workspace]) {
       let bestEnd = -1;
       let bestMatch = req.sourceMatch;
-      for (const end of index.candidates(last, beforeLast, this._maxCandidates)) {
+      for (const end of index.candidates(last, beforeLast, this._params.maxCandidates)) {
         if (!this._canCopy(index, end + 1)) continue;
         let m = 1;
-        while (m < this._maxMatch && m < n && end - m >= 0 && index.text[end - m] === ctx[n - 1 - m]) m++;
+        while (m < this._params.maxMatch && m < n && end - m >= 0 && index.text[end - m] === ctx[n - 1 - m]) m++;
         // Longer wins; among equals the newest (chains mix bigram and unigram order, so compare positions).
-        if (m >= this._minMatch && (m > bestMatch || (m === bestMatch && bestEnd >= 0 && end > bestEnd))) {
+        if (m >= this._params.minMatch && (m > bestMatch || (m === bestMatch && bestEnd >= 0 && end > bestEnd))) {
           bestEnd = end;
           bestMatch = m;
         }
@@ -259,7 +218,7 @@ export class ReferenceCopyDrafter implements Drafter {
         req.source = index;
         req.sourcePos = bestEnd + 1;
         req.sourceMatch = bestMatch;
-        if (bestMatch === this._maxMatch) return;
+        if (bestMatch === this._params.maxMatch) return;
       }
     }
   }
@@ -271,18 +230,7 @@ export class ReferenceCopyDrafter implements Drafter {
     this._workspace = index;
     this._deadTokens = 0;
     this._stale = false;
-    for (const req of this._requests.values()) if (req.source !== req.local) req.source = null;
-  }
-
-  private _request(requestId: string): LlmaRequest {
-    const req = this._requests.get(requestId);
-    if (!req) throw new Error(`llma: unknown request '${requestId}' (call begin first)`);
-    return req;
-  }
-
-  private _notePeak(): void {
-    const bytes = this.estimateBytes();
-    if (bytes > this._peakBytes) this._peakBytes = bytes;
+    for (const req of this.liveRequests()) if (req.source !== req.local) req.source = null;
   }
 }
 

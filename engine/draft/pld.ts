@@ -6,37 +6,24 @@
 // prompt, plus the tokens generated so far. That is the definition behind design.md §4's baseline: on the
 // public replay set it gives MAT 3.70 / edit 6.55 / complete 1.64, whereas the prompt alone gives 3.63 / 6.55 /
 // 1.58. Workspace documents set with setDocument are not searched: PLD stays a per-request baseline.
-import type { Draft, Drafter } from './types';
+import { DrafterBase } from './base';
+import { MAX_TOKEN_ID } from './tokens';
+import type { Draft } from './types';
 
-export interface PromptLookupOptions {
-  /** Longest n-gram tried first (default 3). */
-  maxNgram?: number;
-  /** Shortest n-gram tried last (default 1). */
-  minNgram?: number;
-  /** Also search the references given to begin() (default true, see the header). */
-  includeReferences?: boolean;
-}
+/** Parameters of `pld`; every field has its default here. */
+export const PLD_PARAMS = {
+  /** Longest n-gram tried first (at most 3: keys of n > 2 chain through one interned bigram id). */
+  maxNgram: 3,
+  /** Shortest n-gram tried last. */
+  minNgram: 1,
+  /** Also search the references given to begin() (see the header). */
+  includeReferences: true,
+};
+export type PromptLookupParams = typeof PLD_PARAMS;
 
-/** Token ids must fit in 20 bits so that n-gram keys stay exact doubles. */
-export const MAX_TOKEN_ID = (1 << 20) - 1;
-const TOKEN_SPACE = 1 << 20;
+const TOKEN_SPACE = MAX_TOKEN_ID + 1;
 /** Marks the boundary between concatenated segments (a reference and the prompt); never matched or copied. */
 const SEPARATOR = -1;
-
-/** The draft budget as a whole number of tokens; a negative or NaN budget is a caller bug. */
-export function draftBudget(maxTokens: number, drafter: string): number {
-  if (!(maxTokens >= 0)) throw new Error(`${drafter}: maxTokens must be a number ≥ 0, got ${String(maxTokens)}`);
-  return Math.floor(maxTokens);
-}
-
-export function checkTokens(tokens: readonly number[], what: string): void {
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!Number.isInteger(t) || t < 0 || t > MAX_TOKEN_ID) {
-      throw new Error(`${what}: token ${i} is ${String(t)}, expected an integer id in [0, ${MAX_TOKEN_ID}]`);
-    }
-  }
-}
 
 /** A growable token buffer with a running n-gram index: key → continuation position of its latest occurrence. */
 class NgramContext {
@@ -102,56 +89,41 @@ class NgramContext {
   }
 }
 
-export class PromptLookupDrafter implements Drafter {
+export class PromptLookupDrafter extends DrafterBase<NgramContext> {
   readonly name = 'pld';
-  private readonly _maxNgram: number;
-  private readonly _minNgram: number;
-  private readonly _includeReferences: boolean;
-  private readonly _requests = new Map<string, NgramContext>();
-  private _peakBytes = 0;
+  private readonly _params: PromptLookupParams;
 
-  constructor(options: PromptLookupOptions = {}) {
-    this._maxNgram = options.maxNgram ?? 3;
-    this._minNgram = options.minNgram ?? 1;
-    this._includeReferences = options.includeReferences ?? true;
-    // Keys of n > 2 chain through one interned bigram id, so n is capped at 3 to keep keys exact.
-    if (!Number.isInteger(this._maxNgram) || this._maxNgram < 1 || this._maxNgram > 3) {
-      throw new Error(`pld: maxNgram must be 1, 2 or 3, got ${String(options.maxNgram)}`);
+  constructor(params: Partial<PromptLookupParams> = {}) {
+    super();
+    const p = (this._params = { ...PLD_PARAMS, ...params });
+    if (!Number.isInteger(p.maxNgram) || p.maxNgram < 1 || p.maxNgram > 3) {
+      throw new Error(`pld: maxNgram must be 1, 2 or 3, got ${String(params.maxNgram)}`);
     }
-    if (!Number.isInteger(this._minNgram) || this._minNgram < 1 || this._minNgram > this._maxNgram) {
-      throw new Error(`pld: minNgram must be an integer in [1, maxNgram], got ${String(options.minNgram)}`);
+    if (!Number.isInteger(p.minNgram) || p.minNgram < 1 || p.minNgram > p.maxNgram) {
+      throw new Error(`pld: minNgram must be an integer in [1, maxNgram], got ${String(params.minNgram)}`);
     }
   }
 
-  begin(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[] = []): void {
-    checkTokens(prompt, `pld: prompt of ${requestId}`);
-    const ctx = new NgramContext(this._maxNgram);
-    if (this._includeReferences) {
+  protected open(_requestId: string, prompt: readonly number[], references: readonly (readonly number[])[]): NgramContext {
+    const ctx = new NgramContext(this._params.maxNgram);
+    if (this._params.includeReferences) {
       // References come first so that the prompt's own occurrences are the most recent ones.
       for (const ref of references) {
-        checkTokens(ref, `pld: reference of ${requestId}`);
         for (const t of ref) ctx.push(t);
         ctx.push(SEPARATOR);
       }
     }
     for (const t of prompt) ctx.push(t);
-    this._requests.set(requestId, ctx);
-    this._notePeak();
+    return ctx;
   }
 
-  observe(requestId: string, tokens: readonly number[]): void {
-    const ctx = this._request(requestId);
-    checkTokens(tokens, `pld: tokens observed for ${requestId}`);
+  protected append(ctx: NgramContext, tokens: readonly number[]): void {
     for (const t of tokens) ctx.push(t);
-    this._notePeak();
   }
 
-  propose(requestId: string, maxTokens: number): Draft {
-    const ctx = this._request(requestId);
-    const budget = draftBudget(maxTokens, 'pld');
+  protected draft(ctx: NgramContext, budget: number): Draft {
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen: 0 };
-    if (budget === 0) return draft;
-    for (let n = this._maxNgram; n >= this._minNgram; n--) {
+    for (let n = this._params.maxNgram; n >= this._params.minNgram; n--) {
       const pos = ctx.lookup(n);
       if (pos < 0) continue;
       // Longer matches make a continuation more likely; the per-token rate is a heuristic for ranking.
@@ -172,52 +144,10 @@ export class PromptLookupDrafter implements Drafter {
     return draft;
   }
 
-  end(requestId: string, _output?: readonly number[]): void {
-    this._requests.delete(requestId);
-  }
-
-  /** PLD only searches the request itself: documents are accepted and ignored. */
-  setDocument(_docId: string, tokens: readonly number[]): void {
-    checkTokens(tokens, 'pld: document');
-  }
-
-  removeDocument(_docId: string): void {}
-
-  clearHistory(): void {}
-
-  /** PLD keeps no history across requests. */
-  exportHistory(): Uint8Array {
-    return new Uint8Array(0);
-  }
-
-  importHistory(data: Uint8Array): void {
-    if (data.length !== 0) throw new Error(`pld: keeps no history, expected an empty buffer, got ${data.length} bytes`);
-  }
-
   /** Live requests: 4 bytes per token plus about 40 bytes per map entry. */
-  estimateBytes(): number {
+  override estimateBytes(): number {
     let bytes = 0;
-    for (const ctx of this._requests.values()) bytes += ctx.tokens.byteLength + 40 * ctx.entries();
+    for (const ctx of this.liveRequests()) bytes += ctx.tokens.byteLength + 40 * ctx.entries();
     return bytes;
-  }
-
-  /** Highest estimateBytes() seen so far. */
-  peakBytes(): number {
-    return this._peakBytes;
-  }
-
-  hasRequest(requestId: string): boolean {
-    return this._requests.has(requestId);
-  }
-
-  private _request(requestId: string): NgramContext {
-    const ctx = this._requests.get(requestId);
-    if (!ctx) throw new Error(`pld: unknown request '${requestId}' (call begin first)`);
-    return ctx;
-  }
-
-  private _notePeak(): void {
-    const bytes = this.estimateBytes();
-    if (bytes > this._peakBytes) this._peakBytes = bytes;
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DraftTreeBuilder, SuffixAutomaton, SuffixAutomatonDrafter } from './sam';
+import { SuffixAutomatonDrafter } from './sam';
+import { SuffixAutomaton } from './samAutomaton';
 import type { Draft } from './types';
 
 const SEP = -1;
@@ -287,17 +288,4 @@ test('sam: end frees the request; history round-trips and corrupt buffers are re
   assert.throws(() => restored.begin('c', [1, 1 << 21]), /token 1/);
   assert.throws(() => new SuffixAutomatonDrafter({ lengthSlope: 0 }), /lengthSlope/);
   assert.throws(() => restored.propose('b', Number.NaN), /sam: maxTokens/);
-});
-
-test('draft tree builder: merges shared prefixes and keeps the most probable nodes with their ancestors', () => {
-  const tree = new DraftTreeBuilder();
-  let a = -1;
-  [0.9, 0.8, 0.7].forEach((p, i) => (a = tree.add(a, 10 + i, p, 'x')));
-  let b = tree.add(-1, 10, 0.5, 'y');
-  b = tree.add(b, 20, 0.45, 'y');
-  tree.add(b, 21, 0.4, 'y');
-  const draft = tree.build(4, 3);
-  assert.deepEqual(draft.tokens, [10, 11, 12, 20]);
-  assert.deepEqual(draft.parents, [-1, 0, 1, 0]);
-  assert.deepEqual(draft.probs, [0.9, 0.8, 0.7, 0.45]);
 });

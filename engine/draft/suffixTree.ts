@@ -7,6 +7,7 @@
 // maxDepth suffixes) and removed by walking each of their suffixes down and decrementing. Removed tokens stay
 // in the arena until a compaction rebuilds the tree from the live sequences. Eviction drops whole sequences,
 // oldest first, until estimateBytes() fits the byte budget.
+import { ProbHeap } from './draftTrie';
 import type { Draft } from './types';
 
 export interface SuffixTreeOptions {
@@ -224,28 +225,32 @@ export class SuffixTree {
     return best;
   }
 
-  /** Best-first draft tree below a match point (node, offset into its edge). */
+  /** Best-first draft tree below a match point (node, offset into its edge); equal probabilities pop oldest first. */
   grow(node: number, offset: number, budget: number, minProb: number, matchLen: number): Draft {
     const draft: Draft = { tokens: [], parents: [], probs: [], score: 0, matchLen };
-    // Frontier of candidate draft nodes: (prob, tree node, offset after its token, draft parent).
-    const heap = new CandidateHeap();
-    this._pushChildren(heap, node, offset, 1, -1, minProb);
+    // Frontier of candidate draft nodes: prob, then payload (tree node, offset after its token, draft parent).
+    const heap = new ProbHeap();
+    let pushed = 0;
+    const push = (prob: number, v: number, off: number, parent: number): void => heap.push(prob, pushed++, v, off, parent);
+    this._pushChildren(push, node, offset, 1, -1, minProb);
     while (draft.tokens.length < budget && heap.size > 0) {
-      const { prob, node: v, offset: off, parent } = heap.pop();
+      const prob = heap.pop();
+      const v = heap.a;
+      const off = heap.b;
       const idx = draft.tokens.length;
       draft.tokens.push(this._arena[this._start[v]! + off - 1]!);
-      draft.parents.push(parent);
+      draft.parents.push(heap.c);
       draft.probs.push(prob);
       draft.score += prob;
-      this._pushChildren(heap, v, off, prob, idx, minProb);
+      this._pushChildren(push, v, off, prob, idx, minProb);
     }
     return draft;
   }
 
   /** Children of a match point as candidates; the denominator is the occurrences that continue. */
-  private _pushChildren(heap: CandidateHeap, node: number, offset: number, prob: number, parent: number, minProb: number): void {
+  private _pushChildren(push: (prob: number, node: number, offset: number, parent: number) => void, node: number, offset: number, prob: number, parent: number, minProb: number): void {
     if (node !== ROOT && offset < this._len[node]!) {
-      heap.push(prob, node, offset + 1, parent);
+      push(prob, node, offset + 1, parent);
       return;
     }
     let total = 0;
@@ -256,7 +261,7 @@ export class SuffixTree {
     for (let c = this._child[node]!; c !== NONE; c = this._next[c]!) {
       const p = (prob * this._count[c]!) / total;
       if (p < minProb) break; // children are ordered by count
-      heap.push(p, c, 1, parent);
+      push(p, c, 1, parent);
     }
   }
 
@@ -556,57 +561,5 @@ export class SuffixTree {
     this._rootChild = new Int32Array(1024).fill(NONE);
     this._rootChildren = 0;
     this._seqs.clear();
-  }
-}
-
-/** Max-heap of draft candidates keyed by probability (parallel arrays, no per-entry objects kept). */
-class CandidateHeap {
-  private readonly _prob: number[] = [];
-  private readonly _node: number[] = [];
-  private readonly _offset: number[] = [];
-  private readonly _parent: number[] = [];
-  get size(): number {
-    return this._prob.length;
-  }
-  push(prob: number, node: number, offset: number, parent: number): void {
-    let i = this._prob.length;
-    this._prob.push(prob);
-    this._node.push(node);
-    this._offset.push(offset);
-    this._parent.push(parent);
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (this._prob[up]! >= prob) break;
-      this._swap(i, up);
-      i = up;
-    }
-  }
-  pop(): { prob: number; node: number; offset: number; parent: number } {
-    const top = { prob: this._prob[0]!, node: this._node[0]!, offset: this._offset[0]!, parent: this._parent[0]! };
-    const last = this._prob.length - 1;
-    this._swap(0, last);
-    this._prob.pop();
-    this._node.pop();
-    this._offset.pop();
-    this._parent.pop();
-    let i = 0;
-    const n = this._prob.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && this._prob[l]! > this._prob[m]!) m = l;
-      if (r < n && this._prob[r]! > this._prob[m]!) m = r;
-      if (m === i) break;
-      this._swap(i, m);
-      i = m;
-    }
-    return top;
-  }
-  private _swap(a: number, b: number): void {
-    [this._prob[a], this._prob[b]] = [this._prob[b]!, this._prob[a]!];
-    [this._node[a], this._node[b]] = [this._node[b]!, this._node[a]!];
-    [this._offset[a], this._offset[b]] = [this._offset[b]!, this._offset[a]!];
-    [this._parent[a], this._parent[b]] = [this._parent[b]!, this._parent[a]!];
   }
 }
