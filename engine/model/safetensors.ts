@@ -137,8 +137,12 @@ export function readTensorF32(entry: TensorEntry): Float32Array {
   return toFloat32(buf, entry.dtype, entry.name);
 }
 
+// One scratch word for the bit view (an allocation per value made writing a 1 B-parameter checkpoint take minutes).
+const bf16Scratch = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Scratch.buffer);
 function f32ToBf16(x: number): number {
-  const u = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  bf16Scratch[0] = x;
+  const u = bf16Bits[0]!;
   return ((u + 0x7fff + ((u >> 16) & 1)) >>> 16) & 0xffff;
 }
 
