@@ -51,8 +51,7 @@ test('granite config: multipliers default to 1, must be positive numbers', () =>
   assert.deepEqual(c.granite, { embedding: 12, attention: 0.015625, residual: 0.22, logitsScaling: 8 });
   assert.equal(c.qkvBias && c.oBias, true);
   assert.equal(c.tieWordEmbeddings, false);
-  for (const [key, value] of [['logits_scaling', 0], ['attention_multiplier', -1], ['embedding_multiplier', '12'], ['residual_multiplier', null]] as const) {
-    if (value === null) continue;
+  for (const [key, value] of [['logits_scaling', 0], ['attention_multiplier', -1], ['embedding_multiplier', '12'], ['residual_multiplier', Number.NaN]] as const) {
     assert.throws(() => parseConfig({ ...raw, [key]: value }, 'g/config.json'), new RegExp(`^Error: g/config\\.json: "${key}" must be a positive number`));
   }
   assert.equal(granite.weightSpecs(c).some((s) => s.name.endsWith('q_proj.bias')), true);
