@@ -54,7 +54,8 @@ export function gemmaConfigFields(raw: Record<string, unknown>, where: string, f
     ...(slidingWindow !== undefined ? { slidingWindow } : {}),
     gemma: {
       queryPreAttnScalar,
-      attnLogitSoftcap: optionalPositive(raw, 'attn_logit_softcapping', family === 'gemma2' ? 50 : null, where),
+      // transformers' Gemma 3 attention never passes attn_logit_softcapping on (released configs set null anyway).
+      attnLogitSoftcap: family === 'gemma2' ? optionalPositive(raw, 'attn_logit_softcapping', 50, where) : null,
       finalLogitSoftcap: optionalPositive(raw, 'final_logit_softcapping', family === 'gemma2' ? 30 : null, where),
       localRopeTheta: family === 'gemma3' ? (optionalPositive(raw, 'rope_local_base_freq', 10000, where) ?? 10000) : ropeTheta,
       qkNorm: family === 'gemma3',

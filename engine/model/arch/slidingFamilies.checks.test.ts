@@ -111,6 +111,9 @@ test('real configs parse: Mistral-7B-v0.1, Gemma-2-2B, Gemma-3-1B, Phi-3-mini-12
   const gemma3 = parseConfig({ architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', hidden_activation: 'gelu_pytorch_tanh', hidden_size: 1152, intermediate_size: 6912, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, num_hidden_layers: 26, vocab_size: 262144, query_pre_attn_scalar: 256, sliding_window: 512, sliding_window_pattern: 6, rope_theta: 1000000, rope_local_base_freq: 10000, rope_scaling: null, final_logit_softcapping: null, attn_logit_softcapping: null });
   assert.deepEqual(gemma3.slidingLayers!.map((s, i) => (s ? '' : i)).filter((x) => x !== ''), [5, 11, 17, 23]);
   assert.deepEqual([gemma3.gemma!.localRopeTheta, gemma3.ropeTheta, gemma3.gemma!.finalLogitSoftcap, gemma3.tieWordEmbeddings], [10000, 1000000, null, true]);
+  // As transformers' Gemma 3 attention, which does not pass attn_logit_softcapping on.
+  assert.equal(parseConfig(configWith('gemma3_text', { attn_logit_softcapping: 2 })).gemma!.attnLogitSoftcap, null);
+  assert.equal(parseConfig(configWith('gemma2', { attn_logit_softcapping: 2 })).gemma!.attnLogitSoftcap, 2);
   const phi = parseConfig({ architectures: ['Phi3ForCausalLM'], model_type: 'phi3', hidden_act: 'silu', hidden_size: 3072, intermediate_size: 8192, num_attention_heads: 32, num_key_value_heads: 32, num_hidden_layers: 32, vocab_size: 32064, max_position_embeddings: 131072, original_max_position_embeddings: 4096, sliding_window: 262144, rope_scaling: { type: 'longrope', short_factor: Array(48).fill(1), long_factor: Array(48).fill(2) } });
   assert.equal(phi.ropeScaling.type, 'longrope');
   if (phi.ropeScaling.type === 'longrope') assert.ok(Math.abs(phi.ropeScaling.attentionFactor - Math.sqrt(1 + Math.log(32) / Math.log(4096))) < 1e-12);
