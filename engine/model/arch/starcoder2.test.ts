@@ -20,6 +20,10 @@ test('starcoder2 without bias (use_bias false), untied, kv=1', async () => {
   await checkReferenceParity({ ...base, hidden: 24, heads: 4, kvHeads: 1, intermediate: 48, seed: 32, attentionBias: false, tieEmbeddings: false }, cacheDir);
 });
 
+test('starcoder2 with a sliding window of 4: contexts and trees past the window equal the windowed reference', async () => {
+  await checkReferenceParity({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 34, slidingWindow: 4 }, cacheDir);
+});
+
 test('starcoder2 tensors: LayerNorm weight and bias, c_fc / c_proj, biases everywhere but the head', async () => {
   const { dir, ckpt } = await tinyCheckpoint({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 33 });
   try {
@@ -57,4 +61,7 @@ test('starcoder2 config: norm_epsilon, tied by default, use_bias, activation', (
   assert.throws(() => parseConfig({ ...raw, hidden_act: 'gelu' }, 's/config.json'), /^Error: s\/config\.json: unsupported hidden_act "gelu" for starcoder2/);
   assert.throws(() => parseConfig({ ...raw, norm_epsilon: -1 }, 's/config.json'), /"norm_epsilon" must be a number in \(0, 1\), got -1/);
   assert.throws(() => parseConfig({ ...raw, use_bias: 'yes' }, 's/config.json'), /"use_bias" must be true or false/);
+  assert.equal(parseConfig({ ...raw, sliding_window: 4096 }).slidingWindow, 4096);
+  assert.equal(parseConfig({ ...raw, sliding_window: null }).slidingWindow, undefined);
+  assert.throws(() => parseConfig({ ...raw, sliding_window: -3 }), /"sliding_window" must be null or a positive integer/);
 });

@@ -1,9 +1,11 @@
 // StarCoder2 (Starcoder2ForCausalLM): pre-norm decoder with LayerNorm (weight and bias, eps `norm_epsilon`),
 // rotary grouped-query attention, and a GELU MLP c_fc -> gelu_pytorch_tanh -> c_proj. `use_bias` (true in the
 // released checkpoints) puts a bias on q/k/v/o, c_fc and c_proj; the LM head has none and is tied by default.
+// `sliding_window` (4096 in the released checkpoints) limits every layer's attention, in the graph and the reference.
 import type { ModelConfig } from '../config';
-import type { DecoderGraph } from './blocks';
-import { applyRope, causalAttention, geluTanh, layerNorm, linear, referenceInvFreq } from './referenceBlocks';
+import type { DecoderGraph, Projection } from './blocks';
+import { slidingWindowOf } from './mistral';
+import { applyRope, causalAttention, geluTanh, layerNorm, linear, referenceInvFreq, windowedAttention } from './referenceBlocks';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 /** hidden_act values that are the tanh approximation of GELU (transformers' ACT2FN), which FastGelu computes. */
@@ -41,7 +43,7 @@ function buildStarcoder2Graph(b: DecoderGraph, onProgress?: (fraction: number) =
   const c = b.config;
   const H = c.hiddenSize;
   const norm = b.layerNorm();
-  const attention = b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
+  const attention = attentionOf(b);
   const embedding = b.embedding();
   let x = embedding.hidden;
   for (let l = 0; l < c.numLayers; l++) {
@@ -53,6 +55,15 @@ function buildStarcoder2Graph(b: DecoderGraph, onProgress?: (fraction: number) =
     onProgress?.((l + 1) / c.numLayers);
   }
   b.lmHead(norm(x, 'model.norm'), embedding.table);
+}
+
+/** Full causal attention, or every layer through the sliding window when the config sets one. */
+function attentionOf(b: DecoderGraph): (layer: number, project: (which: Projection, outDim: number) => string) => string {
+  const window = b.config.slidingWindow;
+  if (window === undefined) return b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
+  const rope = b.rotary();
+  const attention = b.windowedTreeAttention({ scale: 1 / Math.sqrt(b.config.headDim), softcap: null });
+  return (l, project) => attention(l, project, { rope, window });
 }
 
 function starcoder2ReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
@@ -80,7 +91,10 @@ function starcoder2ReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens:
       values.push(proj(xn, `${p}.self_attn.v_proj`, c.numKvHeads * D, c.qkvBias));
     });
     hidden = hidden.map((x, pos) => {
-      const o = proj(causalAttention(c, queries, keys, values, pos), `${p}.self_attn.o_proj`, H, c.oBias);
+      const attn = c.slidingWindow === undefined
+        ? causalAttention(c, queries, keys, values, pos)
+        : windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow });
+      const o = proj(attn, `${p}.self_attn.o_proj`, H, c.oBias);
       const h1 = x.map((xi, i) => xi + o[i]!);
       const up = geluTanh(proj(norm(h1, `${p}.post_attention_layernorm`), `${p}.mlp.c_fc`, c.intermediateSize, c.mlpBias));
       const down = proj(up, `${p}.mlp.c_proj`, H, c.mlpBias);
@@ -101,7 +115,8 @@ export const starcoder2: ArchitectureModule = {
     if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) throw new Error(`${where}: "norm_epsilon" must be a number in (0, 1), got ${JSON.stringify(eps)}`);
     if (raw.use_bias !== undefined && typeof raw.use_bias !== 'boolean') throw new Error(`${where}: "use_bias" must be true or false, got ${JSON.stringify(raw.use_bias)}`);
     const bias = raw.use_bias !== false;
-    return { qkvBias: bias, oBias: bias, mlpBias: bias, rmsNormEps: eps, defaultTieWordEmbeddings: true };
+    const slidingWindow = slidingWindowOf(raw, where);
+    return { qkvBias: bias, oBias: bias, mlpBias: bias, rmsNormEps: eps, defaultTieWordEmbeddings: true, ...(slidingWindow !== undefined ? { slidingWindow } : {}) };
   },
   weightSpecs: starcoder2WeightSpecs,
   buildGraph: buildStarcoder2Graph,
@@ -109,7 +124,7 @@ export const starcoder2: ArchitectureModule = {
   tinyConfig(o) {
     return {
       tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: { hidden_act: 'gelu_pytorch_tanh', norm_epsilon: 1e-5, use_bias: o.attentionBias ?? true, rms_norm_eps: undefined },
+      keys: { hidden_act: 'gelu_pytorch_tanh', norm_epsilon: 1e-5, use_bias: o.attentionBias ?? true, rms_norm_eps: undefined, sliding_window: o.slidingWindow ?? null, ...o.configOverrides },
     };
   },
 };
