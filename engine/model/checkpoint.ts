@@ -5,6 +5,8 @@ import path from 'node:path';
 import { parseConfig, tokenIdList, type ModelConfig } from './config';
 import { readSafetensorsHeader, readTensorF32, type TensorEntry } from './safetensors';
 import { readJsonFile } from '../jsonFile';
+import { checkConfigBounds, checkRegularFile, checkShardPath, checkTensorHeaders, MAX_JSON_FILE_BYTES } from './validate';
+import { weightSpecs } from './weights';
 
 export interface Checkpoint {
   dir: string;
@@ -19,28 +21,36 @@ export interface Checkpoint {
 function weightFiles(dir: string): string[] {
   const index = path.join(dir, 'model.safetensors.index.json');
   if (fs.existsSync(index)) {
+    checkRegularFile(index, MAX_JSON_FILE_BYTES);
     const map = readJsonFile(index).weight_map;
     if (!map || typeof map !== 'object') throw new Error(`${index}: missing "weight_map"`);
-    const files = [...new Set(Object.values(map as Record<string, string>))].sort();
-    for (const f of files) if (!fs.existsSync(path.join(dir, f))) throw new Error(`${index} names shard ${f}, which is missing`);
-    return files.map((f) => path.join(dir, f));
+    const files = [...new Set(Object.values(map as Record<string, unknown>))].map(String).sort();
+    return files.map((f) => checkShardPath(dir, f, index));
   }
   const single = path.join(dir, 'model.safetensors');
-  if (fs.existsSync(single)) return [single];
+  if (fs.existsSync(single)) {
+    checkRegularFile(single);
+    return [single];
+  }
   const any = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
   if (any.length === 0) throw new Error(`${dir}: no *.safetensors weights found (pytorch .bin checkpoints are not supported)`);
-  return any.map((f) => path.join(dir, f));
+  return any.map((f) => checkShardPath(dir, f, dir));
 }
 
 export function openCheckpoint(dir: string): Checkpoint {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`checkpoint folder not found: ${dir}`);
   const configFile = path.join(dir, 'config.json');
+  checkRegularFile(configFile, MAX_JSON_FILE_BYTES);
   const rawConfig = readJsonFile(configFile);
   const config = parseConfig(rawConfig, configFile);
+  // The architecture's own checks first (their messages), then the shared bounds, before anything is sized by them.
+  checkConfigBounds(rawConfig, configFile);
   const files = weightFiles(dir);
   const tensors = new Map<string, TensorEntry>();
   for (const f of files) for (const [name, e] of readSafetensorsHeader(f).tensors) tensors.set(name, e);
+  checkTensorHeaders(dir, weightSpecs(config), tensors);
   const genFile = path.join(dir, 'generation_config.json');
+  if (fs.existsSync(genFile)) checkRegularFile(genFile, MAX_JSON_FILE_BYTES);
   const gen = fs.existsSync(genFile) ? readJsonFile(genFile) : {};
   const eosTokenIds = [...new Set([...tokenIdList(gen.eos_token_id), ...config.eosTokenIds])];
   return { dir, config, rawConfig, tensors, files, eosTokenIds };
