@@ -182,6 +182,38 @@ export interface StatusParams {
   message?: string;
   tokensPerS?: number;
   mat?: number;
+  /** Which back end serves the surfaces, and (remote) the last health check's round trip. */
+  backend?: BackendKind;
+  latencyMs?: number;
+}
+
+/** Who generates: the model loaded in this engine, or an OpenAI-compatible server (`presage serve`, vLLM). */
+export type BackendKind = 'local' | 'remote';
+/**
+ * `configureBackend`: the documents index and retrieval stay in this engine either way; with `remote` only the
+ * prompt travels. The token comes over this pipe and is kept in memory only.
+ */
+export interface ConfigureBackendParams {
+  backend: BackendKind;
+  /** The server's OpenAI base URL, e.g. http://gpu-box:8080/v1. */
+  url?: string;
+  /** The model name the server knows (empty: the first of /v1/models). */
+  model?: string;
+  token?: string;
+  /** A request with no byte from the server for this long fails as a timeout (default 30 000). */
+  timeoutMs?: number;
+  /** Serve from the local model (when one is loaded) while the remote is unreachable. */
+  fallbackToLocal?: boolean;
+}
+export interface BackendHealth {
+  backend: BackendKind;
+  ok: boolean;
+  /** Round trip of GET /models (remote). */
+  latencyMs?: number;
+  model?: string;
+  url?: string;
+  /** Why the back end cannot serve, in words a user can act on. */
+  error?: string;
 }
 
 export const Initialize = new RequestType<InitializeParams, InitializeResult, void>('initialize');
@@ -198,6 +230,8 @@ export const ClearHistory = new RequestType0<void, void>('clearHistory');
 export const Stats = new RequestType0<StatsResult, void>('stats');
 export const IndexedDocuments = new RequestType0<IndexedDocumentsResult, void>('indexedDocuments');
 export const Shutdown = new RequestType0<void, void>('shutdown');
+export const ConfigureBackend = new RequestType<ConfigureBackendParams, BackendHealth, void>('configureBackend');
+export const CheckBackend = new RequestType0<BackendHealth, void>('checkBackend');
 
 export const LoadProgress = new NotificationType<LoadProgressParams>('presage/loadProgress');
 export const PartialResult = new NotificationType<PartialResultParams>('presage/partial');

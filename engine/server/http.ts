@@ -1,12 +1,10 @@
-// OpenAI-compatible HTTP API over the engine: /v1/models, /v1/completions, /v1/chat/completions (SSE with
+// OpenAI-compatible HTTP API over the engine's surfaces (the same ones JSON-RPC uses): /v1/models, /v1/completions, /v1/chat/completions (SSE with
 // stream: true), bearer-token auth, and Predicted Outputs (`prediction`) as an extra draft source.
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { DecodeResult } from '../decode/decoder';
-import { buildChatPrompt, type PromptMessage } from '../prompt/chat';
-import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
+import type { PromptMessage } from '../prompt/chat';
 import { EngineError, type Engine } from './engine';
-import { predictionUsage } from './prediction';
+import type { Generated } from './generator/types';
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -132,7 +130,7 @@ function stopList(v: unknown): string[] {
   throw new HttpError(400, 'stop must be a string or an array of at most 16 strings', 'invalid_request_error', 'stop');
 }
 
-function finishReason(r: DecodeResult): string {
+function finishReason(r: Generated): string {
   return r.finishReason === 'length' || r.finishReason === 'time_budget' ? 'length' : 'stop';
 }
 
@@ -147,8 +145,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     body: Record<string, unknown>,
     kind: 'completion' | 'chat',
   ): Promise<void> => {
-    const host = engine.host;
-    if (!host) throw new HttpError(503, 'no model is loaded', 'server_error');
+    // The model's context (a no-model error, 503, when nothing can serve).
+    const maxContext = engine.contextTokens();
     if (optInteger(body, 'n', 1, 1 << 20) !== undefined && body.n !== 1) throw new HttpError(400, 'only n = 1 is supported', 'invalid_request_error', 'n');
     const stream = body.stream === true;
     const includeUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
@@ -156,20 +154,32 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const temperature = optNumber(body, 'temperature', 0, 2) ?? 1;
     const topP = optNumber(body, 'top_p', 0, 1);
     const seed = optInteger(body, 'seed', -(2 ** 53), 2 ** 53);
-    const maxContext = host.checkpoint.info.maxContext;
     const textCap = maxContext * MAX_CHARS_PER_TOKEN;
     const stop = stopList(body.stop);
-    let prompt: BuiltPrompt;
+    let prediction: string | undefined;
+    if (body.prediction !== undefined && body.prediction !== null) {
+      const pr = body.prediction as { type?: unknown; content?: unknown };
+      if (pr.type !== 'content') throw new HttpError(400, "prediction.type must be 'content'", 'invalid_request_error', 'prediction');
+      prediction = contentText(pr.content, 'prediction.content');
+      checkTextFits(prediction, maxContext, 'prediction.content');
+    }
+    const requestId = `http-${++counter}`;
+    const sampling = { temperature, ...(topP !== undefined ? { topP } : {}), ...(seed !== undefined ? { seed } : {}), stop, maxTokens, ...(prediction !== undefined ? { prediction } : {}) };
+    // Everything is checked before the first byte of a stream goes out; the surfaces then run the request.
+    let run: (signal: AbortSignal, onDelta: ((d: string) => void) | undefined) => Promise<Generated>;
     if (kind === 'completion') {
       const p = Array.isArray(body.prompt) && body.prompt.length === 1 ? body.prompt[0] : body.prompt;
       if (typeof p !== 'string') throw new HttpError(400, 'prompt must be a string', 'invalid_request_error', 'prompt');
-      if (typeof body.suffix === 'string' && body.suffix.length > 0) {
-        // Fill-in-the-middle keeps the text nearest the cursor: cut the far ends before tokenizing.
-        prompt = buildFimPrompt(host.tokenizer, host.fimTemplate, p.slice(-textCap), body.suffix.slice(0, textCap), { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
+      if (typeof body.suffix === 'string') {
+        // Fill-in-the-middle (a suffix, even an empty one): the completion surface, as for the editor over stdio.
+        // It keeps the text nearest the cursor: the far ends are cut before tokenizing.
+        const prefix = p.slice(-textCap);
+        const suffix = body.suffix.slice(0, textCap);
+        run = async (signal, onDelta) => (await engine.completion.complete({ requestId, language: '', prefix, suffix, ...sampling }, signal, { cancelStale: false, ...(prediction !== undefined ? { prediction } : {}) }, onDelta)).generated;
       } else {
         checkTextFits(p, maxContext, 'prompt');
-        prompt = engine.plainPrompt(p);
-        if (prompt.ids.length === 0) throw new HttpError(400, 'prompt is empty', 'invalid_request_error', 'prompt');
+        if (p.length === 0) throw new HttpError(400, 'prompt is empty', 'invalid_request_error', 'prompt');
+        run = (signal, onDelta) => engine.completion.plain({ requestId, prompt: p, ...sampling }, signal, onDelta);
       }
     } else {
       if (!Array.isArray(body.messages) || body.messages.length === 0) throw new HttpError(400, 'messages must be a non-empty array', 'invalid_request_error', 'messages');
@@ -180,18 +190,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
         return { role: r, content: contentText((m as { content?: unknown }).content ?? '', `messages[${i}].content`) };
       });
       checkTextFits(messages.map((m) => m.content).join(''), maxContext, 'messages');
-      prompt = buildChatPrompt(host.tokenizer, host.chatTemplate, messages, { maxPromptTokens: Math.max(16, host.checkpoint.info.maxContext - maxTokens - 8) });
-    }
-    let predicted: number[] | undefined;
-    if (body.prediction !== undefined && body.prediction !== null) {
-      const pr = body.prediction as { type?: unknown; content?: unknown };
-      if (pr.type !== 'content') throw new HttpError(400, "prediction.type must be 'content'", 'invalid_request_error', 'prediction');
-      const predictedText = contentText(pr.content, 'prediction.content');
-      checkTextFits(predictedText, maxContext, 'prediction.content');
-      predicted = host.tokenizer.encode(predictedText);
-    }
-    if (prompt.ids.length >= maxContext) {
-      throw new HttpError(400, `the prompt is ${prompt.ids.length} tokens; the model's context is ${maxContext} tokens`, 'invalid_request_error', kind === 'chat' ? 'messages' : 'prompt');
+      run = (signal, onDelta) => engine.chatting.generate({ requestId, messages, ...sampling }, signal, onDelta);
     }
 
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomBytes(12).toString('hex')}`;
@@ -211,30 +210,28 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
         ? { index: 0, delta: finish !== null ? {} : first ? { role: 'assistant', content: delta ?? '' } : { content: delta ?? '' }, finish_reason: finish, logprobs: null }
         : { index: 0, text: delta ?? '', finish_reason: finish, logprobs: null }],
     });
-    if (stream) {
+    // A stream starts once the request proved valid: the first delta (or the end) opens it.
+    let opened = false;
+    const open = (): void => {
+      if (opened || !stream) return;
+      opened = true;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       if (kind === 'chat') writeEvent(chunk('', null, true));
-    }
-    const result = await engine.generateText({
-      requestId: `http-${++counter}`,
-      surface: kind === 'chat' ? 'chat' : 'complete',
-      prompt,
-      maxTokens,
-      temperature,
-      ...(topP !== undefined ? { topP } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      stop,
-      ...(predicted ? { references: [predicted] } : {}),
-      signal: controller.signal,
-      ...(stream ? { onDelta: (d: string) => writeEvent(chunk(d, null)) } : {}),
-    });
-    const usage: Record<string, unknown> = {
-      prompt_tokens: prompt.ids.length,
-      completion_tokens: result.tokens.length,
-      total_tokens: prompt.ids.length + result.tokens.length,
     };
-    if (predicted) {
-      const u = predictionUsage(predicted, result.tokens);
+    const result = await run(controller.signal, stream ? (d: string) => {
+      open();
+      writeEvent(chunk(d, null));
+    } : undefined);
+    open();
+    const promptTokens = result.promptIds?.length ?? 0;
+    const completionTokens = result.tokens?.length ?? result.metrics.tokens;
+    const usage: Record<string, unknown> = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    if (result.predictionUsage) {
+      const u = result.predictionUsage;
       usage.completion_tokens_details = { accepted_prediction_tokens: u.accepted, rejected_prediction_tokens: u.rejected };
     }
     const presage = { steps: result.metrics.steps, mat: result.metrics.mat, tokens_per_s: result.metrics.tokensPerS, finish_reason: result.finishReason };
