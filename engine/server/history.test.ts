@@ -1,5 +1,6 @@
 // The history on disk: linear load, several engines on one folder, crash safety, degrading on bad folders.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,7 +155,6 @@ test('after a crash at most the last completion is lost: each one is on disk whe
 
 /** Makes a folder refuse writes, also for root (which chmod does not stop); undefined when this system cannot. */
 function makeReadOnly(dir: string): (() => void) | undefined {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   if (process.getuid?.() !== 0) {
     fs.chmodSync(dir, 0o555);
     return () => fs.chmodSync(dir, 0o755);
