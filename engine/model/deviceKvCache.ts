@@ -195,7 +195,10 @@ export class DeviceKvCache implements KvCache {
     const keys: Float32Array[] = [];
     const values: Float32Array[] = [];
     if (this.committed === 0) {
-      for (let l = 0; l < this.layers; l++) keys.push(new Float32Array(0)), values.push(new Float32Array(0));
+      for (let l = 0; l < this.layers; l++) {
+        keys.push(new Float32Array(0));
+        values.push(new Float32Array(0));
+      }
       return { keys, values };
     }
     // The sink (keep = 1) then slots 1..committed, through the session whose outputs stay on the CPU.
