@@ -207,16 +207,22 @@ function buildBaseModelRewrite(tokenizer: PromptTokenizer, fileSep: number, inpu
   return { ids, stopTokenIds: [...stopTokenIds], stop: [], template: 'base-rewrite' };
 }
 
-/** The rewrite prompt: the reply is opened with a code fence and ends at the closing fence. */
-export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTemplate, input: RewritePromptInput, options: Pick<ChatPromptOptions, 'maxPromptTokens' | 'templateVariables' | 'now'> = {}): BuiltPrompt {
-  const fileSep = tokenizer.tokenId('<file_sep>');
-  if (template === 'plain' && fileSep !== undefined) return buildBaseModelRewrite(tokenizer, fileSep, input, Math.max(16, options.maxPromptTokens ?? 4096));
+/** The rewrite request as chat messages (also what a remote server gets); the reply is code in one fence. */
+export function rewriteMessages(input: RewritePromptInput): { messages: PromptMessage[]; fence: string; lang: string } {
   const fence = '```';
   const lang = input.language.replace(/[^\w+#.-]/g, '');
   const before = input.prefix ? `Code before the selection:\n${fence}${lang}\n${input.prefix.slice(-CONTEXT_CHARS)}\n${fence}\n\n` : '';
   const after = input.suffix ? `Code after the selection:\n${fence}${lang}\n${input.suffix.slice(0, CONTEXT_CHARS)}\n${fence}\n\n` : '';
   const user = `${before}${after}Selected code:\n${fence}${lang}\n${input.selection}\n${fence}\n\nInstruction: ${input.instruction}`;
-  const built = buildChatPrompt(tokenizer, template, [{ role: 'system', content: REWRITE_SYSTEM }, { role: 'user', content: user }], {
+  return { messages: [{ role: 'system', content: REWRITE_SYSTEM }, { role: 'user', content: user }], fence, lang };
+}
+
+/** The rewrite prompt: the reply is opened with a code fence and ends at the closing fence. */
+export function buildRewritePrompt(tokenizer: PromptTokenizer, template: ChatTemplate, input: RewritePromptInput, options: Pick<ChatPromptOptions, 'maxPromptTokens' | 'templateVariables' | 'now'> = {}): BuiltPrompt {
+  const fileSep = tokenizer.tokenId('<file_sep>');
+  if (template === 'plain' && fileSep !== undefined) return buildBaseModelRewrite(tokenizer, fileSep, input, Math.max(16, options.maxPromptTokens ?? 4096));
+  const { messages, fence, lang } = rewriteMessages(input);
+  const built = buildChatPrompt(tokenizer, template, messages, {
     ...options,
     assistantPrefix: `${fence}${lang}\n`,
     // A reasoning model (Qwen3) answers straight away: the template writes its empty think block.

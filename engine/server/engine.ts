@@ -3,13 +3,16 @@
 // OpenAI-compatible API; both call the same surfaces, so prompts and budgets are the same on either.
 import { availableDrafters } from '../decode/drafters';
 import type {
-  ChangeDocumentParams, ChatParams, CompleteParams, DocumentParams, GenerationResult, IndexedDocumentsResult,
+  BackendHealth, ChangeDocumentParams, ConfigureBackendParams, ChatParams, CompleteParams, DocumentParams, GenerationResult, IndexedDocumentsResult,
   InitializeParams, InitializeResult, LoadModelParams, LoadModelResult, LoadProgressParams, OpenDocumentParams, RecordAcceptanceParams,
   RewriteParams, StatsResult, StatusParams,
 } from '../protocol';
 import { DEVICES, PROTOCOL_VERSION } from '../protocol';
-import { checkInteger, checkString } from './errors';
+import { checkInteger, checkString, EngineError } from './errors';
+import { FallbackGenerator } from './generator/fallback';
 import { LocalGenerator } from './generator/local';
+import { RemoteError } from './generator/openaiClient';
+import { RemoteGenerator } from './generator/remote';
 import type { Generated, Generator } from './generator/types';
 import type { ModelHost } from './host';
 import { ModelSlot } from './modelSlot';
@@ -53,6 +56,8 @@ export class Engine {
   readonly completion: CompletionSurface;
   readonly rewriting: RewriteSurface;
   readonly chatting: ChatSurface;
+  private _remote: RemoteGenerator | undefined;
+  private _fallbackToLocal = false;
 
   constructor(events: EngineEvents, options: EngineOptions = {}) {
     this._events = events;
@@ -82,8 +87,64 @@ export class Engine {
 
   /** The back end that serves the next request. */
   private _generator(): Generator {
+    const remote = this._remote;
+    if (remote) return this._fallbackToLocal ? new FallbackGenerator(remote, () => (this.slot.host ? this._local : undefined), (m) => this._events.log('warn', m)) : remote;
     this.slot.requireHost();
     return this._local;
+  }
+
+  get backend(): 'local' | 'remote' {
+    return this._remote ? 'remote' : 'local';
+  }
+
+  /**
+   * Chooses the back end. Remote: checks the server at once (GET /models) and reports its health and latency in
+   * the status; the documents and the local model (kept for the fallback) stay as they are.
+   */
+  async configureBackend(p: ConfigureBackendParams): Promise<BackendHealth> {
+    if (p?.backend !== 'local' && p?.backend !== 'remote') throw new EngineError("backend must be 'local' or 'remote'", 'invalid-params');
+    checkInteger(p.timeoutMs, 'timeoutMs', 100, 3_600_000);
+    this._remote?.dispose();
+    this._remote = undefined;
+    this._fallbackToLocal = false;
+    if (p.backend === 'local') {
+      this._events.status(this.slot.host ? { state: 'ready', backend: 'local' } : { state: 'no-model', backend: 'local' });
+      return this._local.health();
+    }
+    const url = checkString(p.url, 'url');
+    let remote: RemoteGenerator;
+    try {
+      remote = new RemoteGenerator({
+        url, ...(p.model ? { model: checkString(p.model, 'model') } : {}), ...(p.token ? { token: checkString(p.token, 'token') } : {}),
+        ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}), log: (level, m) => this._events.log(level, m),
+      });
+    } catch (err) {
+      throw new EngineError((err as Error).message, 'invalid-params');
+    }
+    this._remote = remote;
+    this._fallbackToLocal = p.fallbackToLocal === true;
+    return this.checkBackend();
+  }
+
+  /** A health check of the current back end, reported in the status (state, latency, the reason it is down). */
+  async checkBackend(): Promise<BackendHealth> {
+    const remote = this._remote;
+    if (!remote) return this._local.health();
+    const h = await remote.health();
+    if (remote !== this._remote) return h;
+    this._remoteStatus(h);
+    return h;
+  }
+
+  private _remoteStatus(h: BackendHealth, extra: Partial<StatusParams> = {}): void {
+    const fallback = this._fallbackToLocal && this.slot.host !== undefined;
+    const where = `${h.model ?? 'remote'} at ${h.url}`;
+    this._events.status({
+      state: h.ok || fallback ? 'ready' : 'error', backend: 'remote',
+      ...(h.latencyMs !== undefined ? { latencyMs: h.latencyMs } : {}),
+      message: h.ok ? `remote: ${where}` : `remote unavailable: ${h.error}${fallback ? ' (answering from the local model)' : ''}`,
+      ...extra,
+    });
   }
 
   /** The serving back end's context in tokens (a no-model error when none can serve). */
@@ -92,12 +153,30 @@ export class Engine {
   }
 
   private _slotStatus(p: StatusParams): void {
+    // With a remote back end the local model is only the fallback: its own states would misreport who serves.
+    if (this._remote) {
+      if (p.state === 'error' && p.message) this._events.log('warn', `local fallback model: ${p.message}`);
+      return;
+    }
     this._events.status(p);
   }
 
   private _record(surface: Surface, startedMs: number, g: Generated): void {
     const m = g.metrics;
     this._stats.record(surface, performance.now() - startedMs, m.firstTokenMs, m.tokens, m.steps, g.finishReason === 'cancelled');
+    const h = this._remote?.lastHealth;
+    if (this._remote && h) this._remoteStatus({ ...h, ok: true }, { tokensPerS: m.tokensPerS });
+  }
+
+  /** A remote failure the user must see (bad token, server down) also turns the status to error. */
+  private async _reportRemote<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const h = this._remote?.lastHealth;
+      if (err instanceof RemoteError && this._remote && err.kind !== 'rejected') this._remoteStatus({ backend: 'remote', ok: false, url: this._remote.client.baseUrl, error: err.message, ...(h?.model ? { model: h.model } : {}) });
+      throw err;
+    }
   }
 
   initialize(params: InitializeParams): InitializeResult {
@@ -116,7 +195,7 @@ export class Engine {
       protocolVersion: PROTOCOL_VERSION,
       pid: process.pid,
       capabilities: {
-        methods: ['initialize', 'loadModel', 'openDocument', 'changeDocument', 'closeDocument', 'removeDocument', 'complete', 'rewrite', 'chat', 'recordAcceptance', 'clearHistory', 'stats', 'indexedDocuments', 'shutdown'],
+        methods: ['initialize', 'loadModel', 'openDocument', 'changeDocument', 'closeDocument', 'removeDocument', 'complete', 'rewrite', 'chat', 'recordAcceptance', 'clearHistory', 'stats', 'indexedDocuments', 'configureBackend', 'checkBackend', 'shutdown'],
         devices: [...DEVICES],
         drafters: availableDrafters(),
       },
@@ -158,15 +237,15 @@ export class Engine {
 
   /** The inline-completion path (JSON-RPC `complete`, the `complete` CLI, the quality benchmark). */
   async completeDetailed(p: CompleteParams, signal?: AbortSignal, options: CompletionOptions = {}): Promise<CompletionOutcome> {
-    return this.completion.complete(p, signal, options, (d) => this._events.partial(p.requestId, d));
+    return this._reportRemote(() => this.completion.complete(p, signal, options, (d) => this._events.partial(p.requestId, d)));
   }
 
   async rewrite(p: RewriteParams, signal?: AbortSignal): Promise<GenerationResult> {
-    return this.rewriting.rewrite(p, signal, (d) => this._events.partial(p.requestId, d));
+    return this._reportRemote(() => this.rewriting.rewrite(p, signal, (d) => this._events.partial(p.requestId, d)));
   }
 
   async chat(p: ChatParams, signal?: AbortSignal): Promise<GenerationResult> {
-    return this.chatting.answer(p, signal, (d) => this._events.partial(p.requestId, d));
+    return this._reportRemote(() => this.chatting.answer(p, signal, (d) => this._events.partial(p.requestId, d)));
   }
 
   // ---- history ----
@@ -204,6 +283,7 @@ export class Engine {
   }
 
   async shutdown(): Promise<void> {
+    this._remote?.dispose();
     await this.slot.shutdown();
   }
 }

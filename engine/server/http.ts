@@ -255,7 +255,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       if (!tokenMatches(req.headers.authorization, token)) throw unread(new HttpError(401, 'missing or invalid bearer token (Authorization: Bearer <token>)', 'authentication_error'));
       switch (route) {
         case 'GET /v1/models':
-          sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: 0, owned_by: 'presage' }] });
+          // max_model_len as vLLM reports it: clients size their prompts by it.
+          sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: 0, owned_by: 'presage', ...(engine.host ? { max_model_len: engine.contextTokens() } : {}) }] });
           return;
         case 'POST /v1/completions':
           return generate(res, await readBody(req, maxBody, bodyTimeoutMs), 'completion');

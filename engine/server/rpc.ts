@@ -7,11 +7,14 @@ import {
 } from 'vscode-jsonrpc/node';
 import * as P from '../protocol';
 import { Engine, EngineError, type EngineOptions } from './engine';
+import { RemoteError } from './generator/openaiClient';
 
 const MALFORMED = new NotificationType<{ code: number; message: string; id: string | number | null }>('$/presage/malformed');
 
 /** Error code for "no model loaded" (outside the JSON-RPC reserved range). */
 export const NO_MODEL_ERROR = -32010;
+/** Error code for a remote back end's failure; `data` carries its kind (unauthorized, not-found, timeout, …). */
+export const REMOTE_ERROR = -32011;
 
 /** JSON decoding that turns bad input into an internal notification instead of a dropped message. */
 const tolerantJson: ContentTypeDecoder = {
@@ -116,6 +119,8 @@ export class FrameGuard extends Transform {
 
 function toResponseError(err: unknown): ResponseError<void> {
   if (err instanceof ResponseError) return err;
+  // The error's data (kind, status) rides along; the request types declare no error data, hence the cast.
+  if (err instanceof RemoteError) return new ResponseError(REMOTE_ERROR, err.message, { kind: err.kind, ...(err.status !== undefined ? { status: err.status } : {}) }) as unknown as ResponseError<void>;
   if (err instanceof EngineError) {
     const code = err.code === 'no-model' ? NO_MODEL_ERROR : err.code === 'invalid-params' ? ErrorCodes.InvalidParams : ErrorCodes.InternalError;
     return new ResponseError(code, err.message);
@@ -179,6 +184,8 @@ export function startRpcServer(input: Readable, output: Writable, options: Engin
   connection.onRequest(P.ClearHistory, () => handle(() => engine.clearHistory()));
   connection.onRequest(P.Stats, () => handle(() => engine.stats()));
   connection.onRequest(P.IndexedDocuments, () => handle(() => engine.indexedDocuments()));
+  connection.onRequest(P.ConfigureBackend, (p) => handle(() => engine.configureBackend(p)));
+  connection.onRequest(P.CheckBackend, () => handle(() => engine.checkBackend()));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
