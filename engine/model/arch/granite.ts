@@ -108,7 +108,7 @@ export const granite: ArchitectureModule = {
     // from its Llama value so a forgotten multiplier shows in the tests.
     return {
       tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: { attention_bias: o.attentionBias ?? false, mlp_bias: false, embedding_multiplier: 12, attention_multiplier: 0.09, residual_multiplier: 0.22, logits_scaling: 8 },
+      keys: { attention_bias: o.attentionBias ?? false, mlp_bias: false, embedding_multiplier: 12, attention_multiplier: 0.09, residual_multiplier: 0.22, logits_scaling: 8, ...o.configOverrides },
     };
   },
 };

@@ -99,6 +99,6 @@ export const qwen3: ArchitectureModule = {
   tinyConfig(o) {
     // Random checkpoints decouple head_dim from hidden / heads (twice the quotient) unless --head-dim says otherwise.
     const headDim = o.headDim ?? (o.hidden && o.heads ? 2 * Math.max(1, Math.floor(o.hidden / o.heads / 2)) * 2 : undefined);
-    return { tieWordEmbeddings: o.tieEmbeddings ?? true, keys: { head_dim: headDim, attention_bias: o.attentionBias ?? false, use_sliding_window: false } };
+    return { tieWordEmbeddings: o.tieEmbeddings ?? true, keys: { head_dim: headDim, attention_bias: o.attentionBias ?? false, use_sliding_window: false, ...o.configOverrides } };
   },
 };
