@@ -349,3 +349,19 @@ test('padding forwards to two rows changes nothing but the row count', async () 
   assert.ok(model.forwardSizes.every((s) => s >= 2), `${model.forwardSizes}`);
   assert.deepEqual(model.context, decoder.committed);
 });
+
+test('logits only where acceptance reads them: the last prompt position per prefill chunk, the tree nodes when verifying', async () => {
+  const model = new ToyModel({ vocabSize: 16, seed: 4 });
+  const decoder = new Decoder({ model, drafter: randomTreeDrafter(model, 4, 0.6), decode: decodeText, prefillChunk: 5, minForwardTokens: 3 });
+  const prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const r = await decoder.generate(request(prompt, 40));
+  assert.deepEqual(r.tokens, naiveGreedy(model, prompt, 40));
+  // Three prefill chunks (5 + 5 + 2 tokens, the last padded to 3 rows), one logit row each.
+  assert.deepEqual(model.forwardSizes.slice(0, 3), [5, 5, 3]);
+  assert.deepEqual(model.logitRowCounts.slice(0, 3), [1, 1, 1]);
+  // Verification: a row per tree node, never per padding row, and padding happened.
+  const steps = model.forwardSizes.slice(3);
+  const rows = model.logitRowCounts.slice(3);
+  assert.ok(steps.some((s, i) => rows[i]! < s), 'some steps were padded');
+  assert.ok(rows.every((n, i) => n >= 1 && n <= steps[i]!));
+});

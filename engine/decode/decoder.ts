@@ -225,23 +225,23 @@ export class Decoder {
         }
         metrics.reusedPromptTokens = keep;
         let logits: Float32Array | undefined;
-        let rows = 0;
         for (let start = keep; start < prompt.length; start += this._prefillChunk) {
           if (cancelled()) break;
           const chunk = prompt.slice(start, Math.min(prompt.length, start + this._prefillChunk));
           const parents = chunk.map((_, i) => i - 1);
           const padded = this._pad(chunk, parents);
-          logits = await this.model.forward(padded.tokens, padded.parents);
+          // Only the chunk's last position gets logits: a whole chunk's rows over a large vocabulary would be
+          // most of the prefill's memory (512 × 151936 floats = 311 MB) for one row that is read.
+          logits = await this.model.forward(padded.tokens, padded.parents, { logitRows: [chunk.length - 1] });
           this.model.commit(chunk.map((_, i) => i));
           committed.push(...chunk);
-          rows = chunk.length;
         }
         metrics.prefillMs = now() - tPrefill;
         if (cancelled() || !logits) finish = 'cancelled';
         else {
           const allowed = req.constraint?.([]);
-          if (allowed) maskRow(logits, rows - 1, vocab, allowed);
-          pending = chooseToken(logits, rows - 1, vocab, sampling, rng);
+          if (allowed) maskRow(logits, 0, vocab, allowed);
+          pending = chooseToken(logits, 0, vocab, sampling, rng);
           metrics.steps = 1;
           if (drafter) {
             drafter.begin(req.requestId, prompt, req.references);
@@ -288,7 +288,8 @@ export class Decoder {
         const tree = draft ? layoutTree(pending, draft, chosen) : { tokens: [pending], parents: [-1], draftIndex: [-1] };
         const padded = this._pad(tree.tokens, tree.parents);
         const tVerify = now();
-        const logits = await this.model.forward(padded.tokens, padded.parents);
+        // Logits for the tree's nodes only, not for padding rows.
+        const logits = await this.model.forward(padded.tokens, padded.parents, { logitRows: tree.tokens.map((_, j) => j) });
         const verifyMs = now() - tVerify;
         metrics.verifyMs += verifyMs;
         if (this._learnCost) this._cost.record(tree.tokens.length, verifyMs, this._committed.length);

@@ -1,6 +1,6 @@
 // A small deterministic Model for tests: the logits of a node are a hash of the last few tokens of its path
 // (committed context plus its ancestors), so tree semantics matter. It checks the Model contract strictly.
-import type { Model, ModelInfo } from '../model/types';
+import type { ForwardOptions, Model, ModelInfo } from '../model/types';
 
 export interface ToyModelOptions {
   vocabSize?: number;
@@ -25,6 +25,8 @@ export class ToyModel implements Model {
   readonly info: ModelInfo;
   forwardCalls = 0;
   forwardSizes: number[] = [];
+  /** Logit rows returned per forward (the contract lets callers ask for fewer than the nodes). */
+  logitRowCounts: number[] = [];
   private readonly _order: number;
   private readonly _seed: number;
   private readonly _sharpness: number;
@@ -62,11 +64,13 @@ export class ToyModel implements Model {
     return out;
   }
 
-  async forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
+  async forward(tokens: readonly number[], parents: readonly number[], options: ForwardOptions = {}): Promise<Float32Array> {
     if (tokens.length === 0 || tokens.length !== parents.length) throw new Error('toy forward: tokens and parents must be non-empty and the same length');
     if (this._context.length + tokens.length > this.info.maxContext) throw new Error('toy forward: context overflow');
     const vocab = this.info.vocabSize;
-    const out = new Float32Array(tokens.length * vocab);
+    const rows = options.logitRows ?? tokens.map((_, j) => j);
+    if (rows.length === 0 || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= tokens.length)) throw new Error(`toy forward: bad logit rows ${rows}`);
+    const out = new Float32Array(rows.length * vocab);
     const paths: number[][] = [];
     for (let j = 0; j < tokens.length; j++) {
       const p = parents[j]!;
@@ -74,10 +78,11 @@ export class ToyModel implements Model {
       if (!(p >= -1 && p < j)) throw new Error(`toy forward: node ${j} has parent ${p}`);
       if (!(t >= 0 && t < vocab)) throw new Error(`toy forward: token ${t} outside the vocabulary`);
       paths.push(p === -1 ? [t] : [...paths[p]!, t]);
-      out.set(this.logitsAfter([...this._context, ...paths[j]!]), j * vocab);
     }
+    rows.forEach((j, i) => out.set(this.logitsAfter([...this._context, ...paths[j]!]), i * vocab));
     this.forwardCalls++;
     this.forwardSizes.push(tokens.length);
+    this.logitRowCounts.push(rows.length);
     this._lastTree = { tokens: [...tokens], parents: [...parents] };
     if (this._delayMs > 0) await new Promise((r) => setTimeout(r, this._delayMs));
     return out;

@@ -82,7 +82,7 @@ export async function measureForwardCost(model: Model, sizes: readonly number[],
     if (synthetic) synthetic.setSyntheticContext(context);
     else if (context > 0) {
       const tokens = Array.from({ length: context }, (_, i) => (i * 13 + 1) % 100);
-      await model.forward(tokens, tokens.map((_, i) => i - 1));
+      await model.forward(tokens, tokens.map((_, i) => i - 1), { logitRows: [context - 1] });
       model.commit(tokens.map((_, i) => i));
     }
   };

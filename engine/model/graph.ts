@@ -12,7 +12,8 @@ export type { WeightSource } from './arch/types';
 export { transpose } from './arch/onnxGraph';
 import type { WeightSource } from './arch/types';
 
-export const GRAPH_BUILDER_VERSION = 4;
+/** Part of every graph-cache key: bump it when the graph a checkpoint builds changes (5: logit_rows input). */
+export const GRAPH_BUILDER_VERSION = 5;
 
 export interface GraphBuildOptions {
   quantization: Quantization;

@@ -7,7 +7,7 @@ import type { ModelConfig } from './config';
 import { makeProviders, type DeviceChoice, type Provider } from './device';
 import { HostKvCache, type KvCache } from './kvCache';
 import { treeLayout } from './treeMask';
-import type { ExecutionDevice, Model, ModelInfo } from './types';
+import type { ExecutionDevice, ForwardOptions, Model, ModelInfo } from './types';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -115,7 +115,7 @@ export class OrtModel implements Model {
     return this.kv.length;
   }
 
-  async forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array> {
+  async forward(tokens: readonly number[], parents: readonly number[], options: ForwardOptions = {}): Promise<Float32Array> {
     if (this.disposed) throw new Error('forward: model was disposed');
     if (this.running) throw new Error('forward: another forward on this model is still running (await it first)');
     const s = tokens.length;
@@ -124,6 +124,9 @@ export class OrtModel implements Model {
     tokens.forEach((t, j) => {
       if (!Number.isInteger(t) || t < 0 || t >= this.config.vocabSize) throw new Error(`forward: token ${t} at node ${j} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
     });
+    const rows = options.logitRows ?? tokens.map((_, j) => j);
+    if (rows.length === 0) throw new Error('forward: logitRows is empty (ask for at least one row)');
+    for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= s) throw new Error(`forward: logit row ${r} is not a node (0..${s - 1})`);
     this.kv.discardStaged();
     let out: InferenceSession.ReturnType;
     let feeds: Record<string, Tensor>;
@@ -131,13 +134,13 @@ export class OrtModel implements Model {
     try {
       try {
         await this.kv.flush();
-        feeds = this.feeds(tokens, parents);
+        feeds = this.feeds(tokens, parents, rows);
         out = await this.session.run(feeds);
       } catch (err) {
         if (this.info.device === 'cpu' || !this.options.reopenOnCpu || !this.history) throw err;
         // A lost GPU: the same step reruns on the CPU over a cache refilled from the committed tokens.
         await this.fallBackToCpu(err as Error);
-        feeds = this.feeds(tokens, parents);
+        feeds = this.feeds(tokens, parents, rows);
         out = await this.session.run(feeds);
       }
     } finally {
@@ -149,7 +152,7 @@ export class OrtModel implements Model {
     return out.logits!.data as Float32Array;
   }
 
-  private feeds(tokens: readonly number[], parents: readonly number[]): Record<string, Tensor> {
+  private feeds(tokens: readonly number[], parents: readonly number[], logitRows: readonly number[]): Record<string, Tensor> {
     const s = tokens.length;
     const past = this.kv.length;
     const layout = treeLayout(parents, past);
@@ -157,6 +160,7 @@ export class OrtModel implements Model {
     const feeds: Record<string, Tensor> = {
       input_ids: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, s]),
       position_ids: new T('int64', BigInt64Array.from(layout.positions, (p) => BigInt(p)), [1, s]),
+      logit_rows: new T('int64', BigInt64Array.from(logitRows, (r) => BigInt(r)), [logitRows.length]),
       // A device cache's graph builds the past columns itself: only the tree's [S, S] part crosses the bus.
       attention_bias: this.kv.deviceOutputs.length > 0 ? new T('float32', treeLayout(parents, 0).bias, [1, 1, s, s]) : new T('float32', layout.bias, [1, 1, s, past + s]),
       ...this.kv.pastFeeds(s),
@@ -192,7 +196,7 @@ export class OrtModel implements Model {
     const history = this.history ?? [];
     if (history.length > 0) {
       const parents = history.map((_, i) => i - 1);
-      const out = await this.session.run(this.feeds(history, parents));
+      const out = await this.session.run(this.feeds(history, parents, [history.length - 1]));
       this.kv.stageOutputs(parents, out);
       this.kv.commit(parents.map((_, i) => i));
     }

@@ -35,6 +35,11 @@ export interface ModelInfo {
   parameters: number;
 }
 
+export interface ForwardOptions {
+  /** Nodes whose logits come back (each in 0..tokens.length-1, at least one); default every node. */
+  logitRows?: readonly number[];
+}
+
 /**
  * One sequence's model state: the committed context lives in the KV cache.
  * A linear sequence is the special case where parents[j] = j - 1.
@@ -46,9 +51,11 @@ export interface Model {
   /**
    * Runs the model on new tokens laid out as a tree after the committed context.
    * parents[j] < j, or -1 when node j follows the last committed token.
-   * Returns logits for every node, row-major [tokens.length, vocabSize].
+   * Returns logits row-major [rows, vocabSize]: one row per `options.logitRows` entry, in that order (default:
+   * every node, rows = tokens.length). Every node's K/V is computed either way; only the output projection is
+   * restricted, so a prefill asks for its last position and a verification for the tree's own nodes.
    */
-  forward(tokens: readonly number[], parents: readonly number[]): Promise<Float32Array>;
+  forward(tokens: readonly number[], parents: readonly number[], options?: ForwardOptions): Promise<Float32Array>;
   /** Keeps the KV entries of the given nodes of the last forward (a root path, in order) and drops the rest. */
   commit(acceptedNodes: readonly number[]): void;
   /** Shrinks the committed context to its first n tokens (reusing a shared prompt prefix). */

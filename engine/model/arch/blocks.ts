@@ -1,9 +1,9 @@
 // Shared graph blocks (norm, linear, rope, tree attention over the KV cache, MLP, embedding, LM head) that the
 // architecture modules compose, like llama.cpp's build_norm / build_qkv / build_attn / build_ffn.
 // The graph's interface is the same for every architecture (session.ts depends on it):
-// inputs input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float),
-// past_key.<layer>.<kvHead> / past_value.<layer>.<kvHead> [1,1,P,headDim];
-// outputs logits [1,S,vocab], new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
+// inputs input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float), logit_rows [R] (the
+// nodes whose logits are wanted), past_key.<layer>.<kvHead> / past_value.<layer>.<kvHead> [1,1,P,headDim];
+// outputs logits [1,R,vocab], new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
 // Blocks create their constants when they are made, so an architecture that builds them in the same order
 // yields the same bytes (and the same graph-cache entry).
 import type { onnx } from 'onnx-proto';
@@ -39,8 +39,8 @@ export class DecoderGraph {
     }
     // A device cache's graph takes only the tree's own columns of the bias: the past is visible to every node.
     const biasColumns = options.kvCache === 'device' ? 'seq' : 'total';
-    this.inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', biasColumns])];
-    this.outputs = [valueInfo('logits', FLOAT, [1, 'seq', config.vocabSize])];
+    this.inputs = [valueInfo('input_ids', INT64, [1, 'seq']), valueInfo('position_ids', INT64, [1, 'seq']), valueInfo('attention_bias', FLOAT, [1, 1, 'seq', biasColumns]), valueInfo('logit_rows', INT64, ['rows'])];
+    this.outputs = [valueInfo('logits', FLOAT, [1, 'rows', config.vocabSize])];
   }
 
   /** y = x Wᵀ (+ b) for a Hugging Face [out, in] weight `${name}.weight`; MatMulNBits when quantized. */
@@ -282,10 +282,15 @@ export class DecoderGraph {
     return { hidden: g.op('Gather', [table, 'input_ids'], { axis: 0 }), table };
   }
 
-  /** The `logits` output from the final hidden state; a tied head reads the embedding table. */
-  lmHead(x: string, embedTable: string): void {
+  /**
+   * The `logits` output from the final hidden state, for the `logit_rows` nodes only: the projection to the
+   * vocabulary is most of a long prompt's work and memory, and acceptance reads only those rows. A tied head
+   * reads the embedding table.
+   */
+  lmHead(hidden: string, embedTable: string): void {
     const { g, config: c, options, quantBits } = this;
     const H = c.hiddenSize;
+    const x = g.op('Gather', [hidden, 'logit_rows'], { axis: 1 });
     const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
     if (quantBits) {
       const w = this.weights(`${headName}.weight`, [c.vocabSize, H]);
