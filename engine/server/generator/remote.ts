@@ -36,6 +36,8 @@ export class RemoteGenerator implements Generator {
   /** The running inline completion, aborted when a newer one arrives. */
   private _completion: AbortController | undefined;
   private _lastHealth: BackendHealth | undefined;
+  /** Why the last health check failed, to rethrow with its kind (unauthorized, refused, …). */
+  private _lastError: RemoteError | undefined;
 
   constructor(private readonly _options: RemoteGeneratorOptions) {
     this.client = new OpenAiClient({ url: _options.url, ...(_options.token ? { token: _options.token } : {}), ...(_options.timeoutMs ? { timeoutMs: _options.timeoutMs } : {}) });
@@ -71,8 +73,10 @@ export class RemoteGenerator implements Generator {
         throw new RemoteError(`${url} does not serve the model '${this._model}' (presage.remote.model); it serves: ${list.ids.slice(0, 10).join(', ')}`, 'not-found', 404);
       }
       this._lastHealth = { backend: 'remote', ok: true, url, model: this._model, latencyMs: Math.round(list.latencyMs * 10) / 10 };
+      this._lastError = undefined;
     } catch (err) {
       if (err instanceof RemoteAborted) throw err;
+      this._lastError = err instanceof RemoteError ? err : new RemoteError((err as Error).message, 'network');
       this._lastHealth = { backend: 'remote', ok: false, url, ...(this._model ? { model: this._model } : {}), error: (err as Error).message };
     }
     return this._lastHealth;
@@ -81,7 +85,7 @@ export class RemoteGenerator implements Generator {
   private async _modelName(signal?: AbortSignal): Promise<string> {
     if (!this._model) {
       const h = await this.health(signal);
-      if (!h.ok) throw new RemoteError(h.error ?? 'the remote server is not available', 'not-found');
+      if (!h.ok) throw this._lastError ?? new RemoteError(h.error ?? 'the remote server is not available', 'network');
     }
     return this._model;
   }
