@@ -9,7 +9,7 @@ import { assertRowClose, checkpointWeights, reference, tempDir, tinyCheckpoint }
 const cacheDir = tempDir('graphs-q');
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
-for (const [bits, tie] of [[4, true], [4, false], [8, false]] as const) {
+for (const [bits, tie] of [[4, true], [4, false], [8, false], [8, true]] as const) {
   test(`int${bits} weights (${tie ? 'tied' : 'untied'}): tree logits equal the reference on dequantized weights`, async () => {
     // intermediate 48 makes down_proj's K not a multiple of the 32-wide blocks.
     const { dir, ckpt } = await tinyCheckpoint({ arch: 'qwen2', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, seed: 21, vocabSize: 50, tieEmbeddings: tie });

@@ -25,6 +25,8 @@ export class DecoderGraph {
   readonly outputs: onnx.IValueInfoProto[];
   /** 0 for float weights, else the MatMulNBits bit width. */
   readonly quantBits: 0 | 4 | 8;
+  /** A tied, quantized embedding's initializers, which the LM head reuses (set by embedding()). */
+  private tiedHead: { data: string; scales: string } | undefined;
 
   constructor(
     readonly config: ModelConfig,
@@ -269,6 +271,24 @@ export class DecoderGraph {
     const { g, config: c, options, quantBits } = this;
     const H = c.hiddenSize;
     const embedW = this.weights('model.embed_tokens.weight', [c.vocabSize, H]);
+    if (quantBits > 0 && c.tieWordEmbeddings) {
+      // One quantized copy serves the lookup and the tied head: MatMulNBits' B [vocab, blocks, blob] is the
+      // table's row layout, and GatherBlockQuantized reads the same initializer with the blocks as an axis
+      // (scales [vocab, blocks, 1], MatMulNBits' default zero point). Rows padded to whole blocks are cut after.
+      // The scales (1/8 of the data at int4) exist twice, as the kernels want different ranks: [vocab, blocks]
+      // for MatMulNBits, [vocab, blocks, 1] for the lookup. fp16 scales would make the lookup's output fp16
+      // (its output type is the scales' type), a 5e-4 relative error on every embedding.
+      const q = quantizeWeight(embedW, c.vocabSize, H, quantBits as 4 | 8, options.blockSize);
+      const blob = (options.blockSize * quantBits) / 8;
+      const data = g.tensor('model.embed_tokens.qweight', UINT8, [c.vocabSize, q.blocksPerCol, blob], q.data);
+      const scales = g.floats('model.embed_tokens.scales', q.scales, [c.vocabSize, q.blocksPerCol]);
+      this.tiedHead = { data, scales };
+      const lookupScales = g.floats('model.embed_tokens.scales_3d', q.scales, [c.vocabSize, q.blocksPerCol, 1]);
+      const rows = g.op('GatherBlockQuantized', [data, 'input_ids', lookupScales], { gather_axis: 0, quantize_axis: 2, block_size: options.blockSize, bits: quantBits }, 'com.microsoft'); // [1,S,blocks,blockSize]
+      let hidden = g.op('Reshape', [rows, g.ints('const.embed_flat', [0, 0, -1])]);
+      if (q.blocksPerCol * options.blockSize !== H) hidden = g.op('Slice', [hidden, g.ints('const.embed_from', [0]), g.ints('const.embed_to', [H]), g.ints('const.embed_axis', [2])]);
+      return { hidden, table: '' };
+    }
     if (quantBits > 0 && H % options.blockSize === 0) {
       const q = quantizeWeight(embedW, c.vocabSize, H, quantBits as 4 | 8, options.blockSize);
       const data = g.tensor('model.embed_tokens.qweight', UINT8, [c.vocabSize, (H * quantBits) / 8], q.data);
@@ -292,7 +312,10 @@ export class DecoderGraph {
     const H = c.hiddenSize;
     const x = g.op('Gather', [hidden, 'logit_rows'], { axis: 1 });
     const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
-    if (quantBits) {
+    if (quantBits && this.tiedHead) {
+      const { data, scales } = this.tiedHead;
+      g.op('MatMulNBits', [x, data, scales], { K: H, N: c.vocabSize, bits: quantBits, block_size: options.blockSize, accuracy_level: options.accuracyLevel }, 'com.microsoft', ['logits']);
+    } else if (quantBits) {
       const w = this.weights(`${headName}.weight`, [c.vocabSize, H]);
       const q = quantizeWeight(w, c.vocabSize, H, quantBits, options.blockSize);
       const blob = (options.blockSize * quantBits) / 8;
