@@ -1,7 +1,8 @@
 // The one place that reads settings. Each setting declares what a change to it triggers (like rust-analyzer's
 // requiresServerReloadOpts); the context listens to onDidChangeConfiguration once and fires `onDidChangeConfig`
 // with the triggered reactions. In restricted mode VS Code ignores workspace values of the restricted settings
-// (presage.model, presage.enginePath): only the user's own values apply.
+// (presage.model, presage.enginePath, presage.backend, presage.remote.*): only the user's own values apply, so an
+// untrusted folder cannot send your code to a server of its choosing.
 import * as vscode from 'vscode';
 import { DEVICES, type Device } from '../engine/protocol';
 
@@ -21,6 +22,8 @@ export type ConfigTrigger =
   | 'trace'
   /** Show inline completions on or off in the status bar. */
   | 'inline-toggle'
+  /** Tell the engine which back end generates (local, or a remote server). */
+  | 'backend'
   /** Nothing: the value is read at each use. */
   | 'none';
 
@@ -30,6 +33,11 @@ export const SETTING_TRIGGERS: Readonly<Record<string, ConfigTrigger>> = {
   'presage.device': 'reload-model',
   'presage.quantization': 'reload-model',
   'presage.enginePath': 'restart-engine',
+  // The back end choice also decides whether the local model is loaded: reload-model re-applies both.
+  'presage.backend': 'reload-model',
+  'presage.remote.fallbackToLocal': 'reload-model',
+  'presage.remote.url': 'backend',
+  'presage.remote.model': 'backend',
   'presage.inlineCompletions.enabled': 'inline-toggle',
   'presage.inlineCompletions.maxTokens': 'none',
   'presage.inlineCompletions.timeBudgetMs': 'none',
@@ -77,6 +85,12 @@ export const config = {
     return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string' && p.trim().length > 0) : [];
   },
   maxFileBytes: (): number => positive(section().get('index.maxFileBytes'), 1_000_000),
+  backend: (): 'local' | 'remote' => oneOf(section().get('backend'), ['local', 'remote'], 'local'),
+  remoteUrl: (): string => (section().get<string>('remote.url') ?? '').trim(),
+  remoteModel: (): string => (section().get<string>('remote.model') ?? '').trim(),
+  remoteFallbackToLocal: (): boolean => section().get<boolean>('remote.fallbackToLocal') === true,
+  /** The local model is needed unless a remote back end serves without fallback. */
+  needsLocalModel: (): boolean => config.backend() !== 'remote' || config.remoteFallbackToLocal(),
   trace: (): TraceLevel => oneOf(section().get('trace.server'), ['off', 'messages', 'verbose'], 'off'),
   filesExclude: (): Record<string, boolean> => {
     const v = vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude') ?? {};

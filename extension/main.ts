@@ -6,6 +6,7 @@ import { Context } from './ctx';
 import { Indexer } from './index/indexer';
 import { InlineCompletionProvider } from './inline/provider';
 import { ModelSetup } from './model/setup';
+import { RemoteBackend } from './remote/backend';
 import { registerRewrite } from './rewrite/index';
 import { StatusBar } from './status/statusBar';
 
@@ -21,6 +22,7 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
     ctx.pushCleanup(indexer);
     const models = new ModelSetup(ctx);
     ctx.pushCleanup(models);
+    ctx.pushCleanup(new RemoteBackend(ctx));
     ctx.pushCleanup(models.onDidChangeModel((m) => statusBar.apply({ type: 'model', model: m?.label })));
     const inline = new InlineCompletionProvider(ctx, indexer);
     ctx.pushCleanup(inline);

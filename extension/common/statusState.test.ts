@@ -47,3 +47,16 @@ describe('status state machine', () => {
     assert.equal(gaveUp.severity, 'error');
   });
 });
+
+it('a remote back end shows in the text with its health-check latency, and leaves with a local status', () => {
+  let m = reduceStatus({ ...INITIAL_STATUS, phase: 'running' }, { type: 'status', params: { state: 'ready', backend: 'remote', latencyMs: 12.4, message: 'remote: m at http://127.0.0.1:1/v1' } });
+  const view = renderStatus(m);
+  assert.match(view.text, /remote 12 ms/);
+  assert.match(view.tooltip, /Back end: remote, health check 12\.4 ms/);
+  m = reduceStatus(m, { type: 'status', params: { state: 'error', backend: 'remote', message: 'remote unavailable: 401' } });
+  assert.equal(renderStatus(m).severity, 'error');
+  assert.match(renderStatus(m).tooltip, /401/);
+  m = reduceStatus(m, { type: 'status', params: { state: 'ready', backend: 'local' } });
+  assert.doesNotMatch(renderStatus(m).text, /remote/);
+  assert.equal(m.latencyMs, undefined);
+});

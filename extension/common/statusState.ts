@@ -15,6 +15,9 @@ export interface StatusModel {
   model?: string;
   loadFraction?: number;
   inlineEnabled: boolean;
+  /** The back end that generates, and (remote) the last health check's round trip. */
+  backend?: 'local' | 'remote';
+  latencyMs?: number;
 }
 
 export type StatusEvent =
@@ -47,6 +50,9 @@ export function reduceStatus(model: StatusModel, event: StatusEvent): StatusMode
       if (p.state !== 'loading') delete next.loadFraction;
       if (p.tokensPerS !== undefined && Number.isFinite(p.tokensPerS)) next.tokensPerS = p.tokensPerS;
       if (p.mat !== undefined && Number.isFinite(p.mat)) next.mat = p.mat;
+      if (p.backend !== undefined) next.backend = p.backend;
+      if (p.backend === 'local') delete next.latencyMs;
+      if (p.latencyMs !== undefined && Number.isFinite(p.latencyMs)) next.latencyMs = p.latencyMs;
       return next;
     }
     case 'phase': {
@@ -73,6 +79,7 @@ export function reduceStatus(model: StatusModel, event: StatusEvent): StatusMode
 
 function metrics(model: StatusModel): string {
   const parts: string[] = [];
+  if (model.backend === 'remote') parts.push(model.latencyMs !== undefined ? `remote ${Math.round(model.latencyMs)} ms` : 'remote');
   if (model.tokensPerS !== undefined && model.tokensPerS > 0) parts.push(`${Math.round(model.tokensPerS)} tok/s`);
   if (model.mat !== undefined && model.mat > 0) parts.push(`MAT ${model.mat.toFixed(1)}`);
   return parts.map((p) => ` · ${p}`).join('');
@@ -83,6 +90,7 @@ export function renderStatus(model: StatusModel): StatusView {
     `Presage engine: ${model.phase === 'running' ? model.engine : model.phase}`,
     model.pid !== undefined ? `PID ${model.pid}` : 'no engine process',
     model.model ? `Model: ${model.model}` : '',
+    model.backend === 'remote' ? `Back end: remote${model.latencyMs !== undefined ? `, health check ${model.latencyMs.toFixed(1)} ms` : ''}` : '',
     model.tokensPerS !== undefined ? `Last completion: ${model.tokensPerS.toFixed(1)} tokens/s${model.mat !== undefined ? `, MAT ${model.mat.toFixed(2)}` : ''}` : '',
     model.message ?? '',
     model.inlineEnabled ? '' : 'Inline completions are off.',

@@ -118,6 +118,7 @@ export class ModelSetup implements vscode.Disposable {
       return;
     }
     if (!client.isRunning) return; // loaded again when the engine (re)starts
+    if (!config.needsLocalModel()) return; // a remote back end serves (extension/remote)
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Presage: loading ${model.label}` }, async (progress) => {
       const sub = client.onStatus((e) => {
         if (e.type === 'load-progress') progress.report({ message: `${e.message ?? ''} ${Math.round(e.fraction * 100)}%` });
