@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   'bench-quality': { summary: 'ghost-text quality on cut replay completions, each stop stage switched off in turn', load: () => import('./bench/quality') },
   'bench-memory': { summary: 'peak RSS and prefill tokens/s at 256 and 1500-token prompts, per model and bit width', load: () => import('./bench/memory') },
   'bench-real-shape': { summary: 'a released model\'s exact shapes (random weights, real tokenizer) through the engine process: load, RSS, tokens/s', load: () => import('./bench/realShape') },
+  'bench-remote': { summary: 'inline-completion latency, local model vs the same model behind serve on loopback, one run', load: () => import('./bench/remote') },
   serve: { summary: 'OpenAI-compatible HTTP server on loopback', load: () => import('./cli/serve') },
   stdio: { summary: 'JSON-RPC engine over stdio (used by the VS Code extension)', load: () => import('./cli/stdio') },
 };

@@ -1,7 +1,9 @@
 // The scenarios, in order. Each asserts on what a user sees in the workbench, and restores what it changed.
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import { enginePids } from './lib/procfs.mjs';
+import { startProcess, stopProcess } from './lib/processes.mjs';
 import { presageLogFile, readExchanges } from './lib/traceLog.mjs';
 import {
   activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
@@ -160,6 +162,57 @@ export const SESSIONS = {
     }),
   },
 };
+
+
+/** Merges `values` into the profile's user settings.json (VS Code applies the change while running). */
+function updateUserSettings(t, values) {
+  const file = path.join(t.profile.userDataDir, 'User', 'settings.json');
+  const current = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete current[key];
+    else current[key] = value;
+  }
+  fs.writeFileSync(file, JSON.stringify(current, null, 2));
+}
+
+/**
+ * `presage serve` with the tiny model on a loopback port, behind a loopback relay that records the request line of
+ * every connection (so the scenario sees which endpoints the extension's engine called).
+ */
+async function startRemote(t, token) {
+  let resolveUrl;
+  const urlLine = new Promise((resolve) => (resolveUrl = resolve));
+  const child = startProcess('presage serve', process.execPath, [path.join(t.root, 'dist', 'engine.js'), 'serve', '--port', '0', '--model', t.model, '--token', token], {
+    env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+    onLine: (line) => {
+      if (line.startsWith('{') && line.includes('"url"')) resolveUrl(JSON.parse(line).url);
+    },
+  });
+  const url = await Promise.race([urlLine, new Promise((_, reject) => setTimeout(() => reject(new Error('presage serve did not print its URL within 60 s')), 60_000))]);
+  const upstreamPort = Number(new URL(url).port);
+  const requests = [];
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(upstreamPort, '127.0.0.1');
+    client.once('data', (first) => requests.push(first.toString('latin1').split('\r\n')[0]));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const relayUrl = `http://127.0.0.1:${relay.address().port}/v1`;
+  t.shared.remote = { pid: child.pid, relay };
+  return { url: relayUrl, requests };
+}
+
+async function stopRemote(t) {
+  const remote = t.shared.remote;
+  t.shared.remote = undefined;
+  if (!remote) return;
+  await new Promise((resolve) => remote.relay.close(resolve));
+  await stopProcess(remote.pid);
+}
 
 export const SCENARIOS = [
   {
@@ -395,6 +448,56 @@ export const SCENARIOS = [
       await t.shot('engine-restart');
     },
     cleanUp: resetWorkspace,
+  },
+  {
+    name: 'remote back end',
+    timeoutMs: 240_000,
+    async run(t) {
+      if (!t.model) throw new Error(`no tiny model to serve: ${t.modelError}`);
+      await waitReady(t, 30_000);
+      const token = `e2e-${Date.now()}-remote-token`;
+      const remote = await startRemote(t, token);
+      // The token goes through the command into secret storage, never into settings.json.
+      await runCommand(t.page, 'Presage: Set Remote API Token');
+      await t.page.waitForSelector('.quick-input-widget input[type="password"]', { state: 'visible', timeout: 10_000 });
+      await t.page.keyboard.type(token, { delay: 5 });
+      await t.page.keyboard.press('Enter');
+      updateUserSettings(t, { 'presage.backend': 'remote', 'presage.remote.url': remote.url, 'presage.remote.model': '' });
+      let entry;
+      await waitFor('the status bar to show the remote back end with its latency', async () => {
+        entry = await presageStatus(t.page);
+        return entry && /remote \d+ ms/.test(`${entry.text} ${entry.label}`) && isReady(entry);
+      }, { timeoutMs: 30_000, intervalMs: 250 }).catch((error) => {
+        throw new Error(`${error.message}; last seen: ${statusLine(entry)}`);
+      });
+      t.log(`status bar: ${statusLine(entry)}`);
+      if (fs.readFileSync(path.join(t.profile.userDataDir, 'User', 'settings.json'), 'utf8').includes(token)) throw new Error('the API token was written to settings.json');
+
+      // Completion: ghost text comes from serve's /v1/completions.
+      const file = 'src/scratch.ts';
+      await openFile(t.page, file);
+      await t.page.keyboard.press('Control+End');
+      const before = remote.requests.filter((r) => r.startsWith('POST /v1/completions')).length;
+      await t.page.keyboard.type('export function area(w: number, h: number) {\n  return ', { delay: 15 });
+      const ghost = await waitGhost(t, 'remote ghost text after typing', 40_000);
+      const completions = remote.requests.filter((r) => r.startsWith('POST /v1/completions')).length - before;
+      if (completions === 0) throw new Error(`ghost text ${JSON.stringify(ghost)} appeared but serve got no /v1/completions request: ${remote.requests.join('; ')}`);
+      t.log(`remote ghost text ${JSON.stringify(ghost.slice(0, 40))} after ${completions} /v1/completions request(s)`);
+      await t.shot('remote-completion');
+      await acceptAndCheck(t, file, ghost);
+
+      // Chat: the answer streams from serve's /v1/chat/completions and cites the locally retrieved file.
+      const chatsBefore = remote.requests.filter((r) => r.startsWith('POST /v1/chat/completions')).length;
+      const turn = await askChat(t, 'What does perimeter in shapes.ts do?');
+      if (remote.requests.filter((r) => r.startsWith('POST /v1/chat/completions')).length === chatsBefore) throw new Error('the chat answer did not come from serve');
+      if ((await turn.assistant.locator('.presage-citation').filter({ hasText: 'shapes.ts' }).count()) === 0) throw new Error('the remote chat answer does not cite shapes.ts (local retrieval)');
+      await t.shot('remote-chat');
+    },
+    async cleanUp(t) {
+      updateUserSettings(t, { 'presage.backend': undefined, 'presage.remote.url': undefined, 'presage.remote.model': undefined });
+      await stopRemote(t);
+      await resetWorkspace(t);
+    },
   },
   {
     name: 'Chat hostile answer',
