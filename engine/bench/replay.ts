@@ -1,4 +1,4 @@
-// Oracle replay (design.md §3): recorded outputs stand in for the model, so a drafter's mean accepted tokens
+// Oracle replay: recorded outputs stand in for the model, so a drafter's mean accepted tokens
 // per step (MAT) is measured without any model. The core (runReplay) is pure; loading and tokenizing are apart.
 import fs from 'node:fs';
 import { acceptedLength } from '../draft/draftTrie';

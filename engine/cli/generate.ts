@@ -1,4 +1,4 @@
-// `generate`: one prompt file through the model, plain greedy/sampling or speculative (design.md §3).
+// `generate`: one prompt file through the model, plain greedy/sampling or speculative.
 import fs from 'node:fs';
 import type { DecodeResult } from '../decode/decoder';
 import type { SamplingOptions } from '../decode/sampling';

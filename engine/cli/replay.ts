@@ -1,4 +1,4 @@
-// `replay --data FILE.jsonl [--data …] --tokenizer DIR --drafter NAME [--max-draft 16] --json` (design.md §3).
+// `replay --data FILE.jsonl [--data …] --tokenizer DIR --drafter NAME [--max-draft 16] --json`.
 import { boolFlag, listFlag, numberFlag, parseArgs, requireFlag, flag } from './args';
 import { loadRecords, runReplay, tokenizeRecords } from '../bench/replay';
 import { createDrafter, DRAFTER_NAMES, isDrafterName } from '../draft/index';

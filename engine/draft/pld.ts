@@ -3,7 +3,7 @@
 // the tokens that followed their most recent earlier occurrence become a linear draft.
 //
 // "Prompt" means everything the request was given: its references (the workspace around the cursor) and its
-// prompt, plus the tokens generated so far. That is the definition behind design.md §4's baseline: on the
+// prompt, plus the tokens generated so far. That is the definition of the published PLD baseline: on the
 // public replay set it gives MAT 3.70 / edit 6.55 / complete 1.64, whereas the prompt alone gives 3.63 / 6.55 /
 // 1.58. Workspace documents set with setDocument are not searched: PLD stays a per-request baseline.
 import { DrafterBase } from './base';
