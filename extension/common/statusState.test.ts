@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { INITIAL_STATUS, reduceStatus, renderStatus, type StatusEvent, type StatusModel } from './statusState';
+import fc from 'fast-check';
+import { INITIAL_STATUS, reduceStatus, renderStatus, TOKENS_PER_S_WINDOW, type StatusEvent, type StatusModel } from './statusState';
 
 const run = (events: StatusEvent[], from: StatusModel = INITIAL_STATUS): StatusModel => events.reduce(reduceStatus, from);
 
@@ -20,7 +21,7 @@ describe('status state machine', () => {
 
   it('each state has its own click action and generating never reads ready', () => {
     const cases: Array<[StatusEvent[], RegExp, string]> = [
-      [[{ type: 'status', params: { state: 'no-model' } }], /no model/, 'presage.selectModel'],
+      [[{ type: 'setup', phase: 'none' }, { type: 'status', params: { state: 'no-model' } }], /no model/, 'presage.selectModel'],
       [[{ type: 'status', params: { state: 'error', message: 'bad' } }], /error/, 'presage.restartEngine'],
       [[{ type: 'status', params: { state: 'generating' } }], /generating/, 'presage.showStats'],
       [[{ type: 'phase', phase: 'restarting' }], /restarting/, 'presage.showLog'],
@@ -59,4 +60,75 @@ it('a remote back end shows in the text with its health-check latency, and leave
   m = reduceStatus(m, { type: 'status', params: { state: 'ready', backend: 'local' } });
   assert.doesNotMatch(renderStatus(m).text, /remote/);
   assert.equal(m.latencyMs, undefined);
+});
+
+describe('first use', () => {
+  const texts = (events: StatusEvent[]): string[] => {
+    const out: string[] = [];
+    let m = INITIAL_STATUS;
+    out.push(renderStatus(m).text);
+    for (const e of events) {
+      m = reduceStatus(m, e);
+      out.push(renderStatus(m).text);
+    }
+    return out;
+  };
+
+  it('a normal start reads starting, then loading, then ready: never "no model" while a model is on its way', () => {
+    // The order a real start delivers: process up, the engine's initialize status (no model yet), the extension's
+    // setup, load progress, the engine's ready.
+    const seen = texts([
+      { type: 'pid', pid: 7 }, { type: 'phase', phase: 'running' }, { type: 'status', params: { state: 'no-model' } },
+      { type: 'setup', phase: 'resolving' }, { type: 'status', params: { state: 'no-model', backend: 'local' } },
+      { type: 'setup', phase: 'loading' }, { type: 'status', params: { state: 'loading', message: '/m' } }, { type: 'load-progress', fraction: 0.5 },
+      { type: 'status', params: { state: 'ready', backend: 'local' } }, { type: 'setup', phase: 'loaded' }, { type: 'model', model: 'coder' },
+    ]);
+    assert.ok(seen.every((t) => !/no model/.test(t)), seen.join(' | '));
+    const phases = seen.map((t) => (/starting/.test(t) ? 'starting' : /loading/.test(t) ? 'loading' : /ready/.test(t) ? 'ready' : t));
+    const order = phases.filter((p, i) => i === 0 || p !== phases[i - 1]);
+    assert.deepEqual(order, ['starting', 'loading', 'ready']);
+  });
+
+  it('"no model" only when there really is none; a failed setup says so; a download shows its progress', () => {
+    assert.match(renderStatus(run([{ type: 'status', params: { state: 'no-model' } }, { type: 'setup', phase: 'none' }])).text, /no model/);
+    const failed = renderStatus(run([{ type: 'setup', phase: 'failed', message: 'repository not found' }, { type: 'status', params: { state: 'no-model' } }, { type: 'setup', phase: 'failed', message: 'repository not found' }]));
+    assert.match(failed.text, /model not loaded/);
+    assert.match(failed.tooltip, /repository not found/);
+    assert.equal(failed.command, 'presage.selectModel');
+    assert.equal(renderStatus(run([{ type: 'status', params: { state: 'no-model' } }, { type: 'setup', phase: 'downloading', fraction: 0.25 }])).text, '$(cloud-download) Presage downloading 25%');
+  });
+
+  it('ready waits for the index: "indexing N%" with files done/total in the tooltip, then ready', () => {
+    let m = run([{ type: 'status', params: { state: 'ready' } }, { type: 'index', done: 30, total: 120 }]);
+    assert.match(renderStatus(m).text, /indexing 25%/);
+    assert.doesNotMatch(renderStatus(m).text, /\bready\b/);
+    assert.match(renderStatus(m).tooltip, /Index: 30\/120 files \(indexing\)/);
+    m = run([{ type: 'index', done: 120, total: 120 }], m);
+    assert.match(renderStatus(m).text, /\bready\b/);
+    assert.match(renderStatus(m).tooltip, /Index: 120\/120 files/);
+    // An engine that is still loading stays "loading" whatever the index does.
+    assert.match(renderStatus(run([{ type: 'status', params: { state: 'loading' } }, { type: 'index', done: 1, total: 9 }])).text, /loading/);
+  });
+
+  it('the demo model is labelled in the text and the tooltip, and the click leads to Select Model', () => {
+    const v = renderStatus(run([{ type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'demo model', demo: true }]));
+    assert.match(v.text, /demo/);
+    assert.match(v.tooltip, /mechanics only/);
+    assert.match(v.tooltip, /Select Model/);
+    assert.equal(v.command, 'presage.selectModel');
+    const real = renderStatus(run([{ type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'demo model', demo: true }, { type: 'model', model: 'Qwen/Qwen2.5-Coder-1.5B' }]));
+    assert.doesNotMatch(real.text + real.tooltip, /demo/i);
+  });
+
+  it('tokens/s is the median of the recent requests (property, against a naive median)', () => {
+    fc.assert(fc.property(fc.array(fc.double({ min: 0.5, max: 1000, noNaN: true }), { minLength: 1, maxLength: 40 }), (speeds) => {
+      const m = run(speeds.flatMap((s) => [{ type: 'status', params: { state: 'generating' } }, { type: 'status', params: { state: 'ready', tokensPerS: s } }] as StatusEvent[]));
+      const recent = speeds.slice(-TOKENS_PER_S_WINDOW).sort((a, b) => a - b);
+      const naive = recent.length % 2 ? recent[(recent.length - 1) / 2]! : (recent[recent.length / 2 - 1]! + recent[recent.length / 2]!) / 2;
+      assert.equal(m.tokensPerS, naive);
+    }));
+    // One outlier (highly repetitive output) does not move the shown value.
+    const m = run([20, 22, 21, 313].map((s) => ({ type: 'status', params: { state: 'ready', tokensPerS: s } }) as StatusEvent));
+    assert.match(renderStatus(m).text, /· 22 tok\/s/);
+  });
 });
