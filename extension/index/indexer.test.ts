@@ -162,6 +162,20 @@ describe('workspace indexer', () => {
     indexer.dispose();
   });
 
+  it('reports indexing progress in files, ending with done equal to total', async () => {
+    const { indexer, uris } = makeIndexer();
+    const progress: Array<{ done: number; total: number }> = [];
+    indexer.onProgress((p) => progress.push(p));
+    indexer.scanWorkspace();
+    assert.deepEqual(progress[0], { done: 0, total: 1 }, 'indexing 0% while the files are listed');
+    await settle();
+    const last = progress.at(-1)!;
+    assert.ok(last.total >= uris('openDocument').length && last.total > 0, JSON.stringify(progress));
+    assert.equal(last.done, last.total);
+    assert.ok(progress.every((p, i) => i < 2 || p.done >= progress[i - 1]!.done), 'done never goes back within a scan');
+    indexer.dispose();
+  });
+
   it('never sends an open editor of a secret file; sends other editors and their edits incrementally', async () => {
     const { client, indexer, uris, texts } = makeIndexer();
     try {

@@ -34,11 +34,14 @@ export class Indexer implements vscode.Disposable {
   /** Fires on every change of an indexed open document (the debouncer's keystrokes). */
   private readonly _typing = new vscode.EventEmitter<vscode.TextDocumentChangeEvent>();
   readonly onDidType = this._typing.event;
+  /** Workspace indexing progress in files (done === total when the scan is complete, stopped or skipped). */
+  private readonly _progress = new vscode.EventEmitter<{ done: number; total: number }>();
+  readonly onProgress = this._progress.event;
 
   constructor(private readonly _ctx: IndexerCtx) {
     this._filter = this._makeFilter();
     const d = this._disposables;
-    d.push(this._indexDoc, this._typing);
+    d.push(this._indexDoc, this._typing, this._progress);
     d.push(vscode.workspace.onDidOpenTextDocument((doc) => this._openEditor(doc)));
     d.push(vscode.workspace.onDidChangeTextDocument((e) => this._change(e)));
     d.push(vscode.workspace.onDidCloseTextDocument((doc) => this._closeEditor(doc)));
@@ -174,15 +177,29 @@ export class Indexer implements vscode.Disposable {
   /** Adds the workspace files in the background (trusted workspaces only), with progress in the status bar. */
   scanWorkspace(): void {
     this._scan?.cancel();
-    if (!vscode.workspace.isTrusted || !vscode.workspace.workspaceFolders?.length || !this._ctx.client.isRunning) return;
+    if (!vscode.workspace.isTrusted || !vscode.workspace.workspaceFolders?.length || !this._ctx.client.isRunning) {
+      this._progress.fire({ done: 0, total: 0 }); // nothing to index: the status bar need not wait
+      return;
+    }
     const cts = (this._scan = new vscode.CancellationTokenSource());
+    // Unknown total while the files are listed: one pending unit keeps the status bar at "indexing 0%".
+    this._progress.fire({ done: 0, total: 1 });
+    let last = { done: 0, total: 0 };
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Presage: indexing' }, async (progress) => {
       try {
-        await this._scanFiles(cts.token, (done, total) => progress.report({ message: `${done}/${total} files` }));
+        await this._scanFiles(cts.token, (done, total) => {
+          last = { done, total };
+          progress.report({ message: `${done}/${total} files` });
+          if (this._scan === cts) this._progress.fire(last);
+        });
       } catch (err) {
         this._ctx.log.warn(`workspace indexing stopped: ${(err as Error).message}`);
       } finally {
-        if (this._scan === cts) this._scan = undefined;
+        // Complete (or given up): the status bar stops saying "indexing"; a newer scan reports for itself.
+        if (this._scan === cts) {
+          this._scan = undefined;
+          this._progress.fire({ done: last.total, total: last.total });
+        }
         cts.dispose();
       }
     });
@@ -215,7 +232,7 @@ export class Indexer implements vscode.Disposable {
       const reason = await this._sendFile(wanted[i]!);
       if (reason) skipped[reason] = (skipped[reason] ?? 0) + 1;
       else sent++;
-      if (i % 25 === 0) {
+      if (i % 25 === 0 || i === wanted.length - 1) {
         report(i + 1, wanted.length);
         await new Promise((r) => setTimeout(r, 0)); // stay out of the way of typing
       }
