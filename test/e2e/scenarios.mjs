@@ -154,6 +154,10 @@ async function assertNothingRan(body, dialogs) {
  * in front of the real engine that starts every chat answer with markup that would run script.
  */
 export const SESSIONS = {
+  remote: {
+    description: 'presage.backend = remote, presage.remote.url = a loopback relay in front of presage serve',
+    configure: () => ({ settings: { 'presage.backend': 'remote', 'presage.remote.url': startRemoteRelay() } }),
+  },
   hostile: {
     description: 'presage.enginePath = hostile-engine.cjs, a relay that prefixes chat answers with hostile markup',
     configure: ({ root, extensionDir }) => ({
@@ -164,22 +168,32 @@ export const SESSIONS = {
 };
 
 
-/** Merges `values` into the profile's user settings.json (VS Code applies the change while running). */
-function updateUserSettings(t, values) {
-  const file = path.join(t.profile.userDataDir, 'User', 'settings.json');
-  const current = JSON.parse(fs.readFileSync(file, 'utf8'));
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) delete current[key];
-    else current[key] = value;
-  }
-  fs.writeFileSync(file, JSON.stringify(current, null, 2));
+/**
+ * The "remote" session's loopback relay, listening before the workbench starts (its URL is in the settings from
+ * the first moment); the scenario points it at `presage serve` once serve runs. It records the request line of
+ * every connection, so the scenario sees which endpoints the extension's engine called.
+ */
+const remoteRelay = { port: 40_000 + (process.pid % 20_000), upstreamPort: 0, requests: [], server: undefined, error: undefined };
+
+function startRemoteRelay() {
+  remoteRelay.server = net.createServer((client) => {
+    if (!remoteRelay.upstreamPort) return client.destroy();
+    const upstream = net.connect(remoteRelay.upstreamPort, '127.0.0.1');
+    client.once('data', (first) => remoteRelay.requests.push(first.toString('latin1').split('\r\n')[0]));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  remoteRelay.server.on('error', (error) => (remoteRelay.error = error));
+  remoteRelay.server.listen(remoteRelay.port, '127.0.0.1');
+  return `http://127.0.0.1:${remoteRelay.port}/v1`;
 }
 
-/**
- * `presage serve` with the tiny model on a loopback port, behind a loopback relay that records the request line of
- * every connection (so the scenario sees which endpoints the extension's engine called).
- */
-async function startRemote(t, token) {
+/** `presage serve` with the tiny model on a loopback port, behind the relay. */
+async function startServe(t, token) {
+  if (remoteRelay.error) throw new Error(`the loopback relay could not listen on ${remoteRelay.port}: ${remoteRelay.error.message}`);
   let resolveUrl;
   const urlLine = new Promise((resolve) => (resolveUrl = resolve));
   const child = startProcess('presage serve', process.execPath, [path.join(t.root, 'dist', 'engine.js'), 'serve', '--port', '0', '--model', t.model, '--token', token], {
@@ -188,30 +202,15 @@ async function startRemote(t, token) {
       if (line.startsWith('{') && line.includes('"url"')) resolveUrl(JSON.parse(line).url);
     },
   });
+  t.shared.servePid = child.pid;
   const url = await Promise.race([urlLine, new Promise((_, reject) => setTimeout(() => reject(new Error('presage serve did not print its URL within 60 s')), 60_000))]);
-  const upstreamPort = Number(new URL(url).port);
-  const requests = [];
-  const relay = net.createServer((client) => {
-    const upstream = net.connect(upstreamPort, '127.0.0.1');
-    client.once('data', (first) => requests.push(first.toString('latin1').split('\r\n')[0]));
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  const relayUrl = `http://127.0.0.1:${relay.address().port}/v1`;
-  t.shared.remote = { pid: child.pid, relay };
-  return { url: relayUrl, requests };
+  remoteRelay.upstreamPort = Number(new URL(url).port);
 }
 
-async function stopRemote(t) {
-  const remote = t.shared.remote;
-  t.shared.remote = undefined;
-  if (!remote) return;
-  await new Promise((resolve) => remote.relay.close(resolve));
-  await stopProcess(remote.pid);
+async function stopServe(t) {
+  if (t.shared.servePid) await stopProcess(t.shared.servePid);
+  t.shared.servePid = undefined;
+  await new Promise((resolve) => (remoteRelay.server ? remoteRelay.server.close(resolve) : resolve()));
 }
 
 export const SCENARIOS = [
@@ -451,18 +450,18 @@ export const SCENARIOS = [
   },
   {
     name: 'remote back end',
+    session: 'remote',
     timeoutMs: 240_000,
     async run(t) {
       if (!t.model) throw new Error(`no tiny model to serve: ${t.modelError}`);
-      await waitReady(t, 30_000);
       const token = `e2e-${Date.now()}-remote-token`;
-      const remote = await startRemote(t, token);
+      await startServe(t, token);
+      const remote = remoteRelay;
       // The token goes through the command into secret storage, never into settings.json.
       await runCommand(t.page, 'Presage: Set Remote API Token');
       await t.page.waitForSelector('.quick-input-widget input[type="password"]', { state: 'visible', timeout: 10_000 });
       await t.page.keyboard.type(token, { delay: 5 });
       await t.page.keyboard.press('Enter');
-      updateUserSettings(t, { 'presage.backend': 'remote', 'presage.remote.url': remote.url, 'presage.remote.model': '' });
       let entry;
       await waitFor('the status bar to show the remote back end with its latency', async () => {
         entry = await presageStatus(t.page);
@@ -494,8 +493,7 @@ export const SCENARIOS = [
       await t.shot('remote-chat');
     },
     async cleanUp(t) {
-      updateUserSettings(t, { 'presage.backend': undefined, 'presage.remote.url': undefined, 'presage.remote.model': undefined });
-      await stopRemote(t);
+      await stopServe(t);
       await resetWorkspace(t);
     },
   },
