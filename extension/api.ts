@@ -58,7 +58,8 @@ export interface InlineCtx {
 export interface ModelCtx {
   readonly client: Pick<EngineClientApi, 'isRunning' | 'onDidStart' | 'onStatus' | 'request'>;
   readonly log: Log;
-  readonly extensionContext: Pick<vscode.ExtensionContext, 'extensionPath' | 'globalStorageUri'>;
+  /** globalState: whether a model was ever chosen (first-run picker) and the device the last model ran on. */
+  readonly extensionContext: Pick<vscode.ExtensionContext, 'extensionPath' | 'globalStorageUri'> & Partial<Pick<vscode.ExtensionContext, 'globalState'>>;
   readonly onDidChangeConfig: vscode.Event<ReadonlySet<ConfigTrigger>>;
 }
 

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { DEVICES, type Device } from '../engine/protocol';
 
 export type { Device } from '../engine/protocol';
-export type Quantization = 'none' | 'int8' | 'int4';
+/** 'auto': int8/int4 on a CPU for models above 1 B parameters (extension/model/presets.ts), else none. */
+export type Quantization = 'auto' | 'none' | 'int8' | 'int4';
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
 /** What a settings change must set off. */
@@ -76,7 +77,7 @@ export const config = {
   model: (): string => (section().get<string>('model') ?? '').trim(),
   enginePath: (): string => (section().get<string>('enginePath') ?? '').trim(),
   device: (): Device => oneOf(section().get('device'), DEVICES, 'auto'),
-  quantization: (): Quantization => oneOf(section().get('quantization'), ['none', 'int8', 'int4'], 'none'),
+  quantization: (): Quantization => oneOf(section().get('quantization'), ['auto', 'none', 'int8', 'int4'], 'auto'),
   inlineEnabled: (): boolean => section().get<boolean>('inlineCompletions.enabled') !== false,
   maxTokens: (): number => Math.round(positive(section().get('inlineCompletions.maxTokens'), 128)),
   timeBudgetMs: (): number => positive(section().get('inlineCompletions.timeBudgetMs'), 2000),

@@ -23,7 +23,8 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
     const models = new ModelSetup(ctx);
     ctx.pushCleanup(models);
     ctx.pushCleanup(new RemoteBackend(ctx));
-    ctx.pushCleanup(models.onDidChangeModel((m) => statusBar.apply({ type: 'model', model: m?.label })));
+    ctx.pushCleanup(models.onStatus((e) => statusBar.apply(e)));
+    ctx.pushCleanup(indexer.onProgress((p) => statusBar.apply({ type: 'index', ...p })));
     const inline = new InlineCompletionProvider(ctx, indexer);
     ctx.pushCleanup(inline);
     registerCommands(ctx, { indexer, inline, models });
