@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { fakeCtx, FakeEngineClient, type FakeRequest } from '../testing/fakeEngineClient';
-import { applyChange, FakeDocument, FakeEditor, installFakeVscode, state, Uri } from '../testing/fakeVscode';
+import fs from 'node:fs';
+import path from 'node:path';
+import { applyChange, FakeDocument, FakeEditor, installFakeVscode, state, undoRedo, Uri } from '../testing/fakeVscode';
 
 installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -176,3 +178,74 @@ test('an unchanged proposal ends quietly with the original in place', async () =
   assert.match(state.messages.at(-1)!.message, /unchanged/);
 });
 
+
+test('Escape dismisses a finished proposal: the keybinding covers review, and the original comes back', async () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { keybindings: Array<{ command: string; key: string; when?: string }> } };
+  const escape = pkg.contributes.keybindings.find((k) => k.command === 'presage.rejectRewrite' && k.key === 'escape');
+  assert.ok(escape, 'Escape is bound to reject');
+  assert.match(escape.when ?? '', /presage\.rewritePending/);
+  assert.match(escape.when ?? '', /presage\.rewriteRunning/);
+  assert.match(escape.when ?? '', /!suggestWidgetVisible/, 'Escape still closes the suggest widget first');
+  const { done, request } = await startRewrite();
+  request.resolve({ text: 'const f = (x) => x + 1;', finishReason: 'stop', metrics });
+  await done;
+  assert.equal(state.context.get('presage.rewritePending'), true);
+  await run('presage.rejectRewrite'); // what Escape runs
+  assert.equal(doc.text, ORIGINAL);
+  assert.equal(state.context.get('presage.rewritePending'), false);
+});
+
+test('undo and redo never bring back a rejected proposal; other edits undo as usual', async () => {
+  applyChange(doc, 0, 0, '// top\n'); // an edit of the user's own before the rewrite
+  const start = doc.text.indexOf(SELECTED);
+  editor.select(start, start + SELECTED.length);
+  const { done, request } = await startRewrite();
+  request.resolve({ text: 'const f = (x) => x + 1;', finishReason: 'stop', metrics });
+  await done;
+  assert.match(doc.text, /const f = \(x\) =>/);
+  await run('presage.rejectRewrite');
+  const rejected = `// top\n${ORIGINAL}`;
+  assert.equal(doc.text, rejected);
+  const seen: string[] = [];
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await sleep(5);
+    seen.push(doc.text);
+  };
+  // Ctrl+Z: the restore is undone, which would show the proposal again; the controller steps over it.
+  undoRedo(doc, 'undo');
+  await settle();
+  assert.equal(doc.text, rejected, 'the first undo lands before the proposal, with the original in place');
+  assert.deepEqual(lensTitles(), []);
+  // The next Ctrl+Z undoes the user's own edit, as it should.
+  undoRedo(doc, 'undo');
+  await settle();
+  assert.equal(doc.text, ORIGINAL);
+  // Redo twice: the user's edit comes back, and the proposal does not.
+  undoRedo(doc, 'redo');
+  await settle();
+  assert.equal(doc.text, rejected);
+  undoRedo(doc, 'redo');
+  await settle();
+  assert.equal(doc.text, rejected, 'redo steps over the proposal too');
+  assert.ok(seen.every((t) => !t.includes('const f = (x) =>')), 'no settled state shows the rejected proposal');
+});
+
+test('with the demo model, the rewrite input box says it shows the mechanics only and points to Select Model', async () => {
+  setUp();
+  client = new FakeEngineClient();
+  requests = client.requests;
+  state.commands.clear();
+  const ctx = { ...fakeCtx(client), nextRequestId: (p: string) => `${p}-${requests.length + 1}` };
+  registerRewrite(ctx, { current: { label: 'demo model', demo: true } });
+  const prompts: string[] = [];
+  state.inputBox = (options) => {
+    prompts.push(options?.prompt ?? '');
+    return Promise.resolve(undefined);
+  };
+  await run('presage.rewriteSelection');
+  assert.match(prompts[0]!, /Demo model: it shows the mechanics only/);
+  assert.match(prompts[0]!, /Select Model/);
+  registerRewrite(ctx, { current: { label: 'Qwen/Qwen2.5-Coder-1.5B-Instruct' } });
+  await run('presage.rewriteSelection');
+  assert.doesNotMatch(prompts[1]!, /demo/i);
+});

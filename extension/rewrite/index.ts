@@ -7,6 +7,11 @@ import { cleanRewriteOutput } from './proposal';
 import { createDecorationTypes, RewriteSession, type DiffDecorationTypes } from './session';
 import { TrackedRange } from './trackedRange';
 
+/** The model the engine has loaded (extension/model/setup.ts): the demo model is labelled where its output shows. */
+export interface ModelInfo {
+  readonly current: { label: string; demo?: boolean } | undefined;
+}
+
 const PENDING_KEY = 'presage.rewritePending';
 const RUNNING_KEY = 'presage.rewriteRunning';
 const CONTEXT_CHARS = 2000;
@@ -18,15 +23,23 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Rejected proposals per document: where the original was put back, and the proposal's text. The undo stack still
+   * holds the proposal and its restore; an undo or redo that brings the proposal back is stepped over at once.
+   */
+  private readonly rejected = new Map<string, { range: TrackedRange; proposal: string; original: string }>();
 
-  constructor(private readonly ctx: SurfaceCtx) {
+  constructor(private readonly ctx: SurfaceCtx, private readonly model?: ModelInfo) {
     this.disposables.push(
       this.lensesChanged,
       this.types.inserted,
       this.types.removed,
       this.types.pending,
       vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e)),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.end(doc.uri.toString(), 'closed')),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        this.rejected.delete(doc.uri.toString());
+        this.end(doc.uri.toString(), 'closed');
+      }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.sessions.forEach(({ session }) => session.decorate())),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContextKeys()),
     );
@@ -71,6 +84,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   private onDocumentChanged(e: vscode.TextDocumentChangeEvent): void {
+    this.guardRejected(e);
     const entry = this.sessions.get(this.key(e.document));
     if (!entry || entry.session.isEditing || e.contentChanges.length === 0) return;
     const result = entry.session.range.apply(e.contentChanges);
@@ -82,6 +96,35 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
       entry.session.decorate();
       this.lensesChanged.fire();
     }
+  }
+
+  /**
+   * Undo never brings back a rejected proposal: the undo stack holds the proposal's edit and the restore after it,
+   * so an undo (or redo) that puts the proposal's text back is followed at once by one more in the same direction.
+   */
+  private guardRejected(e: vscode.TextDocumentChangeEvent): void {
+    const key = this.key(e.document);
+    const tomb = this.rejected.get(key);
+    if (!tomb || e.contentChanges.length === 0) return;
+    const { range } = tomb;
+    const history = e.reason === vscode.TextDocumentChangeReason.Undo ? 'undo' : e.reason === vscode.TextDocumentChangeReason.Redo ? 'redo' : undefined;
+    const touches = e.contentChanges.some((c) => c.rangeOffset <= range.end && c.rangeOffset + c.rangeLength >= range.start);
+    if (history && touches) {
+      const text = e.document.getText();
+      if (text.startsWith(tomb.proposal, range.start)) {
+        range.length = tomb.proposal.length;
+        this.ctx.log.info(`rewrite: ${history} brought back a rejected proposal; stepping over it`);
+        // After this change event, in the editor the user is undoing in.
+        setTimeout(() => void vscode.commands.executeCommand(history), 0);
+        return;
+      }
+      if (text.startsWith(tomb.original, range.start)) {
+        range.length = tomb.original.length;
+        return;
+      }
+    }
+    // Anything else inside the region makes its history the user's own.
+    if (range.apply(e.contentChanges) === 'overlap') this.rejected.delete(key);
   }
 
   private end(key: string, why: 'accepted' | 'rejected' | 'closed' | 'edited' | 'failed'): void {
@@ -127,7 +170,9 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     try {
       instruction = await vscode.window.showInputBox({
         title: 'Presage: Rewrite Selection',
-        prompt: 'How should the selected code change?',
+        prompt: this.model?.current?.demo
+          ? 'How should the selected code change? Demo model: it shows the mechanics only and does not follow instructions; run "Presage: Select Model" for a real one.'
+          : 'How should the selected code change?',
         placeHolder: 'e.g. use Math.hypot, add error handling, convert to async/await',
         ignoreFocusOut: true,
         validateInput: (v) => (v.trim() === '' ? 'Describe the change' : undefined),
@@ -146,6 +191,7 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     const selection = new vscode.Selection(doc.positionAt(startOffset), doc.positionAt(endOffset));
     this.ctx.log.info(`rewrite: lines ${selection.start.line + 1}-${selection.end.line + 1} of ${vscode.workspace.asRelativePath(doc.uri, false)}: ${JSON.stringify(instruction.trim()).slice(0, 200)}`);
     const full = doc.getText();
+    this.rejected.delete(this.key(doc)); // one rewrite's history at a time: the newest
     const session = new RewriteSession(doc, original, startOffset, this.types);
     const cts = new vscode.CancellationTokenSource();
     this.sessions.set(this.key(doc), { session, cts });
@@ -253,7 +299,9 @@ class RewriteController implements vscode.CodeLensProvider, vscode.Disposable {
     const key = this.key(session.document);
     try {
       await session.settled().catch(() => {});
+      const shown = session.text;
       await session.restore();
+      if (shown !== session.original) this.rejected.set(key, { range: new TrackedRange(session.range.start, session.original.length), proposal: shown, original: session.original });
     } catch (error) {
       this.ctx.log.error(`rewrite: could not restore the original text: ${String(error)}`);
       void vscode.window.showErrorMessage('Presage: could not restore the original text; use Undo.');
@@ -317,8 +365,8 @@ function selectionArrives(editor: vscode.TextEditor, waitMs = 500): Promise<bool
   });
 }
 
-export function registerRewrite(ctx: SurfaceCtx): void {
-  const controller = new RewriteController(ctx);
+export function registerRewrite(ctx: SurfaceCtx, model?: ModelInfo): void {
+  const controller = new RewriteController(ctx, model);
   ctx.pushCleanup(controller);
   ctx.pushCleanup(vscode.languages.registerCodeLensProvider('*', controller));
   ctx.pushCleanup(vscode.commands.registerCommand('presage.rewriteSelection', () => controller.rewriteSelection()));

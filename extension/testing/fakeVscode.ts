@@ -180,14 +180,54 @@ export interface EditRecord {
   undoStopAfter: boolean;
 }
 
-export const changed = new EventEmitter<{ document: FakeDocument; contentChanges: ContentChange[] }>();
+export const changed = new EventEmitter<{ document: FakeDocument; contentChanges: ContentChange[]; reason?: number }>();
+/** vscode.TextDocumentChangeReason */
+export const TextDocumentChangeReason = { Undo: 1, Redo: 2 } as const;
+
+/** One undo step: the changes it made, in order (offsets as each was applied). */
+type UndoStep = Array<{ offset: number; removed: string; inserted: string }>;
+/** Per document: undo and redo stacks, as VS Code keeps them (an edit clears redo). */
+const history = new Map<FakeDocument, { undo: UndoStep[]; redo: UndoStep[]; open: boolean }>();
+function historyOf(document: FakeDocument): { undo: UndoStep[]; redo: UndoStep[]; open: boolean } {
+  let h = history.get(document);
+  if (!h) history.set(document, (h = { undo: [], redo: [], open: false }));
+  return h;
+}
+
+function replay(document: FakeDocument, step: UndoStep, reason: number): UndoStep {
+  const inverse: UndoStep = [];
+  for (const c of [...step].reverse()) {
+    document.text = document.text.slice(0, c.offset) + c.removed + document.text.slice(c.offset + c.inserted.length);
+    document.version++;
+    inverse.unshift({ offset: c.offset, removed: c.inserted, inserted: c.removed });
+    changed.fire({ document, contentChanges: [{ rangeOffset: c.offset, rangeLength: c.inserted.length, text: c.removed }], reason });
+  }
+  return inverse;
+}
+
+/** Ctrl+Z / Ctrl+Shift+Z on a document: the `undo` and `redo` commands of the active editor. */
+export function undoRedo(document: FakeDocument, which: 'undo' | 'redo'): boolean {
+  const h = historyOf(document);
+  h.open = false;
+  const step = (which === 'undo' ? h.undo : h.redo).pop();
+  if (!step) return false;
+  const back = replay(document, step, which === 'undo' ? TextDocumentChangeReason.Undo : TextDocumentChangeReason.Redo);
+  (which === 'undo' ? h.redo : h.undo).push(back);
+  return true;
+}
 export const opened = new EventEmitter<unknown>();
 export const closedDocuments = new EventEmitter<unknown>();
 export const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
 const selectionChanged = new EventEmitter<{ textEditor: FakeEditor }>();
 
 /** Replaces text and fires the change event, as VS Code does for any edit. */
-export function applyChange(document: FakeDocument, offset: number, length: number, text: string): void {
+export function applyChange(document: FakeDocument, offset: number, length: number, text: string, group?: { joinPrevious: boolean; closeAfter: boolean }): void {
+  const h = historyOf(document);
+  const change = { offset, removed: document.text.slice(offset, offset + length), inserted: text };
+  if (group?.joinPrevious && h.open && h.undo.length > 0) h.undo.at(-1)!.push(change);
+  else h.undo.push([change]);
+  h.open = group ? !group.closeAfter : false;
+  h.redo.length = 0;
   document.text = document.text.slice(0, offset) + text + document.text.slice(offset + length);
   document.version++;
   changed.fire({ document, contentChanges: [{ rangeOffset: offset, rangeLength: length, text }] });
@@ -206,7 +246,7 @@ export class FakeEditor {
     await Promise.resolve();
     for (const r of replacements) {
       const start = this.document.offsetAt(r.range.start);
-      applyChange(this.document, start, this.document.offsetAt(r.range.end) - start, r.text);
+      applyChange(this.document, start, this.document.offsetAt(r.range.end) - start, r.text, { joinPrevious: !options.undoStopBefore, closeAfter: options.undoStopAfter });
       this.edits.push({ text: r.text, ...options });
     }
     return true;
@@ -243,7 +283,7 @@ export const state = {
   lensProviders: [] as Array<{ provideCodeLenses(d: FakeDocument): CodeLens[] }>,
   messages: shownMessages,
   /** The next input box answer (a function may edit the document first). */
-  inputBox: (): Promise<string | undefined> => Promise.resolve(undefined),
+  inputBox: (_options?: { prompt?: string; title?: string }): Promise<string | undefined> => Promise.resolve(undefined),
   progressCancel: undefined as CancellationTokenSource | undefined,
   progressReports: [] as Array<{ message?: string; increment?: number }>,
   webviewProviders: new Map<string, unknown>(),
@@ -279,6 +319,7 @@ export const fakeVscode = {
   ThemeColor,
   MarkdownString,
   InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
+  TextDocumentChangeReason,
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   OverviewRulerLane: { Left: 1 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
@@ -296,7 +337,7 @@ export const fakeVscode = {
       return state.editor ? [state.editor] : [];
     },
     createTextEditorDecorationType: () => ({ key: `type${++state.decorationTypes}`, dispose: () => undefined }),
-    showInputBox: () => state.inputBox(),
+    showInputBox: (options?: { prompt?: string; title?: string }) => state.inputBox(options),
     showInformationMessage: show('info'),
     showWarningMessage: show('warning'),
     showErrorMessage: show('error'),
@@ -332,6 +373,7 @@ export const fakeVscode = {
     executeCommand: (id: string, ...args: unknown[]) => {
       executedCommands.push(id);
       if (id === 'setContext') state.context.set(args[0] as string, args[1]);
+      if ((id === 'undo' || id === 'redo') && state.editor) return Promise.resolve(void undoRedo(state.editor.document, id));
       return Promise.resolve(state.commands.get(id)?.(...args));
     },
   },
