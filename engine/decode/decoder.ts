@@ -70,8 +70,9 @@ export interface DecoderOptions {
   /** Refine the cost curve with measured forward times (default true; off for reproducible tests). */
   learnCost?: boolean;
   /**
-   * Minimum rows per forward (default 1): padding with extra roots makes plain and speculative steps run the same
-   * kernels on a runtime whose one-row path differs numerically from its multi-row path.
+   * Minimum rows per forward (default: the model's `info.minForwardRows`, else 1): padding with extra roots makes
+   * plain and speculative steps run the same kernels on a runtime whose one-row path differs numerically from its
+   * multi-row path.
    */
   minForwardTokens?: number;
 }
@@ -102,10 +103,10 @@ export class Decoder {
     this.drafter = options.drafter;
     this._decode = options.decode;
     this._cost = new ForwardCostModel(options.costCurve);
-    this._prefillChunk = Math.max(1, options.prefillChunk ?? 512);
+    this._prefillChunk = Math.max(1, options.prefillChunk ?? 256);
     this._draftMsAvg = options.stepOverheadMs ?? 0.05;
     this._learnCost = options.learnCost !== false;
-    this._minForwardTokens = Math.max(1, Math.floor(options.minForwardTokens ?? 1));
+    this._minForwardTokens = Math.max(1, Math.floor(options.minForwardTokens ?? this.model.info.minForwardRows ?? 1));
     if (this.model.contextLength !== 0) this.model.truncate(0);
   }
 

@@ -170,6 +170,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     numLayers: c.numLayers,
     hiddenSize: c.hiddenSize,
     parameters: parameterCount(c),
+    // A one-row forward runs other kernels than a multi-row one on the CPU; see ModelInfo.minForwardRows.
+    ...(opened.device === 'cpu' ? { minForwardRows: 2 } : {}),
   };
   // A GPU lost mid-session: the host graph on the CPU, whose cache the model refills from the committed tokens.
   const reopenOnCpu = async (): Promise<InferenceSession> => (await openOn(ckpt, options, { device: 'cpu' }, 'host', [])).opened.session;

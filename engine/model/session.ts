@@ -6,7 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { makeProviders, type DeviceChoice, type Provider } from './device';
 import { HostKvCache, type KvCache } from './kvCache';
-import { treeLayout } from './treeMask';
+import { canonicalTree, treeLayout } from './treeMask';
 import type { ExecutionDevice, ForwardOptions, Model, ModelInfo } from './types';
 
 type Ort = typeof import('onnxruntime-node');
@@ -165,6 +165,12 @@ export class OrtModel implements Model {
       attention_bias: this.kv.deviceOutputs.length > 0 ? new T('float32', treeLayout(parents, 0).bias, [1, 1, s, s]) : new T('float32', layout.bias, [1, 1, s, past + s]),
       ...this.kv.pastFeeds(s),
     };
+    // Graphs with batch-invariant attention (arch/blocks.ts treeAttention) take the tree in canonical order too.
+    if (this.session.inputNames.includes('tree_index')) {
+      const canonical = canonicalTree(parents);
+      feeds.tree_index = new T('int64', canonical.index, [s, s]);
+      feeds.tree_bias = new T('float32', canonical.bias, [s, s]);
+    }
     // WebGPU crashes the process (SIGSEGV) on a zero-length past input: feed one zero slot that the bias masks
     // out. Softmax gives it weight exp(-inf) = 0, so the logits and the new K/V are unchanged.
     if (past === 0 && this.info.device === 'webgpu' && this.kv.deviceOutputs.length === 0) {

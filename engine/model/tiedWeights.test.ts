@@ -15,8 +15,8 @@ after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 /** Bytes of each initializer (external data length or inline raw data), by name. */
 function initializerBytes(model: onnx.ModelProto): Map<string, number> {
   const sizes = new Map<string, number>();
-  for (const t of model.graph!.initializer) {
-    const length = t.externalData.find((e) => e.key === 'length')?.value;
+  for (const t of model.graph?.initializer ?? []) {
+    const length = (t.externalData ?? []).find((e) => e.key === 'length')?.value;
     sizes.set(t.name!, length !== undefined && length !== null ? Number(length) : (t.rawData?.length ?? 0));
   }
   return sizes;
@@ -36,17 +36,17 @@ for (const quantization of ['int4', 'int8'] as const) {
         const model = onnx.ModelProto.decode(fs.readFileSync(path.join(loaded.graphDir, MODEL_FILE)));
         const bytes = initializerBytes(model);
         const matrices = [...bytes].filter(([, n]) => n >= matrixBytes).map(([name]) => name);
-        const nodes = model.graph!.node;
-        const lookup = nodes.find((n) => n.opType === 'GatherBlockQuantized')!;
-        const heads = nodes.filter((n) => n.opType === 'MatMulNBits' && n.attribute.some((a) => a.name === 'N' && Number(a.i) === vocab));
-        assert.ok(lookup, 'the embedding lookup is quantized');
+        const nodes = model.graph?.node ?? [];
+        const lookup = nodes.find((n) => n.opType === 'GatherBlockQuantized');
+        const heads = nodes.filter((n) => n.opType === 'MatMulNBits' && (n.attribute ?? []).some((a) => a.name === 'N' && Number(a.i) === vocab));
+        assert.ok(lookup?.input, 'the embedding lookup is quantized');
         assert.equal(heads.length, 1, 'one quantized LM head');
         if (tie) {
           assert.deepEqual(matrices, ['model.embed_tokens.qweight'], `vocabulary-sized initializers: ${matrices}`);
-          assert.equal(lookup.input[0], heads[0]!.input[1], 'the lookup and the head read the same initializer');
+          assert.equal(lookup.input[0], heads[0]!.input?.[1], 'the lookup and the head read the same initializer');
         } else {
           assert.equal(matrices.length, 2, `vocabulary-sized initializers: ${matrices}`);
-          assert.notEqual(lookup.input[0], heads[0]!.input[1]);
+          assert.notEqual(lookup.input[0], heads[0]!.input?.[1]);
         }
         sizes[tie ? 'tied' : 'untied'] = fs.statSync(path.join(loaded.graphDir, WEIGHTS_FILE)).size;
         // The shared copy still gives the right lookups: the logits of a short prompt are finite and distinct.

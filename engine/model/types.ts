@@ -33,6 +33,12 @@ export interface ModelInfo {
   numLayers: number;
   hiddenSize: number;
   parameters: number;
+  /**
+   * Fewest rows a forward should have for a node's logits not to depend on the forward's size: ONNX Runtime's
+   * CPU kernels take another path for a single row (MatMulNBits, and any matmul split across threads), so
+   * decoders pad one-token steps to this many rows. Absent means 1.
+   */
+  minForwardRows?: number;
 }
 
 export interface ForwardOptions {

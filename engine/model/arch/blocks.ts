@@ -131,6 +131,22 @@ export class DecoderGraph {
         g.op('Shape', ['input_ids'], { start: 1, end: 2 }),
       ], { axis: 0 }));
     const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] }); // [1,S,kvH,D] -> [1,kvH,S,D]
+    const zero = g.scalar('const.canonical_zero', 0);
+    // tree_index / tree_bias [S, S] (treeMask.ts canonicalTree), tiled over the query groups like the bias.
+    let canonicalParts: { index: string; canonicalBias: string; pastBias: string } | undefined;
+    const canonical = (): { index: string; canonicalBias: string; pastBias: string } => {
+      if (canonicalParts) return canonicalParts;
+      this.inputs.push(valueInfo('tree_index', INT64, ['seq', 'seq']), valueInfo('tree_bias', FLOAT, ['seq', 'seq']));
+      const leading = g.ints('const.canonical_axes', [0, 1]);
+      const tile = group > 1 ? g.ints('const.canonical_tile', [1, 1, group, 1]) : '';
+      const tiled = (x: string): string => {
+        const r = g.op('Unsqueeze', [x, leading]); // [1,1,S,S]
+        return tile ? g.op('Tile', [r, tile]) : r;
+      };
+      const pastLen = g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 });
+      const pastBias = g.op('Slice', [bias, g.ints('const.canonical_from', [0]), pastLen, g.ints('const.canonical_axis', [3])]);
+      return (canonicalParts = { index: tiled('tree_index'), canonicalBias: tiled('tree_bias'), pastBias });
+    };
 
     return (l, project) => {
       const q = rope(g.op('Reshape', [project('q_proj', nH * D), qShape]));
@@ -141,17 +157,25 @@ export class DecoderGraph {
       const qs = perKvHead(qg);
       const ks = perKvHead(toHeads(`new_key.${l}`));
       const vs = perKvHead(toHeads(`new_value.${l}`));
+      // Batch-invariant order: the softmax runs over each node's keys laid out as a sequential decode holds them
+      // (past, ancestors from the root, itself; tree_index / tree_bias), and the values are summed by one MatMul
+      // over [past; new] in column order, so that a node's logits do not depend on the tree around it or on
+      // whether its ancestors sit in the cache or in this forward (speculative output equals greedy bit for bit).
+      const { index, canonicalBias, pastBias } = canonical();
       // Each kv head reads its cached [P, D] block as stored: K through FusedMatMul's transB, V directly.
       const heads = qs.map((qh, h) => {
         const pastK = `past_key.${l}.${h}`;
         const pastV = `past_value.${l}.${h}`;
         this.inputs.push(valueInfo(pastK, FLOAT, [1, 1, 'past', D]), valueInfo(pastV, FLOAT, [1, 1, 'past', D]));
-        const scores = g.op('Concat', [g.op('FusedMatMul', [qh, pastK], { transB: 1 }, 'com.microsoft'), g.op('FusedMatMul', [qh, ks[h]!], { transB: 1 }, 'com.microsoft')], { axis: -1 });
-        const probs = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }); // [1,1,G*S,P+S]
+        const newScores = g.op('GatherElements', [g.op('FusedMatMul', [qh, ks[h]!], { transB: 1 }, 'com.microsoft'), index], { axis: 3 });
+        const scores = g.op('Concat', [g.op('Add', [g.op('FusedMatMul', [qh, pastK], { transB: 1 }, 'com.microsoft'), pastBias]), g.op('Add', [newScores, canonicalBias])], { axis: -1 });
+        const probs = g.op('Softmax', [scores], { axis: -1 }); // [1,1,G*S,P+S], new columns in canonical order
         const pPast = `${probs}_past`;
-        const pNew = `${probs}_new`;
-        g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pNew]);
-        return g.op('Add', [g.op('MatMul', [pPast, pastV]), g.op('MatMul', [pNew, vs[h]!])]);
+        const pCanonical = `${probs}_new`;
+        g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pCanonical]);
+        // Back to tree columns: masked canonical slots (probability exactly 0) add 0 to their node's column.
+        const pTree = g.op('ScatterElements', [g.op('Mul', [pCanonical, zero]), index, pCanonical], { axis: 3, reduction: 'add' });
+        return g.op('MatMul', [g.op('Concat', [pPast, pTree], { axis: -1 }), g.op('Concat', [pastV, vs[h]!], { axis: 2 })]);
       });
       const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 }); // [1,kvH,G*S,D]
       return g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [ctx, headsShape])], { perm: [0, 2, 1, 3] }), mergedShape]);
