@@ -28,8 +28,8 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
     const inline = new InlineCompletionProvider(ctx, indexer);
     ctx.pushCleanup(inline);
     registerCommands(ctx, { indexer, inline, models });
-    registerRewrite(ctx);
-    registerChat(ctx);
+    registerRewrite(ctx, models);
+    registerChat(ctx, models);
     // Starting the engine fires onDidStart: the model loads and the documents are sent from there.
     ctx.client.start().catch((err: unknown) => {
       const message = `Presage could not start its engine: ${(err as Error).message}`;

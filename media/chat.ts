@@ -130,6 +130,13 @@ function setBusy(busy: boolean, text = ''): void {
 }
 
 function handle(message: HostMessage): void {
+  if (message.type === 'welcome') {
+    const welcome = byId<HTMLElement>('presage-chat-welcome');
+    welcome.replaceChildren(el('h2', '', message.title), ...message.lines.map((l) => el('p', '', l)));
+    if (message.demo) welcome.dataset.demo = 'true';
+    else delete welcome.dataset.demo;
+    return;
+  }
   if (message.type === 'reset') {
     turns.length = 0;
     views.clear();

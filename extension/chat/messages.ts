@@ -14,7 +14,8 @@ export type HostMessage =
   | { type: 'delta'; id: string; delta: string }
   | { type: 'done'; id: string; text: string; citations: SourceRef[]; cancelled?: boolean }
   | { type: 'error'; id?: string; message: string }
-  | { type: 'reset' };
+  | { type: 'reset' }
+  | { type: 'welcome'; title: string; lines: string[]; demo: boolean };
 
 export type WebviewMessage =
   | { type: 'ready' }
@@ -64,6 +65,8 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
       return str(m.message) ? { type: 'error', message: m.message, ...(str(m.id) ? { id: m.id } : {}) } : undefined;
     case 'reset':
       return { type: 'reset' };
+    case 'welcome':
+      return str(m.title) && Array.isArray(m.lines) && m.lines.every(str) ? { type: 'welcome', title: m.title, lines: m.lines, demo: m.demo === true } : undefined;
     default:
       return undefined;
   }

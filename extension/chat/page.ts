@@ -1,6 +1,7 @@
 // The chat webview's HTML: a strict nonce CSP, one external script and one stylesheet, no inline code.
 // Pure: the extension host and the browser test build the page with the same function.
 import { escapeHtml } from './markdown';
+import type { Welcome } from './welcome';
 
 export interface ChatPageAssets {
   /** `webview.cspSource` (or the test server's origin). */
@@ -8,6 +9,8 @@ export interface ChatPageAssets {
   nonce: string;
   scriptUri: string;
   styleUri: string;
+  /** Shown above the conversation (which model, what it can do, how to mention files). */
+  welcome?: Welcome;
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
@@ -28,6 +31,7 @@ export function chatPageHtml(assets: ChatPageAssets): string {
 </head>
 <body>
 <main id="presage-chat" aria-label="Presage chat">
+  <section id="presage-chat-welcome" aria-label="Welcome"${assets.welcome?.demo ? ' data-demo="true"' : ''}>${assets.welcome ? `<h2>${attr(assets.welcome.title)}</h2>${assets.welcome.lines.map((l) => `<p>${attr(l)}</p>`).join('')}` : ''}</section>
   <div id="presage-chat-log" role="log" aria-live="polite" aria-label="Conversation"></div>
   <div id="presage-chat-status" role="status" aria-label="Chat status"></div>
   <form id="presage-chat-form" aria-label="Ask Presage">

@@ -148,3 +148,24 @@ test('malformed panel messages are ignored; Clear resets; no model gives a clear
   assert.equal(error.type, 'error');
   assert.match(error.message as string, /No model is loaded/);
 });
+
+test('the welcome names the model, what the panel does and how to mention files; the demo model is labelled and it follows model changes', () => {
+  const changed = new EventEmitter<{ label: string; demo?: boolean } | undefined>();
+  const model = { current: { label: 'demo model', demo: true } as { label: string; demo?: boolean } | undefined, onDidChangeModel: changed.event };
+  state.webviewProviders.delete('presage.chat');
+  registerChat(fakeCtx(client, { extensionUri: new Uri('/ext') }), model);
+  (state.webviewProviders.get('presage.chat') as { resolveWebviewView(v: unknown): void }).resolveWebviewView(view);
+  const html = view.webview.html;
+  assert.match(html, /<section id="presage-chat-welcome" aria-label="Welcome" data-demo="true"><h2>Presage chat · demo model<\/h2>/);
+  assert.match(html, /Demo model: it shows the mechanics only/);
+  assert.match(html, /Select Model/);
+  assert.match(html, /Mention a file with @path/);
+  assert.match(html, /Ask about your code/);
+  posted.length = 0;
+  changed.fire({ label: 'Qwen/Qwen2.5-Coder-1.5B-Instruct (int8)' });
+  const message = posted.find((m) => m.type === 'welcome') as { title: string; lines: string[]; demo: boolean };
+  assert.equal(message.title, 'Presage chat · Qwen/Qwen2.5-Coder-1.5B-Instruct (int8)');
+  assert.equal(message.demo, false);
+  assert.ok(message.lines.every((l) => !/demo/i.test(l)));
+  assert.ok(message.lines.some((l) => /@path/.test(l)));
+});

@@ -8,6 +8,13 @@ import { sourceLabel, type Snippet } from './context';
 import { gatherContext } from './gather';
 import { parseWebviewMessage, type HostMessage, type SourceRef } from './messages';
 import { chatPageHtml } from './page';
+import { welcome } from './welcome';
+
+/** The loaded model (extension/model/setup.ts), for the welcome. */
+export interface ChatModelInfo {
+  readonly current: { label: string; demo?: boolean } | undefined;
+  readonly onDidChangeModel?: vscode.Event<{ label: string; demo?: boolean } | undefined>;
+}
 
 const MAX_HISTORY_MESSAGES = 8;
 
@@ -20,7 +27,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly openable = new Map<string, vscode.Uri>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: SurfaceCtx) {}
+  constructor(private readonly ctx: SurfaceCtx, private readonly model?: ChatModelInfo) {
+    if (model?.onDidChangeModel) {
+      this.disposables.push(model.onDidChangeModel((m) => this.post({ type: 'welcome', ...welcome(m) })));
+    }
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -34,6 +45,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       nonce: crypto.randomBytes(18).toString('base64'),
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'chat.js')).toString(),
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'chat.css')).toString(),
+      welcome: welcome(this.model?.current),
     });
     this.disposables.push(
       view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
