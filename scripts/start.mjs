@@ -10,12 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, screenshot } from '../test/e2e/lib/browser.mjs';
-import { makeProfile, startCodeServer } from '../test/e2e/lib/codeServer.mjs';
+import { makeProfile, PRODUCT_SETTINGS, startCodeServer } from '../test/e2e/lib/codeServer.mjs';
 import { stageExtension } from '../test/e2e/lib/extension.mjs';
 import { buildTinyModel, demoModel } from '../test/e2e/lib/model.mjs';
 import { isStopping, stopAll } from '../test/e2e/lib/processes.mjs';
 import { ensureToolchain, findChromium } from '../test/e2e/lib/toolchain.mjs';
-import { ghostText, openFile, openWorkbench, presageStatus, waitFor } from '../test/e2e/lib/workbench.mjs';
+import { dirtyTabs, probeWorkspace } from '../test/e2e/lib/probe.mjs';
+import { openWorkbench } from '../test/e2e/lib/workbench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.join(root, '.cache');
@@ -50,32 +51,16 @@ function chooseModel() {
   }
 }
 
-const TOKENS_PER_S = /(\d+(?:\.\d+)?)\s*tok(?:en)?s?\s*\/\s*s/i;
-
 /** Opens a headless window so the extension host and engine start, waits for "ready", and triggers one completion. */
 async function probe(url) {
   const browser = await launchBrowser(findChromium(), path.join(startDir, 'probe-chromium'));
   try {
     await openWorkbench(browser.page, url);
-    let entry;
-    let lastLine = '';
-    await waitFor('the Presage status bar to say ready', async () => {
-      entry = await presageStatus(browser.page);
-      const line = entry ? `${entry.text} | ${entry.label}`.replace(/\s*\n\s*/g, ' · ') : '';
-      if (line && line !== lastLine) log(`status: ${line}`);
-      lastLine = line;
-      return entry && /\bready\b/i.test(line);
-    }, { timeoutMs: 120_000, intervalMs: 500 });
-    await openFile(browser.page, 'src/scratch.ts');
-    await browser.page.keyboard.press('Control+End');
-    await browser.page.keyboard.type('export function centroid(', { delay: 20 });
-    const started = Date.now();
-    const ghost = await waitFor('a first inline completion', async () => (await ghostText(browser.page)) || undefined, { timeoutMs: 30_000 }).catch(() => '');
-    log(ghost ? `first inline completion after ${Date.now() - started} ms: ${JSON.stringify(ghost.slice(0, 60))}` : 'no inline completion within 30 s');
-    await browser.page.waitForTimeout(500);
-    entry = await presageStatus(browser.page);
-    const speed = TOKENS_PER_S.exec(`${entry?.text} ${entry?.label}`);
-    log(`engine ready; tokens/s: ${speed ? speed[1] : 'not reported yet'}`);
+    const result = await probeWorkspace(browser.page, { log });
+    log(result.ghost ? `first inline completion after ${result.firstGhostMs} ms: ${JSON.stringify(result.ghost.slice(0, 60))}` : 'no inline completion within 30 s');
+    log(`engine ready; tokens/s: ${result.tokensPerS ?? 'not reported yet'}`);
+    const dirty = await dirtyTabs(browser.page);
+    if (dirty.length > 0) log(`warning: the probe left unsaved editors: ${dirty.join(', ')}`);
     const shot = await screenshot(browser.page, path.join(root, 'test', 'artifacts'), 'start-ready');
     log(`screenshot ${path.relative(root, shot)}`);
   } finally {
@@ -91,8 +76,10 @@ async function main() {
   const profile = makeProfile(path.join(startDir, 'profile'), {
     workspaceSource: path.join(root, 'test', 'e2e', 'fixture-workspace'),
     settings: model ? { 'presage.model': model.dir } : {},
+    // A normal VS Code: the e2e profile's switches (no auto-closing, hover, quick suggestions) stay in the tests.
+    baseSettings: PRODUCT_SETTINGS,
   });
-  stageExtension(root, profile.extensionsDir);
+  await stageExtension(root, profile.extensionsDir);
   const portText = option('--port') ?? process.env.PRESAGE_PORT;
   const port = portText === undefined ? undefined : Number(portText);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) return fail(`bad port: ${portText}`);

@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 // End-to-end tests in a real VS Code (code-server) driven by chromium through playwright-core. Offline.
-// Usage: node test/e2e/run.mjs [--only name,name] [--model DIR] [--vsix] [--keep]
-//   --only   run only the scenarios whose name contains one of the given words
-//   --model  use this checkpoint instead of the tiny random one (e.g. models/demo, for README screenshots)
-//   --vsix   install a real `vsce package` .vsix instead of staging the same file set (slower)
-//   --keep   keep the temporary profile under .cache/e2e/run for inspection
+// Usage: node test/e2e/run.mjs [--only name,name] [--model DIR] [--vsix [FILE]] [--code-server VERSION] [--keep]
+//   --only         run only the scenarios whose name contains one of the given words
+//   --model        use this checkpoint instead of the tiny random one (e.g. models/demo, for README screenshots)
+//   --vsix [FILE]  install a .vsix with code-server's installer instead of staging the same file set: FILE (e.g.
+//                  dist-vsix/presage-linux-x64-0.1.0.vsix from `npm run package -- --target linux-x64`), or
+//                  without FILE this platform's package built from the current dist/ (slower)
+//   --code-server  a code-server release (npm version, e.g. 4.90.3 = VS Code 1.90, the engines.vscode minimum);
+//                  default the newest tested (toolchain.mjs); each is installed once under .cache/e2e
+//   --keep         keep the temporary profile under .cache/e2e/run for inspection
 // Prints one line per scenario with its duration, then "N passed, N failed, N skipped", then one JSON line.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, screenshot } from './lib/browser.mjs';
 import { installVsixWith, makeProfile, startCodeServer, writeSettings } from './lib/codeServer.mjs';
-import { extensionId, installVsix, stageExtension } from './lib/extension.mjs';
+import { installVsix, installedExtensionDir, stageExtension } from './lib/extension.mjs';
 import { buildTinyModel } from './lib/model.mjs';
 import { stopAll } from './lib/processes.mjs';
-import { ensureToolchain, findChromium } from './lib/toolchain.mjs';
+import { CODE_SERVER_RANGE, ensureToolchain, findChromium } from './lib/toolchain.mjs';
 import { openWorkbench } from './lib/workbench.mjs';
 import { SCENARIOS, SESSIONS, Skip } from './scenarios.mjs';
 
@@ -25,16 +29,21 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const only = (option('--only') ?? '').split(',').filter(Boolean);
+const codeServerVersion = option('--code-server') ?? CODE_SERVER_RANGE;
+/** `--vsix` alone builds the package; `--vsix FILE` installs that file. */
+const vsixFile = option('--vsix')?.startsWith('--') ? undefined : option('--vsix');
 const log = (message) => console.log(`[e2e] ${message}`);
 process.env.ORT_DISABLE_TELEMETRY = '1';
 
+/** What the run tested against, for the JSON line. */
+let installed = {};
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 /** Starts one workbench: toolchain, model, profile, extension, code-server and chromium. */
 async function setUp(sessionName, session) {
   const started = Date.now();
-  const toolchain = ensureToolchain(cacheDir, log);
+  const toolchain = ensureToolchain(cacheDir, log, codeServerVersion);
   const chromiumPath = findChromium();
   for (const built of ['dist/extension.js', 'dist/engine.js']) {
     if (!fs.existsSync(path.join(root, built))) throw new Error(`${built} is missing: run npm run build first`);
@@ -54,12 +63,11 @@ async function setUp(sessionName, session) {
   }
   let extensionDir;
   if (flag('--vsix')) {
-    const vsix = installVsix(root, runDir, (file) => installVsixWith(toolchain, profile, file));
-    const { id, version } = extensionId(root);
-    extensionDir = path.join(profile.extensionsDir, `${id}-${version}`);
-    log(`installed ${path.relative(root, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB)`);
+    const vsix = installVsix(root, runDir, (file) => installVsixWith(toolchain, profile, file), vsixFile && path.resolve(vsixFile));
+    extensionDir = installedExtensionDir(root, profile.extensionsDir);
+    log(`installed ${path.relative(root, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB) into ${path.relative(root, extensionDir)}`);
   } else {
-    extensionDir = stageExtension(root, profile.extensionsDir);
+    extensionDir = await stageExtension(root, profile.extensionsDir);
     log(`staged the packaged file set into ${path.relative(root, extensionDir)}`);
   }
   const extra = session?.configure({ root, extensionDir }) ?? {};
@@ -71,11 +79,12 @@ async function setUp(sessionName, session) {
   });
   if (session) log(`session "${sessionName}": ${session.description}`);
   const server = await startCodeServer(toolchain, profile, { extraEnv: extra.env ?? {} });
-  log(`code-server ${toolchain.codeServerVersion} (pid ${server.pid}) at ${server.url}`);
+  log(`code-server ${toolchain.codeServerVersion} (VS Code ${toolchain.vscodeVersion}, pid ${server.pid}) at ${server.url}`);
   const browser = await launchBrowser(chromiumPath, path.join(runDir, 'chromium'));
   log(`chromium pid ${browser.pid}`);
   await openWorkbench(browser.page, server.url);
   log(`workbench open after ${seconds(Date.now() - started)} of set-up`);
+  installed = { codeServer: toolchain.codeServerVersion, vscode: toolchain.vscodeVersion, extension: flag('--vsix') ? 'vsix' : 'staged' };
   return { toolchain, profile, server, browser, model, modelError };
 }
 
@@ -175,7 +184,7 @@ async function main() {
   }
   console.log(`${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
   console.log(JSON.stringify({
-    suite: 'e2e', passed: count('passed'), failed: count('failed'), skipped: count('skipped'), setupFailed,
+    suite: 'e2e', ...installed, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), setupFailed,
     scenarios: results.map(({ detail, ...r }) => ({ ...r, ...(r.outcome === 'skipped' ? { reason: detail } : {}) })),
   }));
   process.exit(exitCode);

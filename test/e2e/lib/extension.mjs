@@ -1,17 +1,29 @@
 // Installs the built extension into a code-server extensions folder.
-// Default: stage exactly the files `vsce ls` says the .vsix would hold (hard links, so it is fast), into
-// <extensions-dir>/<publisher>.<name>-<version>. With `vsix: true`: `vsce package` and `code-server --install-extension`.
+// Default: stage exactly the files `vsce ls` says this platform's package holds (the per-target allowlist of
+// scripts/packaging.mjs; hard links, so it is fast), into <extensions-dir>/<publisher>.<name>-<version>.
+// With a .vsix: `code-server --install-extension`, either a given file or one built by `npm run package`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 function vsceBin(root) {
   return path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 }
 
-/** The files `vsce package` would put in the .vsix (dependencies included, filtered by .vscodeignore). */
-export function packagedFiles(root) {
-  const out = execFileSync(process.execPath, [vsceBin(root), 'ls'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** The `vsce package --target` value of this machine. */
+export function hostTarget() {
+  return `${process.platform}-${process.arch}`;
+}
+
+/** The files `vsce package --target <host>` puts in the .vsix (the target's allowlist; the grammar table is TypeScript). */
+export async function packagedFiles(root, target = hostTarget()) {
+  const packaging = await tsImport(pathToFileURL(path.join(root, 'scripts', 'packaging.mjs')).href, import.meta.url);
+  const ignoreFile = path.join(root, '.cache', 'package', `${target}.vscodeignore`);
+  fs.mkdirSync(path.dirname(ignoreFile), { recursive: true });
+  fs.writeFileSync(ignoreFile, packaging.ignoreFileFor(root, target));
+  const out = execFileSync(process.execPath, [vsceBin(root), 'ls', '--ignoreFile', path.relative(root, ignoreFile), '--readme-path', 'extension/MARKETPLACE.md'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const files = out.split('\n').map((l) => l.trim()).filter(Boolean);
   if (!files.includes('package.json')) throw new Error(`vsce ls listed no package.json:\n${out}`);
   return files;
@@ -32,23 +44,37 @@ function linkOrCopy(from, to) {
 }
 
 /** Stages the packaged file set into `extensionsDir`; returns the extension folder. */
-export function stageExtension(root, extensionsDir) {
+export async function stageExtension(root, extensionsDir) {
   const { id, version } = extensionId(root);
   const target = path.join(extensionsDir, `${id}-${version}`);
   fs.rmSync(target, { recursive: true, force: true });
-  const files = packagedFiles(root);
+  const files = await packagedFiles(root);
   for (const rel of files) linkOrCopy(path.join(root, rel), path.join(target, rel));
   const missing = ['dist/extension.js', 'dist/engine.js'].filter((rel) => !files.includes(rel));
   if (missing.length > 0) throw new Error(`the packaged extension lacks ${missing.join(', ')} (run npm run build)`);
   return target;
 }
 
-/** Packages a real .vsix with vsce and installs it with code-server's own installer. */
-export function installVsix(root, outDir, installWith) {
-  const { id, version } = extensionId(root);
-  const vsix = path.join(outDir, `${id}-${version}.vsix`);
-  const pack = spawnSync(process.execPath, [vsceBin(root), 'package', '--allow-missing-repository', '--readme-path', 'extension/MARKETPLACE.md', '--out', vsix], { cwd: root, encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`vsce package failed:\n${pack.stdout}${pack.stderr}`);
+/**
+ * Installs a .vsix with code-server's own installer: `vsix` when given, else this platform's package built by
+ * `npm run package` (the same script and check a release uses) from the current dist/. Returns the .vsix path.
+ */
+export function installVsix(root, outDir, installWith, vsix) {
+  if (!vsix) {
+    const pack = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'package.mjs'), '--target', hostTarget(), '--no-build', '--out', outDir], { cwd: root, encoding: 'utf8' });
+    const report = pack.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).at(-1);
+    if (pack.status !== 0 || !report?.ok) throw new Error(`npm run package -- --target ${hostTarget()} failed:\n${pack.stdout}${pack.stderr}`);
+    vsix = path.join(root, report.file);
+  }
+  if (!fs.existsSync(vsix) || !vsix.endsWith('.vsix')) throw new Error(`--vsix ${vsix}: no such .vsix file`);
   installWith(vsix);
   return vsix;
+}
+
+/** The folder code-server installed the extension into (a platform package's folder ends in its target). */
+export function installedExtensionDir(root, extensionsDir) {
+  const { id, version } = extensionId(root);
+  const found = fs.readdirSync(extensionsDir).filter((name) => name === `${id}-${version}` || name.startsWith(`${id}-${version}-`));
+  if (found.length !== 1) throw new Error(`expected one ${id}-${version}* folder in ${extensionsDir}, found: ${found.join(', ') || 'none'}`);
+  return path.join(extensionsDir, found[0]);
 }

@@ -109,6 +109,8 @@ export function ensureToolchain(cacheDir, log = console.log, codeServer = CODE_S
       npm_config_nodedir: nodeDir,
       // Older code-server postinstalls (4.90) refuse to run as root without it; newer ones ignore it.
       npm_config_unsafe_perm: 'true',
+      // Older releases pin a node-addon-api that newer Node 20 headers reject (const napi_env in finalizers).
+      ...(codeServer === CODE_SERVER_RANGE ? {} : { CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -fpermissive`.trim() }),
     };
     npmInstall(prefix, `code-server@${codeServer}`, env, log);
     if (!fs.existsSync(path.join(packageDir, 'lib', 'vscode', 'node_modules'))) {
