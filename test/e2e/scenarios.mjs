@@ -4,6 +4,8 @@ import path from 'node:path';
 import net from 'node:net';
 import { enginePids } from './lib/procfs.mjs';
 import { startProcess, stopProcess } from './lib/processes.mjs';
+import { PRODUCT_SETTINGS } from './lib/codeServer.mjs';
+import { dirtyTabs, PROBE_FILE, probeWorkspace } from './lib/probe.mjs';
 import { presageLogFile, readExchanges } from './lib/traceLog.mjs';
 import {
   activeTab, closeQuickInput, codeLenses, decorationCount, ghostText, goToLine, normalizeInserted, openFile,
@@ -239,6 +241,23 @@ export const SCENARIOS = [
       const entry = await waitReady(t, 90_000);
       t.log(`status bar: ${statusLine(entry)}; engine pids ${enginePids(t.server.pid).join(',') || 'none'}`);
       await t.shot('activation-status-bar');
+    },
+  },
+  {
+    name: 'npm start probe leaves the workspace clean',
+    timeoutMs: 150_000,
+    async run(t) {
+      if (!t.model) throw new Error(`no tiny model to point presage.model at: ${t.modelError}`);
+      const before = workspaceFile(t, PROBE_FILE);
+      const result = await probeWorkspace(t.page, { log: t.log, readyTimeoutMs: 90_000 });
+      t.log(`probe: ghost ${JSON.stringify(result.ghost.slice(0, 40))} after ${result.firstGhostMs ?? '-'} ms`);
+      const dirty = await dirtyTabs(t.page);
+      if (dirty.length > 0) throw new Error(`the probe left unsaved editors: ${dirty.join(', ')}`);
+      if (workspaceFile(t, PROBE_FILE) !== before) throw new Error(`the probe changed ${PROBE_FILE} on disk`);
+      if (!result.ghost) throw new Error('the probe saw no ghost text, so it typed for nothing');
+      // npm start's profile is a default VS Code: no editor feature switched off.
+      const touched = Object.keys(PRODUCT_SETTINGS).filter((k) => k.startsWith('editor.'));
+      if (touched.length > 0) throw new Error(`npm start's profile changes editor settings: ${touched.join(', ')}`);
     },
   },
   {

@@ -44,10 +44,24 @@ export const BASE_SETTINGS = {
 };
 
 /**
- * Creates `<dir>/{user-data,extensions,home,xdg/*,workspace}`; copies `workspaceSource` (dotfiles included)
- * into `workspace` and writes the user settings.
+ * What `npm start` adds to a default VS Code profile: only housekeeping (no welcome page, telemetry or update
+ * checks, no trust prompt). The editor keeps its defaults: bracket auto-closing, hover, quick suggestions.
  */
-export function makeProfile(dir, { workspaceSource, settings }) {
+export const PRODUCT_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'security.workspace.trust.enabled': false,
+  'chat.disableAIFeatures': true,
+};
+
+/**
+ * Creates `<dir>/{user-data,extensions,home,xdg/*,workspace}`; copies `workspaceSource` (dotfiles included)
+ * into `workspace` and writes the user settings (`baseSettings`: the test profile unless given).
+ */
+export function makeProfile(dir, { workspaceSource, settings, baseSettings = BASE_SETTINGS }) {
   fs.rmSync(dir, { recursive: true, force: true });
   const profile = {
     dir,
@@ -65,7 +79,7 @@ export function makeProfile(dir, { workspaceSource, settings }) {
   };
   for (const d of [profile.userDataDir, profile.extensionsDir, profile.home, ...Object.values(profile.xdg)]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   fs.cpSync(workspaceSource, profile.workspace, { recursive: true });
-  writeSettings(profile, settings);
+  writeSettings(profile, settings, baseSettings);
   return profile;
 }
 
@@ -73,10 +87,10 @@ export function makeProfile(dir, { workspaceSource, settings }) {
  * Writes BASE_SETTINGS plus `settings` as user and as remote-machine settings: the extension host runs on the
  * server, and `machine-overridable` settings (presage.model) are then read from the machine file from its first moment.
  */
-export function writeSettings(profile, settings) {
+export function writeSettings(profile, settings, baseSettings = BASE_SETTINGS) {
   for (const scope of ['User', 'Machine']) {
     fs.mkdirSync(path.join(profile.userDataDir, scope), { recursive: true });
-    fs.writeFileSync(path.join(profile.userDataDir, scope, 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...settings }, null, 2));
+    fs.writeFileSync(path.join(profile.userDataDir, scope, 'settings.json'), JSON.stringify({ ...baseSettings, ...settings }, null, 2));
   }
 }
 
