@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fakeCtx, FakeEngineClient } from '../testing/fakeEngineClient';
-import { CancellationTokenSource, fakeSettings, fakeVscode, installFakeVscode } from '../testing/fakeVscode';
+import { CancellationTokenSource, fakeSettings, fakeVscode, installFakeVscode, shownMessages } from '../testing/fakeVscode';
 import { startHub } from '../testing/loopbackHub';
 import { INITIAL_STATUS, reduceStatus, renderStatus, type StatusEvent } from '../common/statusState';
 import http from 'node:http';
@@ -174,7 +174,7 @@ describe('model setup', () => {
     fs.mkdirSync(previous, { recursive: true });
     fakeSettings.set('presage.model', previous);
     const { setup } = running(tmp);
-    const errors = (): string[] => fakeVscode.window && (require('../testing/fakeVscode') as typeof import('../testing/fakeVscode')).shownMessages.filter((x) => x.level === 'error').map((x) => x.message);
+    const errors = (): string[] => shownMessages.filter((x) => x.level === 'error').map((x) => x.message);
     const before = errors().length;
     assert.equal(await setup.chooseRepo('acme/missing'), undefined);
     assert.equal(await setup.chooseRepo('acme/no-weights'), undefined);
