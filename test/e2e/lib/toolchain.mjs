@@ -4,6 +4,7 @@
 // cached in its own folder with the Node major its package.json asks for.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const CODE_SERVER_RANGE = '4.139';
@@ -82,6 +83,21 @@ function ensureNode(cacheDir, major, log) {
 }
 
 /**
+ * VS Code <= 1.9x depends on @vscode/ripgrep 1.15.9, whose postinstall downloads rg v13.0.0-10 from GitHub (not
+ * reachable here) unless its cache under the temp folder holds the archive. The default code-server carries rg
+ * from the npm registry (@vscode/ripgrep-universal); that binary goes into the cache under the expected name.
+ */
+function seedRipgrepCache(cacheDir, log) {
+  const cache = path.join(os.tmpdir(), 'vscode-ripgrep-cache-1.15.9');
+  const archive = path.join(cache, 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz');
+  const rg = path.join(cacheDir, 'code-server', 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules', '@vscode', 'ripgrep-universal', 'bin', 'linux-x64', 'rg');
+  if (fs.existsSync(archive) || !fs.existsSync(rg)) return;
+  fs.mkdirSync(cache, { recursive: true });
+  const tar = spawnSync('tar', ['-czf', archive, '-C', path.dirname(rg), 'rg']);
+  if (tar.status === 0) log(`seeded ${archive} with ${rg}`);
+}
+
+/**
  * Returns { node, codeServerEntry, codeServerVersion, vscodeVersion }; installs what is missing.
  * `cacheDir` is git-ignored (.cache/e2e). Safe to call every run: a finished install is recorded in a stamp file.
  * `codeServer` is a version or range of the code-server npm package (default: CODE_SERVER_RANGE).
@@ -112,6 +128,7 @@ export function ensureToolchain(cacheDir, log = console.log, codeServer = CODE_S
       // Older releases pin a node-addon-api that newer Node 20 headers reject (const napi_env in finalizers).
       ...(codeServer === CODE_SERVER_RANGE ? {} : { CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -fpermissive`.trim() }),
     };
+    if (codeServer !== CODE_SERVER_RANGE) seedRipgrepCache(cacheDir, log);
     npmInstall(prefix, `code-server@${codeServer}`, env, log);
     if (!fs.existsSync(path.join(packageDir, 'lib', 'vscode', 'node_modules'))) {
       throw new Error(`code-server's postinstall did not install VS Code's modules under ${packageDir}/lib/vscode`);
