@@ -12,8 +12,8 @@ export type { WeightSource } from './arch/types';
 export { transpose } from './arch/onnxGraph';
 import type { WeightSource } from './arch/types';
 
-/** Part of every graph-cache key: bump it when the graph a checkpoint builds changes (5: logit_rows input; 6: a tied quantized matrix held once; 7: batch-invariant tree attention). */
-export const GRAPH_BUILDER_VERSION = 7;
+/** Part of every graph-cache key: bump it when the graph a checkpoint builds changes (5: logit_rows input; 6: a tied quantized matrix held once; 7: batch-invariant tree attention, 8: its inverse by gather). */
+export const GRAPH_BUILDER_VERSION = 8;
 
 export interface GraphBuildOptions {
   quantization: Quantization;

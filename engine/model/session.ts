@@ -170,6 +170,7 @@ export class OrtModel implements Model {
       const canonical = canonicalTree(parents);
       feeds.tree_index = new T('int64', canonical.index, [s, s]);
       feeds.tree_bias = new T('float32', canonical.bias, [s, s]);
+      feeds.tree_inverse = new T('int64', canonical.inverse, [s, s]);
     }
     // WebGPU crashes the process (SIGSEGV) on a zero-length past input: feed one zero slot that the bias masks
     // out. Softmax gives it weight exp(-inf) = 0, so the logits and the new K/V are unchanged.

@@ -37,21 +37,24 @@ export function isRootPath(nodes: readonly number[], parents: readonly number[])
 /**
  * The tree's own columns in the order a sequential decode would hold them, per node: row j lists its ancestors from
  * the root down, then j itself, then j again as padding (masked). `index` [S, S] (int64) maps canonical column t of
- * row j to a tree node, `bias` [S, S] is 0 for t <= depth(j) and -Infinity after. Attention that sums in this order
+ * row j to a tree node, `bias` [S, S] is 0 for t <= depth(j) and -Infinity after, `inverse` maps back. Attention that sums in this order
  * adds the same terms in the same lanes as a one-token-at-a-time decode, whatever the tree's shape.
  */
-export function canonicalTree(parents: readonly number[]): { index: BigInt64Array; bias: Float32Array } {
+export function canonicalTree(parents: readonly number[]): { index: BigInt64Array; bias: Float32Array; inverse: BigInt64Array } {
   const depth = treeDepths(parents);
   const s = parents.length;
   const index = new BigInt64Array(s * s);
   const bias = new Float32Array(s * s).fill(-Infinity);
+  // inverse [S, S]: the canonical slot of tree column c in row j, or S (a zero column) when j does not see c.
+  const inverse = new BigInt64Array(s * s).fill(BigInt(s));
   for (let j = 0; j < s; j++) {
     const row = j * s;
     index.fill(BigInt(j), row, row + s);
     for (let a = j, t = depth[j]!; a >= 0; a = parents[a]!, t--) {
       index[row + t] = BigInt(a);
       bias[row + t] = 0;
+      inverse[row + a] = BigInt(t);
     }
   }
-  return { index, bias };
+  return { index, bias, inverse };
 }

@@ -132,11 +132,15 @@ export class DecoderGraph {
       ], { axis: 0 }));
     const toHeads = (x: string): string => g.op('Transpose', [x], { perm: [0, 2, 1, 3] }); // [1,S,kvH,D] -> [1,kvH,S,D]
     const zero = g.scalar('const.canonical_zero', 0);
-    // tree_index / tree_bias [S, S] (treeMask.ts canonicalTree), tiled over the query groups like the bias.
-    let canonicalParts: { index: string; canonicalBias: string; pastBias: string } | undefined;
-    const canonical = (): { index: string; canonicalBias: string; pastBias: string } => {
+    const lastFrom = g.ints('const.canonical_last_from', [-1]);
+    const lastTo = g.ints('const.canonical_last_to', [2 ** 31 - 1]);
+    const lastAxis = g.ints('const.canonical_last_axis', [3]);
+    // tree_index / tree_bias / tree_inverse [S, S] (treeMask.ts canonicalTree), tiled over the query groups like the bias.
+    type Canonical = { index: string; inverse: string; canonicalBias: string; pastBias: string };
+    let canonicalParts: Canonical | undefined;
+    const canonical = (): Canonical => {
       if (canonicalParts) return canonicalParts;
-      this.inputs.push(valueInfo('tree_index', INT64, ['seq', 'seq']), valueInfo('tree_bias', FLOAT, ['seq', 'seq']));
+      this.inputs.push(valueInfo('tree_index', INT64, ['seq', 'seq']), valueInfo('tree_bias', FLOAT, ['seq', 'seq']), valueInfo('tree_inverse', INT64, ['seq', 'seq']));
       const leading = g.ints('const.canonical_axes', [0, 1]);
       const tile = group > 1 ? g.ints('const.canonical_tile', [1, 1, group, 1]) : '';
       const tiled = (x: string): string => {
@@ -145,7 +149,7 @@ export class DecoderGraph {
       };
       const pastLen = g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 });
       const pastBias = g.op('Slice', [bias, g.ints('const.canonical_from', [0]), pastLen, g.ints('const.canonical_axis', [3])]);
-      return (canonicalParts = { index: tiled('tree_index'), canonicalBias: tiled('tree_bias'), pastBias });
+      return (canonicalParts = { index: tiled('tree_index'), inverse: tiled('tree_inverse'), canonicalBias: tiled('tree_bias'), pastBias });
     };
 
     return (l, project) => {
@@ -161,7 +165,7 @@ export class DecoderGraph {
       // (past, ancestors from the root, itself; tree_index / tree_bias), and the values are summed by one MatMul
       // over [past; new] in column order, so that a node's logits do not depend on the tree around it or on
       // whether its ancestors sit in the cache or in this forward (speculative output equals greedy bit for bit).
-      const { index, canonicalBias, pastBias } = canonical();
+      const { index, inverse, canonicalBias, pastBias } = canonical();
       // Each kv head reads its cached [P, D] block as stored: K through FusedMatMul's transB, V directly.
       const heads = qs.map((qh, h) => {
         const pastK = `past_key.${l}.${h}`;
@@ -173,8 +177,9 @@ export class DecoderGraph {
         const pPast = `${probs}_past`;
         const pCanonical = `${probs}_new`;
         g.op('Split', [probs, pastAndNew()], { axis: -1 }, '', [pPast, pCanonical]);
-        // Back to tree columns: masked canonical slots (probability exactly 0) add 0 to their node's column.
-        const pTree = g.op('ScatterElements', [g.op('Mul', [pCanonical, zero]), index, pCanonical], { axis: 3, reduction: 'add' });
+        // Back to tree columns; a column the node does not see reads an appended zero.
+        const zeroColumn = g.op('Mul', [g.op('Slice', [pCanonical, lastFrom, lastTo, lastAxis]), zero]);
+        const pTree = g.op('GatherElements', [g.op('Concat', [pCanonical, zeroColumn], { axis: -1 }), inverse], { axis: 3 });
         return g.op('MatMul', [g.op('Concat', [pPast, pTree], { axis: -1 }), g.op('Concat', [pastV, vs[h]!], { axis: 2 })]);
       });
       const ctx = heads.length === 1 ? heads[0]! : g.op('Concat', heads, { axis: 1 }); // [1,kvH,G*S,D]
