@@ -37,8 +37,9 @@ describe('status state machine', () => {
   });
 
   it('a crash clears the PID and leaves ready; bad states are ignored', () => {
-    let m = run([{ type: 'pid', pid: 1 }, { type: 'status', params: { state: 'ready' } }, { type: 'phase', phase: 'restarting' }]);
+    let m = run([{ type: 'pid', pid: 1 }, { type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'coder' }, { type: 'phase', phase: 'restarting' }]);
     assert.equal(m.pid, undefined);
+    assert.doesNotMatch(renderStatus(m).tooltip, /Model: coder/, 'the old process\'s model is not claimed as loaded');
     assert.doesNotMatch(renderStatus(m).text, /ready/);
     assert.match(renderStatus(m).tooltip, /no engine process/);
     m = run([{ type: 'status', params: { state: 'bogus' as never } }], m);

@@ -86,6 +86,9 @@ export function reduceStatus(model: StatusModel, event: StatusEvent): StatusMode
       if (event.phase !== 'running') {
         next.engine = event.phase === 'gave-up' || event.phase === 'stopped' ? 'error' : 'starting';
         delete next.pid;
+        // A new engine process has no model until the setup loads one again: the tooltip shows only what is loaded.
+        delete next.model;
+        delete next.demo;
       }
       return next;
     }
