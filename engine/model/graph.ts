@@ -7,6 +7,7 @@ import { architectureOf } from './arch/index';
 import { DecoderGraph } from './arch/blocks';
 import { ExternalData } from './arch/onnxGraph';
 import type { Quantization } from './types';
+import { parameterCount } from './weights';
 
 export type { WeightSource } from './arch/types';
 export { transpose } from './arch/onnxGraph';
@@ -40,7 +41,7 @@ export interface BuiltGraph {
 
 /**
  * Builds the graph, writing weights to `externalFd` (to be saved as `externalLocation` next to the model).
- * `onProgress` gets the fraction of layers done.
+ * `onProgress` gets the fraction of the checkpoint's parameters read so far (0 first, 1 last).
  */
 export function buildGraph(
   c: ModelConfig,
@@ -51,8 +52,25 @@ export function buildGraph(
   onProgress?: (fraction: number) => void,
 ): BuiltGraph {
   const arch = architectureOf(c);
-  const b = new DecoderGraph(c, weights, options, new ExternalData(externalFd, externalLocation));
-  arch.buildGraph(b, onProgress);
+  // Progress follows the weights read (the embedding and the head are a quarter of a small model's parameters,
+  // which a per-layer count would not show), reported at most once per percent.
+  const total = Math.max(1, parameterCount(c));
+  let read = 0;
+  let reported = -1;
+  const counted: WeightSource = (name, shape) => {
+    const w = weights(name, shape);
+    read += w.length;
+    const fraction = Math.min(1, read / total);
+    if (onProgress && Math.floor(fraction * 100) > reported) {
+      reported = Math.floor(fraction * 100);
+      onProgress(fraction);
+    }
+    return w;
+  };
+  onProgress?.(0);
+  const b = new DecoderGraph(c, counted, options, new ExternalData(externalFd, externalLocation));
+  arch.buildGraph(b);
+  onProgress?.(1);
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'presage',

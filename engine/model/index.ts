@@ -116,6 +116,8 @@ export function graphVariantFor(device: ExecutionDevice): GraphVariant {
 /** Opens a session on one device over the variant's graph; a cached entry that does not load is rebuilt once. */
 async function openOn(ckpt: Checkpoint, options: LoadOptions, choice: DeviceChoice, variant: GraphVariant, deviceOutputs: readonly string[]): Promise<{ opened: OpenedSession; graphDir: string }> {
   const prepared = prepareGraph(ckpt, options, variant);
+  // Opening a large graph takes seconds too (the kernels repack their weights): say so before it starts.
+  options.onProgress?.('session', 0);
   const sessionOptions = { choices: [choice], threads: options.threads, onWarning: options.onWarning, deviceOutputs };
   try {
     return { opened: await openSession(path.join(prepared.dir, MODEL_FILE), sessionOptions), graphDir: prepared.dir };
