@@ -28,6 +28,8 @@ export interface GraphBuildOptions {
    * the host graphs keep their cache keys.
    */
   kvCache?: 'device';
+  /** Adds the output hidden_states [1, rows, hidden] (after the final norm) for a speculator; absent keeps cache keys. */
+  hiddenStates?: true;
 }
 
 export const DEFAULT_BUILD_OPTIONS: GraphBuildOptions = { quantization: 'none', blockSize: 32, accuracyLevel: 4 };

@@ -82,6 +82,7 @@ function buildOptions(options: LoadOptions, variant: GraphVariant): GraphBuildOp
     accuracyLevel: options.accuracyLevel ?? DEFAULT_BUILD_OPTIONS.accuracyLevel,
     // In the build options, so the graph cache keys the variant; absent for host graphs (their keys stay put).
     ...(variant === 'device' ? { kvCache: 'device' as const } : {}),
+    ...(options.hiddenStates ? { hiddenStates: true as const } : {}),
   };
 }
 

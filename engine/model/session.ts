@@ -100,6 +100,7 @@ export class OrtModel implements Model {
   /** The committed tokens, to refill a CPU cache when a GPU is lost; undefined after a synthetic context. */
   private history: number[] | undefined = [];
   private lastTokens: readonly number[] = [];
+  private lastHidden: Float32Array | undefined;
 
   constructor(
     private readonly ort: Ort,
@@ -113,6 +114,10 @@ export class OrtModel implements Model {
 
   get contextLength(): number {
     return this.kv.length;
+  }
+
+  lastHiddenStates(): Float32Array | undefined {
+    return this.lastHidden;
   }
 
   async forward(tokens: readonly number[], parents: readonly number[], options: ForwardOptions = {}): Promise<Float32Array> {
@@ -149,6 +154,7 @@ export class OrtModel implements Model {
     this.options.onRun?.(feeds, out);
     this.kv.stageOutputs(parents, out);
     this.lastTokens = tokens;
+    this.lastHidden = out.hidden_states?.data as Float32Array | undefined;
     return out.logits!.data as Float32Array;
   }
 

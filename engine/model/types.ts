@@ -19,6 +19,8 @@ export interface LoadOptions {
   threads?: number;
   /** MatMulNBits accuracy_level for int8/int4: 0 float compute (exact), 4 int8 activations (default, faster on CPU). */
   accuracyLevel?: number;
+  /** Build the graph with the hidden_states output (for a learned speculator); off keeps existing cache entries. */
+  hiddenStates?: boolean;
 }
 
 export interface ModelInfo {
@@ -62,6 +64,11 @@ export interface Model {
    * restricted, so a prefill asks for its last position and a verification for the tree's own nodes.
    */
   forward(tokens: readonly number[], parents: readonly number[], options?: ForwardOptions): Promise<Float32Array>;
+  /**
+   * The last forward's final hidden states (after the final norm), [rows, hiddenSize] in logitRows order, when the
+   * model was loaded with `hiddenStates` (a learned speculator reads them); undefined otherwise.
+   */
+  lastHiddenStates?(): Float32Array | undefined;
   /** Keeps the KV entries of the given nodes of the last forward (a root path, in order) and drops the rest. */
   commit(acceptedNodes: readonly number[]): void;
   /** Shrinks the committed context to its first n tokens (reusing a shared prompt prefix). */

@@ -3,7 +3,7 @@
 // The graph's interface is the same for every architecture (session.ts depends on it):
 // inputs input_ids [1,S], position_ids [1,S], attention_bias [1,1,S,P+S] (additive float), logit_rows [R] (the
 // nodes whose logits are wanted), past_key.<layer>.<kvHead> / past_value.<layer>.<kvHead> [1,1,P,headDim];
-// outputs logits [1,R,vocab], new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
+// outputs logits [1,R,vocab] (and hidden_states [1,R,hidden] when built with hiddenStates), new_key.<layer> / new_value.<layer> [1,S,kvHeads,headDim] (only the new entries).
 // Blocks create their constants when they are made, so an architecture that builds them in the same order
 // yields the same bytes (and the same graph-cache entry).
 import type { onnx } from 'onnx-proto';
@@ -340,6 +340,11 @@ export class DecoderGraph {
     const { g, config: c, options, quantBits } = this;
     const H = c.hiddenSize;
     const x = g.op('Gather', [hidden, 'logit_rows'], { axis: 1 });
+    if (options.hiddenStates) {
+      // The last hidden state (after the final norm) of the same rows, for a learned speculator: computed anyway.
+      g.op('Identity', [x], {}, '', ['hidden_states']);
+      this.outputs.push(valueInfo('hidden_states', FLOAT, [1, 'rows', H]));
+    }
     const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
     if (quantBits && this.tiedHead) {
       const { data, scales } = this.tiedHead;

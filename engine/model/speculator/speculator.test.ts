@@ -40,7 +40,7 @@ for (const tie of [false, true]) {
       await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1 << 30 }), async (rows, seed) => {
         let s = seed + 1;
         const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-        let state = Float32Array.from({ length: rows * ckpt.config.embDim }, () => rand() * 3);
+        let state: Float32Array = Float32Array.from({ length: rows * ckpt.config.embDim }, () => rand() * 3);
         for (let head = 0; head < ckpt.config.nPredict; head++) {
           const tokens = Array.from({ length: rows }, () => Math.floor(((rand() + 1) / 2) * ckpt.config.vocabSize) % ckpt.config.vocabSize);
           const got = await rt.step(head, state, tokens);
