@@ -8,6 +8,7 @@ import { LLMA_PARAMS, ReferenceCopyDrafter } from './llma';
 import { NONE_PARAMS, NoDrafter } from './none';
 import { PLD_PARAMS, PromptLookupDrafter } from './pld';
 import { SAM_PARAMS, SuffixAutomatonDrafter } from './sam';
+import { SPECULATOR_PARAMS, SpeculatorDrafter } from './speculator';
 import { SUFFIX_PARAMS, SuffixDecodingDrafter } from './suffixDecoding';
 import type { Drafter } from './types';
 
@@ -34,6 +35,8 @@ export const DRAFTERS = {
   llma: entry({ summary: 'LLMA: copies from reference documents (references, prompt, workspace)', defaults: LLMA_PARAMS, create: (p) => new ReferenceCopyDrafter(p), anchored: true }),
   pld: entry({ summary: 'prompt lookup: n-gram copy from the request itself (the baseline)', defaults: PLD_PARAMS, create: (p) => new PromptLookupDrafter(p), anchored: true }),
   hybrid: entry({ summary: 'the product default: many candidates in one trie, rated by learned acceptance', defaults: HYBRID_PARAMS, create: (p) => new HybridDrafter(p), anchored: false }),
+  speculator: entry({ summary: 'MLP speculator: top-k n-grams from the base model\'s last hidden state (the decoder runs it; no draft without one)', defaults: SPECULATOR_PARAMS, create: (p) => new SpeculatorDrafter({ ...p, withHybrid: false }), anchored: false }),
+  'hybrid+speculator': entry({ summary: 'hybrid with the MLP speculator\'s n-grams merged into its tree (plain hybrid without a speculator)', defaults: SPECULATOR_PARAMS, create: (p) => new SpeculatorDrafter({ ...p, withHybrid: true }), anchored: false }),
   none: entry({ summary: 'no drafting (plain autoregressive decoding)', defaults: NONE_PARAMS, create: () => new NoDrafter(), anchored: true }),
 };
 
