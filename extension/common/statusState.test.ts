@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { INITIAL_STATUS, reduceStatus, renderStatus, TOKENS_PER_S_WINDOW, type StatusEvent, type StatusModel } from './statusState';
+import { deviceInfo, INITIAL_STATUS, reduceStatus, renderStatus, TOKENS_PER_S_WINDOW, type StatusEvent, type StatusModel } from './statusState';
 
 const run = (events: StatusEvent[], from: StatusModel = INITIAL_STATUS): StatusModel => events.reduce(reduceStatus, from);
 
@@ -119,6 +119,22 @@ describe('first use', () => {
     assert.equal(v.command, 'presage.selectModel');
     const real = renderStatus(run([{ type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'demo model', demo: true }, { type: 'model', model: 'Qwen/Qwen2.5-Coder-1.5B' }]));
     assert.doesNotMatch(real.text + real.tooltip, /demo/i);
+  });
+
+  it('says which device runs the model and why: the adapter, auto\'s choice, or the reason a GPU was not used', () => {
+    const gpu = deviceInfo('auto', { device: 'webgpu', adapter: 'NVIDIA GeForce RTX 4070', warnings: [] });
+    const v = renderStatus(run([{ type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'coder', device: gpu }]));
+    assert.match(v.text, /webgpu/);
+    assert.match(v.tooltip, /Device: webgpu \(NVIDIA GeForce RTX 4070\) — chosen by auto/);
+    const warning = 'WEBGPU execution provider failed to load (no adapter); running on CPU';
+    const fell = deviceInfo('webgpu', { device: 'cpu', warnings: ['graph cache /x is corrupt (size); rebuilding', warning] });
+    const c = renderStatus(run([{ type: 'status', params: { state: 'ready' } }, { type: 'model', model: 'coder', device: fell }]));
+    assert.doesNotMatch(c.text, /cpu/);
+    assert.ok(c.tooltip.includes(`Device: cpu — ${warning}`), c.tooltip);
+    assert.deepEqual(deviceInfo('cpu', { device: 'cpu', warnings: [] }), { name: 'cpu' });
+    // A new model without device information leaves no stale device line.
+    const later = renderStatus(run([{ type: 'model', model: 'coder', device: gpu }, { type: 'model', model: 'other' }]));
+    assert.doesNotMatch(later.tooltip, /Device:/);
   });
 
   it('tokens/s is the median of the recent requests (property, against a naive median)', () => {

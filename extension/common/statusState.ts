@@ -26,6 +26,8 @@ export interface StatusModel {
   inlineEnabled: boolean;
   /** The bundled demo model is loaded: its output shows the mechanics only. */
   demo?: boolean;
+  /** Where the loaded model runs, and why there (the GPU adapter's name, a fallback's reason). */
+  device?: DeviceInfo;
   /** Undefined until the extension starts setting up a model. */
   setup?: SetupPhase;
   /** Download or load progress of the model setup, 0..1. */
@@ -39,11 +41,19 @@ export interface StatusModel {
   latencyMs?: number;
 }
 
+export interface DeviceInfo {
+  /** The execution device that actually runs the model: cpu, webgpu or cuda. */
+  name: string;
+  adapter?: string;
+  /** Why this device: "chosen by auto", or the reason a requested GPU was not used. */
+  reason?: string;
+}
+
 export type StatusEvent =
   | { type: 'status'; params: StatusParams }
   | { type: 'phase'; phase: ProcessPhase; message?: string }
   | { type: 'pid'; pid: number | undefined }
-  | { type: 'model'; model: string | undefined; demo?: boolean }
+  | { type: 'model'; model: string | undefined; demo?: boolean; device?: DeviceInfo }
   | { type: 'setup'; phase: SetupPhase; fraction?: number; message?: string }
   | { type: 'index'; done: number; total: number }
   | { type: 'load-progress'; fraction: number; message?: string }
@@ -95,8 +105,9 @@ export function reduceStatus(model: StatusModel, event: StatusEvent): StatusMode
     case 'pid':
       return event.pid === undefined ? (({ pid: _, ...rest }) => rest)(model) : { ...model, pid: event.pid };
     case 'model': {
-      const { model: _m, demo: _d, ...rest } = model;
-      return event.model === undefined ? rest : { ...rest, model: event.model, ...(event.demo ? { demo: true } : {}) };
+      const { model: _m, demo: _d, device: _v, ...rest } = model;
+      if (event.model === undefined) return rest;
+      return { ...rest, model: event.model, ...(event.demo ? { demo: true } : {}), ...(event.device ? { device: event.device } : {}) };
     }
     case 'setup': {
       const { setupFraction: _f, ...rest } = model;
@@ -134,8 +145,20 @@ function indexingPercent(model: StatusModel): number | undefined {
 
 export const DEMO_LABEL = 'Demo model: it shows the mechanics only (a small base model, its suggestions are not useful). Run "Presage: Select Model" for a real code model.';
 
+/** The device line of a load: what ran, and why there (a device warning the engine gave, or auto's choice). */
+export function deviceInfo(requested: string, loaded: { device: string; adapter?: string; warnings: readonly string[] }): DeviceInfo {
+  const why = loaded.warnings.find((w) => /execution provider|device failed|KV cache stays/.test(w));
+  const reason = why ?? (requested === 'auto' ? 'chosen by auto' : undefined);
+  return { name: loaded.device, ...(loaded.adapter ? { adapter: loaded.adapter } : {}), ...(reason ? { reason } : {}) };
+}
+
+function describeDevice(d: DeviceInfo): string {
+  return `${d.name}${d.adapter ? ` (${d.adapter})` : ''}${d.reason ? ` — ${d.reason}` : ''}`;
+}
+
 function metrics(model: StatusModel): string {
   const parts: string[] = [];
+  if (model.model && model.device && model.device.name !== 'cpu') parts.push(model.device.name);
   if (model.backend === 'remote') parts.push(model.latencyMs !== undefined ? `remote ${Math.round(model.latencyMs)} ms` : 'remote');
   if (model.tokensPerS !== undefined && model.tokensPerS > 0) parts.push(`${Math.round(model.tokensPerS)} tok/s`);
   if (model.mat !== undefined && model.mat > 0) parts.push(`MAT ${model.mat.toFixed(1)}`);
@@ -148,6 +171,7 @@ export function renderStatus(model: StatusModel): StatusView {
     model.pid !== undefined ? `PID ${model.pid}` : 'no engine process',
     model.model ? `Model: ${model.model}${model.demo ? ' (demo)' : ''}` : model.setup === 'none' ? 'Model: none' : '',
     model.demo ? DEMO_LABEL : '',
+    model.model && model.device ? `Device: ${describeDevice(model.device)}` : '',
     model.index ? `Index: ${model.index.done}/${model.index.total} files${model.index.done >= model.index.total ? '' : ' (indexing)'}` : '',
     model.backend === 'remote' ? `Back end: remote${model.latencyMs !== undefined ? `, health check ${model.latencyMs.toFixed(1)} ms` : ''}` : '',
     model.tokensPerS !== undefined

@@ -149,9 +149,10 @@ describe('model setup', () => {
     texts.push(renderStatus(m).text);
     assert.ok(texts.every((t) => !/no model/.test(t)), texts.join(' | '));
     assert.deepEqual(events.filter((e) => e.type === 'setup').map((e) => (e as { phase: string }).phase), ['resolving', 'loading', 'loaded']);
-    assert.deepEqual(events.find((e) => e.type === 'model'), { type: 'model', model: 'demo model', demo: true });
+    assert.deepEqual(events.find((e) => e.type === 'model'), { type: 'model', model: 'demo model', demo: true, device: { name: 'cpu', reason: 'chosen by auto' } });
     assert.match(texts.at(-1)!, /ready · demo/);
     assert.match(renderStatus(m).tooltip, /Model: demo model \(demo\)/);
+    assert.match(renderStatus(m).tooltip, /Device: cpu — chosen by auto/);
   });
 
   it('a model that fails to load leaves "model not loaded" with the reason, and no loaded model in the tooltip', async () => {

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { LoadModel, type LoadModelResult } from '../../engine/protocol';
 import { config } from '../config';
 import type { ModelCtx } from '../api';
-import type { StatusEvent } from '../common/statusState';
+import { deviceInfo, type DeviceInfo, type StatusEvent } from '../common/statusState';
 import { DownloadCancelled, downloadModel, isDownloaded, isRepoId, ModelChoiceError, modelFolder, probeRepo, type DownloadOptions } from './download';
 import { autoQuantization, describeEstimate, estimate, measureBandwidth, PRESETS, recommend, type Machine, type Quantization } from './presets';
 
@@ -106,9 +106,9 @@ export class ModelSetup implements vscode.Disposable {
     return this._current;
   }
 
-  private _setCurrent(model: ResolvedModel | undefined): void {
+  private _setCurrent(model: ResolvedModel | undefined, device?: DeviceInfo): void {
     this._current = model;
-    this._statusEmitter.fire({ type: 'model', model: model?.label, ...(model?.demo ? { demo: true } : {}) });
+    this._statusEmitter.fire({ type: 'model', model: model?.label, ...(model?.demo ? { demo: true } : {}), ...(device ? { device } : {}) });
     this._modelEmitter.fire(model);
   }
 
@@ -223,7 +223,7 @@ export class ModelSetup implements vscode.Disposable {
         this._ctx.log.info(`loaded ${model.label}: ${result.architecture} on ${result.device}, ${quantization} weights, FIM template ${result.fimTemplate}, ${Date.now() - t0} ms`);
         for (const w of result.warnings) this._ctx.log.warn(w);
         void this._ctx.extensionContext.globalState?.update(LAST_DEVICE_KEY, result.device);
-        this._setCurrent({ ...model, label: quantization === 'none' ? model.label : `${model.label} (${quantization})` });
+        this._setCurrent({ ...model, label: quantization === 'none' ? model.label : `${model.label} (${quantization})` }, deviceInfo(config.device(), result));
         setup('loaded');
         if (model.demo) void this.offerPickerOnFirstRun();
       } catch (err) {
