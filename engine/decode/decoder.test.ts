@@ -323,7 +323,8 @@ test('every registered drafter: identical to greedy, and repetitive output is dr
     const references = name === 'llma' ? [naiveGreedy(model, prompt, 120)] : [];
     const r = await decoder.generate(request(prompt, 120, { references }));
     assert.deepEqual(r.tokens, naiveGreedy(model, prompt, 120), name);
-    if (name === 'none') assert.equal(r.metrics.mat, 1);
+    // The toy model has no hidden states, so the learned speculator alone has nothing to draft from.
+    if (name === 'none' || name === 'speculator') assert.equal(r.metrics.mat, 1);
     else assert.ok(r.metrics.mat > 1.5, `${name}: MAT ${r.metrics.mat}`);
   }
 });

@@ -9,6 +9,7 @@ import { createRng, type SamplingOptions } from './sampling';
 import { maskRow, maskTree, type TokenConstraint } from './constraint';
 import { TextStream } from './textStream';
 import { acceptTree, chooseToken } from './verify';
+import { speculate, type SpeculationRunner } from './speculation';
 
 export type DecodeFinish = FinishReason;
 
@@ -75,6 +76,8 @@ export interface DecoderOptions {
    * multi-row path.
    */
   minForwardTokens?: number;
+  /** A learned speculator; its n-grams reach drafters that consume them (needs a model with hidden states). */
+  speculator?: SpeculationRunner;
 }
 
 const now = (): number => performance.now();
@@ -91,6 +94,7 @@ export class Decoder {
   private _draftMsAvg: number;
   private readonly _learnCost: boolean;
   private readonly _minForwardTokens: number;
+  private readonly _speculator: SpeculationRunner | undefined;
   /** Decayed sums of accepted draft tokens and of the drafter's expected acceptances (calibrates its probs). */
   private _calibAccepted = 2;
   private _sinceProbe = 0;
@@ -107,6 +111,7 @@ export class Decoder {
     this._draftMsAvg = options.stepOverheadMs ?? 0.05;
     this._learnCost = options.learnCost !== false;
     this._minForwardTokens = Math.max(1, Math.floor(options.minForwardTokens ?? this.model.info.minForwardRows ?? 1));
+    this._speculator = options.speculator;
     if (this.model.contextLength !== 0) this.model.truncate(0);
   }
 
@@ -179,6 +184,8 @@ export class Decoder {
     const output: number[] = [];
     let finish: DecodeFinish | undefined;
     let drafterStarted = false;
+    /** The speculator's time for the coming step: part of the drafting overhead the tree size is weighed against. */
+    let specMs = 0;
 
     const emit = (tokens: readonly number[]): void => {
       // Applies EOS and max-tokens to a step's new tokens, then streams the text.
@@ -250,6 +257,8 @@ export class Decoder {
           }
           emit([pending]);
           if (drafter && !finish) drafter.observe(req.requestId, [pending]);
+          // the prefill's one logit row chose `pending`
+          if (drafter && !finish) metrics.draftMs += specMs = await speculate(this.model, this._speculator, drafter, req.requestId, 0, pending, maxDraft);
         }
       }
 
@@ -275,7 +284,7 @@ export class Decoder {
           draft = drafter.propose(req.requestId, Math.min(maxDraft, room - 1));
           const ms = now() - tDraft;
           metrics.draftMs += ms;
-          if (this._learnCost) this._draftMsAvg += 0.2 * (ms - this._draftMsAvg);
+          if (this._learnCost) this._draftMsAvg += 0.2 * (ms + specMs - this._draftMsAvg);
           const order = orderDraft(draft, vocab).slice(0, Math.min(maxDraft, room - 1));
           const scale = this.calibration;
           let k = req.fixedDraftTokens !== undefined
@@ -318,6 +327,11 @@ export class Decoder {
         pending = bonus;
         emit(fresh);
         if (drafter && !finish) drafter.observe(req.requestId, fresh);
+        // logit rows are the tree's nodes in order: the last accepted node's row chose the bonus token
+        if (drafter && !finish) {
+          specMs = await speculate(this.model, this._speculator, drafter, req.requestId, path[path.length - 1]!, bonus, maxDraft);
+          metrics.draftMs += specMs;
+        }
       }
     } catch (err) {
       // Leave the model in a known state: the sequence may be half-updated.

@@ -2,6 +2,7 @@
 import { Decoder } from '../decode/decoder';
 import { makeDrafter } from '../decode/drafters';
 import { RequestQueue } from '../decode/queue';
+import { openSpeculator, usesSpeculator, type SpeculationRunner } from '../decode/speculation';
 import type { Drafter } from '../draft/types';
 import { calibrateForwardCost, defaultForwardCost } from '../model/forwardCost';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/index';
@@ -27,14 +28,17 @@ export interface HostOptions extends LoadOptions {
   drafter?: string;
   /** Measure the forward-cost curve of this model at load (a second or two) instead of the default curve. */
   calibrate?: boolean;
+  /** The speculator folder for drafters that use one (default: `<model>-speculator` or `<model>/speculator`). */
+  speculator?: string;
 }
 
 export async function openModelHost(dir: string, options: HostOptions = {}): Promise<ModelHost> {
   const t0 = performance.now();
   const drafter = makeDrafter(options.drafter ?? 'hybrid');
-  const checkpoint = await loadCheckpoint(dir, options);
+  const checkpoint = await loadCheckpoint(dir, usesSpeculator(options.drafter) ? { ...options, hiddenStates: true } : options);
+  const speculator = await openSpeculator(dir, options.drafter, checkpoint.info, { ...(options.speculator ? { dir: options.speculator } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const costCurve = await costCurveFor(checkpoint, options.calibrate === true);
-  return hostFor(checkpoint, drafter, performance.now() - t0, costCurve);
+  return hostFor(checkpoint, drafter, performance.now() - t0, costCurve, speculator);
 }
 
 /** The prior forward-cost curve: measured on this model, or the runtime's default for its quantization. */
@@ -43,13 +47,14 @@ export async function costCurveFor(checkpoint: LoadedCheckpoint, calibrate: bool
   return defaultForwardCost(checkpoint.info.quantization).forwardCostMs;
 }
 
-export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0, costCurve?: (s: number, context: number) => number): ModelHost {
+export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefined, loadMs = 0, costCurve?: (s: number, context: number) => number, speculator?: SpeculationRunner & { dispose(): Promise<void> }): ModelHost {
   const tokenizer = checkpoint.tokenizer;
   const decoder = new Decoder({
     model: checkpoint.model,
     ...(drafter ? { drafter } : {}),
     decode: (ids) => tokenizer.decode(ids),
     ...(costCurve ? { costCurve } : {}),
+    ...(speculator ? { speculator } : {}),
   });
   return {
     checkpoint,
@@ -61,7 +66,10 @@ export function hostFor(checkpoint: LoadedCheckpoint, drafter: Drafter | undefin
     queue: new RequestQueue(),
     eosTokenIds: checkpoint.eosTokenIds,
     loadMs,
-    dispose: () => checkpoint.model.dispose(),
+    dispose: async () => {
+      await checkpoint.model.dispose();
+      await speculator?.dispose();
+    },
   };
 }
 

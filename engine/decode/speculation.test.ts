@@ -1,0 +1,200 @@
+// The speculator in the decoding loop: greedy output identical to plain greedy with `speculator` and
+// `hybrid+speculator` (a toy model with hidden states and a random speculator, and the demo model with its
+// trained one), the speculator's nodes actually verified and accepted, and sampling still distributed as plain
+// sampling (chi-square of the joint distribution of the first three tokens).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Decoder } from './decoder';
+import { makeDrafter } from './drafters';
+import { argmax, targetDistribution, type SamplingOptions } from './sampling';
+import { openSpeculator, runnerFromRuntime, speculatorDirFor, type SpeculationRunner } from './speculation';
+import { ToyModel } from './toyModel';
+import type { ForwardOptions, Model, ModelInfo } from '../model/types';
+import { loadSpeculatorCheckpoint } from '../model/speculator/checkpoint';
+import { SpeculatorRuntime } from '../model/speculator/runtime';
+import { tempSpeculatorDir, writeTinySpeculator } from '../model/speculator/testSupport';
+import { loadCheckpoint } from '../model/index';
+import { loadRecords } from '../bench/replay';
+import { sharedPath } from '../sharedPaths';
+
+const HIDDEN = 8;
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** The toy model plus hidden states: each logit row's values, padded to HIDDEN (any function of the path works). */
+class HiddenToy implements Model {
+  readonly info: ModelInfo;
+  private hidden: Float32Array | undefined;
+  constructor(readonly toy: ToyModel) {
+    this.info = { ...toy.info, hiddenSize: HIDDEN };
+  }
+  get contextLength(): number {
+    return this.toy.contextLength;
+  }
+  async forward(tokens: readonly number[], parents: readonly number[], options?: ForwardOptions): Promise<Float32Array> {
+    const logits = await this.toy.forward(tokens, parents, options);
+    const V = this.toy.info.vocabSize;
+    const rows = logits.length / V;
+    this.hidden = new Float32Array(rows * HIDDEN);
+    for (let r = 0; r < rows; r++) for (let k = 0; k < HIDDEN; k++) this.hidden[r * HIDDEN + k] = logits[r * V + (k % V)]! * (1 + k);
+    return logits;
+  }
+  lastHiddenStates(): Float32Array | undefined {
+    return this.hidden;
+  }
+  commit(nodes: readonly number[]): void {
+    this.toy.commit(nodes);
+  }
+  truncate(n: number): void {
+    this.toy.truncate(n);
+  }
+  async dispose(): Promise<void> {}
+}
+
+async function toySpeculator(vocab: number, seed: number): Promise<{ runner: SpeculationRunner; dispose: () => Promise<void> }> {
+  const dir = tempSpeculatorDir('decode');
+  dirs.push(dir);
+  writeTinySpeculator(dir, { nPredict: 3, innerDim: 16, embDim: HIDDEN, vocabSize: vocab, seed, tieWeights: true });
+  const runtime = await SpeculatorRuntime.create(loadSpeculatorCheckpoint(dir));
+  return { runner: runnerFromRuntime(runtime), dispose: () => runtime.dispose() };
+}
+
+function naiveGreedy(model: ToyModel, prompt: readonly number[], maxTokens: number): number[] {
+  const seq = [...prompt];
+  for (let i = 0; i < maxTokens; i++) seq.push(argmax(model.logitsAfter(seq), 0, model.info.vocabSize));
+  return seq.slice(prompt.length);
+}
+
+const decodeText = (ids: readonly number[]): string => ids.map((t) => String.fromCharCode(65 + t)).join('');
+
+test('toy model: greedy identical with speculator and hybrid+speculator, and the speculator\'s nodes are accepted', async () => {
+  for (const seed of [1, 2, 3]) {
+    const toy = new ToyModel({ vocabSize: 6, order: 2, seed: 30 + seed, sharpness: 1.5 });
+    const spec = await toySpeculator(6, seed);
+    try {
+      const want = naiveGreedy(toy, [1, 2, 3], 60);
+      for (const name of ['speculator', 'hybrid+speculator']) {
+        const model = new HiddenToy(new ToyModel({ vocabSize: 6, order: 2, seed: 30 + seed, sharpness: 1.5 }));
+        const decoder = new Decoder({ model, drafter: makeDrafter(name), decode: decodeText, speculator: spec.runner, learnCost: false });
+        const r = await decoder.generate({ requestId: 'r', prompt: [1, 2, 3], maxTokens: 60, fixedDraftTokens: 6 });
+        assert.deepEqual(r.tokens, want, `${name}, seed ${seed}`);
+        assert.ok(r.metrics.draftedTokens > 0, `${name}: the speculator drafted`);
+        // six tokens, three heads, top-4/3/2: a random speculator still hits now and then
+        if (name === 'speculator') assert.ok((r.metrics.acceptedByDrafter.speculator ?? 0) > 0, `${name}: nothing of the speculator accepted (seed ${seed})`);
+      }
+      // without a runner the speculator drafter drafts nothing: plain decoding
+      const bare = new Decoder({ model: new HiddenToy(new ToyModel({ vocabSize: 6, order: 2, seed: 30 + seed, sharpness: 1.5 })), drafter: makeDrafter('speculator'), decode: decodeText });
+      const plain = await bare.generate({ requestId: 'r', prompt: [1, 2, 3], maxTokens: 20 });
+      assert.equal(plain.metrics.draftedTokens, 0);
+      assert.deepEqual(plain.tokens, want.slice(0, 20));
+    } finally {
+      await spec.dispose();
+    }
+  }
+});
+
+function chiSquareCritical(df: number, z = 3.09): number {
+  const a = 2 / (9 * df);
+  return df * Math.pow(1 - a + z * Math.sqrt(a), 3);
+}
+
+function jointTarget(model: ToyModel, prompt: number[], sampling: SamplingOptions, depth: number): Map<string, number> {
+  const vocab = model.info.vocabSize;
+  const out = new Map<string, number>();
+  const walk = (seq: number[], prefix: number[], p: number): void => {
+    if (prefix.length === depth) {
+      out.set(prefix.join(','), p);
+      return;
+    }
+    const dist = targetDistribution(model.logitsAfter(seq), 0, vocab, sampling);
+    for (let t = 0; t < vocab; t++) if (dist[t]! > 0) walk([...seq, t], [...prefix, t], p * dist[t]!);
+  };
+  walk(prompt, [], 1);
+  return out;
+}
+
+function chiSquare(observed: Map<string, number>, target: Map<string, number>, n: number): { stat: number; df: number } {
+  let stat = 0;
+  let bins = 0;
+  let smallE = 0;
+  let smallO = 0;
+  for (const [key, p] of target) {
+    const e = p * n;
+    const o = observed.get(key) ?? 0;
+    if (e < 5) {
+      smallE += e;
+      smallO += o;
+      continue;
+    }
+    stat += ((o - e) ** 2) / e;
+    bins++;
+  }
+  for (const key of observed.keys()) assert.ok(target.has(key), `sampled an impossible sequence ${key}`);
+  if (smallE > 0) {
+    stat += ((smallO - smallE) ** 2) / smallE;
+    bins++;
+  }
+  return { stat, df: bins - 1 };
+}
+
+test('sampling with hybrid+speculator is distributed as plain sampling (chi-square, and power against T=1.5)', async () => {
+  const runs = 3000;
+  const depth = 3;
+  const make = (): ToyModel => new ToyModel({ vocabSize: 5, order: 2, seed: 11, sharpness: 2 });
+  const spec = await toySpeculator(5, 9);
+  try {
+    const decoder = new Decoder({ model: new HiddenToy(make()), drafter: makeDrafter('hybrid+speculator'), decode: decodeText, speculator: spec.runner, learnCost: false });
+    const counts = new Map<string, number>();
+    let fromSpeculator = 0;
+    for (let s = 0; s < runs; s++) {
+      const r = await decoder.generate({ requestId: `s${s}`, prompt: [1, 3], maxTokens: depth, sampling: { temperature: 1, seed: 5000 + s }, fixedDraftTokens: 6, learn: false });
+      fromSpeculator += r.metrics.acceptedByDrafter.speculator ?? 0;
+      const key = r.tokens.join(',');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    assert.ok(fromSpeculator > runs / 10, `the speculator's nodes were accepted ${fromSpeculator} times`);
+    const { stat, df } = chiSquare(counts, jointTarget(make(), [1, 3], { temperature: 1 }, depth), runs);
+    assert.ok(df >= 10, `df ${df}`);
+    assert.ok(stat < chiSquareCritical(df), `chi2 ${stat.toFixed(1)} >= ${chiSquareCritical(df).toFixed(1)} (df ${df})`);
+    const wrong = chiSquare(counts, jointTarget(make(), [1, 3], { temperature: 1.5 }, depth), runs);
+    assert.ok(wrong.stat > chiSquareCritical(wrong.df), `the test cannot tell T=1.5 from T=1 (chi2 ${wrong.stat})`);
+  } finally {
+    await spec.dispose();
+  }
+});
+
+test('demo model with its trained speculator: greedy identical alone and combined, speculator tokens accepted', async (t) => {
+  const demo = path.resolve('models/demo');
+  const specDir = speculatorDirFor(demo);
+  assert.ok(specDir, 'the trained speculator ships beside the demo model (models/demo-speculator)');
+  const replay = sharedPath('bench', 'replay', 'requests.jsonl');
+  if (!fs.existsSync(replay)) return t.skip(`no replay data at ${replay}`);
+  const cacheDir = tempSpeculatorDir('graphs');
+  dirs.push(cacheDir);
+  const ckpt = await loadCheckpoint(demo, { cacheDir, threads: 1, hiddenStates: true });
+  const runner = await openSpeculator(demo, 'speculator', ckpt.info, { threads: 1 });
+  assert.ok(runner);
+  try {
+    const records = loadRecords(replay).filter((r) => r.task === 'complete').slice(0, 3);
+    let accepted = 0;
+    for (const [i, r] of records.entries()) {
+      const prompt = ckpt.tokenizer.encode(r.prompt).slice(-256);
+      const outputs: number[][] = [];
+      for (const name of ['none', 'speculator', 'hybrid+speculator']) {
+        const drafter = makeDrafter(name);
+        const decoder = new Decoder({ model: ckpt.model, ...(drafter ? { drafter } : {}), decode: (ids) => ckpt.tokenizer.decode(ids), speculator: runner });
+        const res = await decoder.generate({ requestId: `d${i}${name}`, prompt, maxTokens: 40, speculative: name !== 'none' });
+        outputs.push(res.tokens);
+        accepted += res.metrics.acceptedByDrafter.speculator ?? 0;
+      }
+      assert.deepEqual(outputs[1], outputs[0], `speculator differs from greedy on ${r.id}`);
+      assert.deepEqual(outputs[2], outputs[0], `hybrid+speculator differs from greedy on ${r.id}`);
+    }
+    assert.ok(accepted > 0, 'no speculator token was accepted on the demo model');
+  } finally {
+    await runner.dispose();
+    await ckpt.model.dispose();
+  }
+});
