@@ -4,9 +4,9 @@
 // `logits_scaling`. Tensor names are Llama's; attention_bias / mlp_bias as in Llama.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { llamaWeightSpecs, requireActivation } from './llama';
-import { applyRope, causalAttention, linear, referenceInvFreq, rmsNorm, swiglu } from './referenceBlocks';
-import { layerPrefix, type ArchitectureModule, type GraniteMultipliers, type WeightLookup } from './types';
+import { llamaReferenceLayers, llamaWeightSpecs, requireActivation } from './llama';
+import { buildPreNormGraph, preNormReferenceLogits, referenceRopeAttention, ropeTreeAttention, separateProjections } from './preNorm';
+import type { ArchitectureModule, GraniteMultipliers, WeightLookup } from './types';
 
 function multipliers(c: ModelConfig): GraniteMultipliers {
   if (!c.granite) throw new Error(`${c.architecture}: granite multipliers missing from the parsed config`);
@@ -16,68 +16,37 @@ function multipliers(c: ModelConfig): GraniteMultipliers {
 function buildGraniteGraph(b: DecoderGraph, onProgress?: (fraction: number) => void): void {
   const c = b.config;
   const m = multipliers(c);
-  const H = c.hiddenSize;
-  const norm = b.rmsNorm();
-  const attention = b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
+  const rms = b.rmsNorm();
+  const attention = ropeTreeAttention(b);
   // The shared attention scales q by 1/sqrt(head_dim); q times attention_multiplier·sqrt(head_dim) gives granite's scale
   // (rope is linear, so scaling before it is the same).
   const qScale = b.g.scalar('granite.q_scale', m.attention * Math.sqrt(c.headDim));
-  const embedding = b.embedding();
-  let x = b.scaled(embedding.hidden, 'granite.embedding_multiplier', m.embedding);
-  const residual = b.g.scalar('granite.residual_multiplier', m.residual);
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const xn = norm(x, `${p}.input_layernorm.weight`);
-    const attn = attention(l, (which, outDim) => {
-      const y = b.linear(xn, `${p}.self_attn.${which}`, outDim, H, c.qkvBias);
-      return which === 'q_proj' ? b.g.op('Mul', [y, qScale]) : y;
-    });
-    const o = b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * c.headDim, c.oBias);
-    const h1 = b.g.op('Add', [x, b.g.op('Mul', [o, residual])]);
-    const mlp = b.swigluMlp(norm(h1, `${p}.post_attention_layernorm.weight`), `${p}.mlp`, c.mlpBias);
-    x = b.g.op('Add', [h1, b.g.op('Mul', [mlp, residual])]);
-    onProgress?.((l + 1) / c.numLayers);
-  }
-  // The head is linear without bias: dividing its input by logits_scaling divides the logits.
-  b.lmHead(b.scaled(norm(x, 'model.norm.weight'), 'granite.inv_logits_scaling', 1 / m.logitsScaling), embedding.table);
+  buildPreNormGraph(b, {
+    norm: (x, prefix) => rms(x, `${prefix}.weight`),
+    attention: (l, xn, p) => {
+      const project = separateProjections(b, xn, p);
+      return attention(l, (which, outDim) => {
+        const y = project(which, outDim);
+        return which === 'q_proj' ? b.g.op('Mul', [y, qScale]) : y;
+      });
+    },
+    mlp: (hn, p) => b.swigluMlp(hn, `${p}.mlp`, c.mlpBias),
+    embeddingScale: { name: 'granite.embedding_multiplier', value: m.embedding },
+    residualScale: { name: 'granite.residual_multiplier', value: m.residual },
+    // The head is linear without bias: dividing its input by logits_scaling divides the logits.
+    headScale: { name: 'granite.inv_logits_scaling', value: 1 / m.logitsScaling },
+  }, onProgress);
 }
 
 function graniteReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
   const m = multipliers(c);
-  const H = c.hiddenSize;
-  const D = c.headDim;
-  const invFreq = referenceInvFreq(c);
-  const emb = weight('model.embed_tokens.weight');
-  const opt = (name: string, on: boolean): Float32Array | undefined => (on ? weight(name) : undefined);
-  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H), (v) => v * m.embedding));
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const queries: Float64Array[] = [];
-    const keys: Float64Array[] = [];
-    const values: Float64Array[] = [];
-    hidden.forEach((x, pos) => {
-      const xn = rmsNorm(x, weight(`${p}.input_layernorm.weight`), c.rmsNormEps);
-      const q = linear(xn, weight(`${p}.self_attn.q_proj.weight`), c.numHeads * D, opt(`${p}.self_attn.q_proj.bias`, c.qkvBias));
-      const k = linear(xn, weight(`${p}.self_attn.k_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.k_proj.bias`, c.qkvBias));
-      applyRope(q, c.numHeads, D, pos, invFreq);
-      applyRope(k, c.numKvHeads, D, pos, invFreq);
-      queries.push(q);
-      keys.push(k);
-      values.push(linear(xn, weight(`${p}.self_attn.v_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.v_proj.bias`, c.qkvBias)));
-    });
-    hidden = hidden.map((x, pos) => {
-      const attn = causalAttention(c, queries, keys, values, pos, m.attention);
-      const o = linear(attn, weight(`${p}.self_attn.o_proj.weight`), H, opt(`${p}.self_attn.o_proj.bias`, c.oBias));
-      const h1 = x.map((xi, i) => xi + o[i]! * m.residual);
-      const hn = rmsNorm(h1, weight(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-      const gate = linear(hn, weight(`${p}.mlp.gate_proj.weight`), c.intermediateSize, opt(`${p}.mlp.gate_proj.bias`, c.mlpBias));
-      const up = linear(hn, weight(`${p}.mlp.up_proj.weight`), c.intermediateSize, opt(`${p}.mlp.up_proj.bias`, c.mlpBias));
-      const down = linear(swiglu(gate, up), weight(`${p}.mlp.down_proj.weight`), H, opt(`${p}.mlp.down_proj.bias`, c.mlpBias));
-      return h1.map((hi, i) => hi + down[i]! * m.residual);
-    });
-  }
-  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
-  return hidden.map((x) => linear(rmsNorm(x, weight('model.norm.weight'), c.rmsNormEps), head, c.vocabSize).map((v) => v / m.logitsScaling));
+  return preNormReferenceLogits(c, weight, tokens, {
+    ...llamaReferenceLayers(c, weight),
+    attend: referenceRopeAttention(c, m.attention),
+    embeddingScale: m.embedding,
+    residualScale: m.residual,
+    logits: (row) => row.map((v) => v / m.logitsScaling),
+  });
 }
 
 /** A config multiplier: a finite positive number, 1 when absent (GraniteConfig's default). */

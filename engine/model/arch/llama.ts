@@ -1,8 +1,9 @@
 // Llama (LlamaForCausalLM): pre-norm decoder with RMSNorm, rotary grouped-query attention and a SwiGLU MLP.
 // Optional attention_bias (q/k/v/o) and mlp_bias. Other Llama-shaped architectures reuse its pieces.
 import type { ModelConfig } from '../config';
-import type { DecoderGraph, Projection } from './blocks';
-import { applyRope, causalAttention, linear, referenceInvFreq, rmsNorm, swiglu, windowedAttention } from './referenceBlocks';
+import type { DecoderGraph } from './blocks';
+import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopeAttention, referenceRopedQkv, ropeTreeAttention, separateProjections, type PreNormReferenceLayers } from './preNorm';
+import { referenceInvFreq, rmsNorm, swiglu } from './referenceBlocks';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 /** Hugging Face Llama-layout tensors; the biases present follow the config's flags. */
@@ -41,73 +42,34 @@ export function llamaWeightSpecs(c: ModelConfig): WeightSpec[] {
 /** The Llama decoder graph from the shared blocks. */
 export function buildLlamaGraph(b: DecoderGraph, onProgress?: (fraction: number) => void): void {
   const c = b.config;
-  const H = c.hiddenSize;
-  const norm = b.rmsNorm();
-  const attention = c.slidingWindow !== undefined
-    ? slidingTreeAttention(b, c.slidingWindow)
-    : b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
-  const embedding = b.embedding();
-  let x = embedding.hidden;
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const xn = norm(x, `${p}.input_layernorm.weight`);
-    const attn = attention(l, (which, outDim) => b.linear(xn, `${p}.self_attn.${which}`, outDim, H, c.qkvBias));
-    const h1 = b.g.op('Add', [x, b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * c.headDim, c.oBias)]);
-    const hn = norm(h1, `${p}.post_attention_layernorm.weight`);
-    x = b.g.op('Add', [h1, b.swigluMlp(hn, `${p}.mlp`, c.mlpBias)]);
-    onProgress?.((l + 1) / c.numLayers);
-  }
-  b.lmHead(norm(x, 'model.norm.weight'), embedding.table);
+  const rms = b.rmsNorm();
+  const attention = ropeTreeAttention(b);
+  buildPreNormGraph(b, {
+    norm: (x, prefix) => rms(x, `${prefix}.weight`),
+    attention: (l, xn, p) => attention(l, separateProjections(b, xn, p)),
+    mlp: (hn, p) => b.swigluMlp(hn, `${p}.mlp`, c.mlpBias),
+  }, onProgress);
 }
 
-/** Every layer attends through the same sliding window (Mistral's `sliding_window`), with the Llama rope and scale. */
-function slidingTreeAttention(b: DecoderGraph, window: number): (layer: number, project: (which: Projection, outDim: number) => string) => string {
-  const rope = b.rotary();
-  const attention = b.windowedTreeAttention({ scale: 1 / Math.sqrt(b.config.headDim), softcap: null });
-  return (l, project) => attention(l, project, { rope, window });
+/** Llama's float64 reference pieces, which the Llama-shaped families adjust (granite's scales, qwen3's head norms). */
+export function llamaReferenceLayers(c: ModelConfig, weight: WeightLookup): PreNormReferenceLayers {
+  const proj = referenceProjection(weight);
+  const invFreq = referenceInvFreq(c);
+  return {
+    norm: (x, prefix) => rmsNorm(x, weight(`${prefix}.weight`), c.rmsNormEps),
+    qkv: referenceRopedQkv(c, weight, () => invFreq),
+    attend: referenceRopeAttention(c),
+    mlp: (hn, p) => {
+      const gate = proj(hn, `${p}.mlp.gate_proj`, c.intermediateSize, c.mlpBias);
+      const up = proj(hn, `${p}.mlp.up_proj`, c.intermediateSize, c.mlpBias);
+      return proj(swiglu(gate, up), `${p}.mlp.down_proj`, c.hiddenSize, c.mlpBias);
+    },
+  };
 }
 
 /** Logits [tokens.length][vocab] for positions 0..n-1 with a causal mask, in float64. */
 export function llamaReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
-  const H = c.hiddenSize;
-  const D = c.headDim;
-  const invFreq = referenceInvFreq(c);
-  const emb = weight('model.embed_tokens.weight');
-  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H)));
-  const opt = (name: string, on: boolean): Float32Array | undefined => (on ? weight(name) : undefined);
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const keys: Float64Array[] = [];
-    const values: Float64Array[] = [];
-    const queries: Float64Array[] = [];
-    hidden.forEach((x, pos) => {
-      const xn = rmsNorm(x, weight(`${p}.input_layernorm.weight`), c.rmsNormEps);
-      const q = linear(xn, weight(`${p}.self_attn.q_proj.weight`), c.numHeads * D, opt(`${p}.self_attn.q_proj.bias`, c.qkvBias));
-      const k = linear(xn, weight(`${p}.self_attn.k_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.k_proj.bias`, c.qkvBias));
-      const v = linear(xn, weight(`${p}.self_attn.v_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.v_proj.bias`, c.qkvBias));
-      applyRope(q, c.numHeads, D, pos, invFreq);
-      applyRope(k, c.numKvHeads, D, pos, invFreq);
-      queries.push(q);
-      keys.push(k);
-      values.push(v);
-    });
-    hidden = hidden.map((x, pos) => {
-      const attn = c.slidingWindow !== undefined
-        ? windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow })
-        : causalAttention(c, queries, keys, values, pos);
-      const o = linear(attn, weight(`${p}.self_attn.o_proj.weight`), H, opt(`${p}.self_attn.o_proj.bias`, c.oBias));
-      const h1 = new Float64Array(H);
-      for (let i = 0; i < H; i++) h1[i] = x[i]! + o[i]!;
-      const hn = rmsNorm(h1, weight(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-      const gate = linear(hn, weight(`${p}.mlp.gate_proj.weight`), c.intermediateSize, opt(`${p}.mlp.gate_proj.bias`, c.mlpBias));
-      const up = linear(hn, weight(`${p}.mlp.up_proj.weight`), c.intermediateSize, opt(`${p}.mlp.up_proj.bias`, c.mlpBias));
-      const down = linear(swiglu(gate, up), weight(`${p}.mlp.down_proj.weight`), H, opt(`${p}.mlp.down_proj.bias`, c.mlpBias));
-      for (let i = 0; i < H; i++) h1[i]! += down[i]!;
-      return h1;
-    });
-  }
-  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
-  return hidden.map((x) => linear(rmsNorm(x, weight('model.norm.weight'), c.rmsNormEps), head, c.vocabSize));
+  return preNormReferenceLogits(c, weight, tokens, llamaReferenceLayers(c, weight));
 }
 
 /** Rejects activations other than the listed ones (config.json `hidden_act`, silu when absent). */

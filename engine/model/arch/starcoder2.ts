@@ -3,9 +3,10 @@
 // released checkpoints) puts a bias on q/k/v/o, c_fc and c_proj; the LM head has none and is tied by default.
 // `sliding_window` (4096 in the released checkpoints) limits every layer's attention, in the graph and the reference.
 import type { ModelConfig } from '../config';
-import type { DecoderGraph, Projection } from './blocks';
+import type { DecoderGraph } from './blocks';
 import { slidingWindowOf } from './mistral';
-import { applyRope, causalAttention, geluTanh, layerNorm, linear, referenceInvFreq, windowedAttention } from './referenceBlocks';
+import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopeAttention, referenceRopedQkv, ropeTreeAttention, separateProjections } from './preNorm';
+import { geluTanh, layerNorm, referenceInvFreq } from './referenceBlocks';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 /** hidden_act values that are the tanh approximation of GELU (transformers' ACT2FN), which FastGelu computes. */
@@ -41,68 +42,23 @@ function starcoder2WeightSpecs(c: ModelConfig): WeightSpec[] {
 
 function buildStarcoder2Graph(b: DecoderGraph, onProgress?: (fraction: number) => void): void {
   const c = b.config;
-  const H = c.hiddenSize;
-  const norm = b.layerNorm();
-  const attention = attentionOf(b);
-  const embedding = b.embedding();
-  let x = embedding.hidden;
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const xn = norm(x, `${p}.input_layernorm`);
-    const attn = attention(l, (which, outDim) => b.linear(xn, `${p}.self_attn.${which}`, outDim, H, c.qkvBias));
-    const h1 = b.g.op('Add', [x, b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * c.headDim, c.oBias)]);
-    x = b.g.op('Add', [h1, b.geluMlp(norm(h1, `${p}.post_attention_layernorm`), `${p}.mlp`, c.mlpBias)]);
-    onProgress?.((l + 1) / c.numLayers);
-  }
-  b.lmHead(norm(x, 'model.norm'), embedding.table);
-}
-
-/** Full causal attention, or every layer through the sliding window when the config sets one. */
-function attentionOf(b: DecoderGraph): (layer: number, project: (which: Projection, outDim: number) => string) => string {
-  const window = b.config.slidingWindow;
-  if (window === undefined) return b.options.kvCache === 'device' ? b.deviceTreeAttention(b.rotary()) : b.treeAttention(b.rotary());
-  const rope = b.rotary();
-  const attention = b.windowedTreeAttention({ scale: 1 / Math.sqrt(b.config.headDim), softcap: null });
-  return (l, project) => attention(l, project, { rope, window });
+  const attention = ropeTreeAttention(b);
+  buildPreNormGraph(b, {
+    norm: b.layerNorm(),
+    attention: (l, xn, p) => attention(l, separateProjections(b, xn, p)),
+    mlp: (hn, p) => b.geluMlp(hn, `${p}.mlp`, c.mlpBias),
+  }, onProgress);
 }
 
 function starcoder2ReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
-  const H = c.hiddenSize;
-  const D = c.headDim;
   const invFreq = referenceInvFreq(c);
-  const emb = weight('model.embed_tokens.weight');
-  const eps = c.rmsNormEps;
-  const norm = (x: Float64Array, name: string): Float64Array => layerNorm(x, weight(`${name}.weight`), weight(`${name}.bias`), eps);
-  const proj = (x: Float64Array, name: string, out: number, bias: boolean): Float64Array => linear(x, weight(`${name}.weight`), out, bias ? weight(`${name}.bias`) : undefined);
-  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H)));
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const queries: Float64Array[] = [];
-    const keys: Float64Array[] = [];
-    const values: Float64Array[] = [];
-    hidden.forEach((x, pos) => {
-      const xn = norm(x, `${p}.input_layernorm`);
-      const q = proj(xn, `${p}.self_attn.q_proj`, c.numHeads * D, c.qkvBias);
-      const k = proj(xn, `${p}.self_attn.k_proj`, c.numKvHeads * D, c.qkvBias);
-      applyRope(q, c.numHeads, D, pos, invFreq);
-      applyRope(k, c.numKvHeads, D, pos, invFreq);
-      queries.push(q);
-      keys.push(k);
-      values.push(proj(xn, `${p}.self_attn.v_proj`, c.numKvHeads * D, c.qkvBias));
-    });
-    hidden = hidden.map((x, pos) => {
-      const attn = c.slidingWindow === undefined
-        ? causalAttention(c, queries, keys, values, pos)
-        : windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow });
-      const o = proj(attn, `${p}.self_attn.o_proj`, H, c.oBias);
-      const h1 = x.map((xi, i) => xi + o[i]!);
-      const up = geluTanh(proj(norm(h1, `${p}.post_attention_layernorm`), `${p}.mlp.c_fc`, c.intermediateSize, c.mlpBias));
-      const down = proj(up, `${p}.mlp.c_proj`, H, c.mlpBias);
-      return h1.map((hi, i) => hi + down[i]!);
-    });
-  }
-  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
-  return hidden.map((x) => linear(norm(x, 'model.norm'), head, c.vocabSize));
+  const proj = referenceProjection(weight);
+  return preNormReferenceLogits(c, weight, tokens, {
+    norm: (x, prefix) => layerNorm(x, weight(`${prefix}.weight`), weight(`${prefix}.bias`), c.rmsNormEps),
+    qkv: referenceRopedQkv(c, weight, () => invFreq),
+    attend: referenceRopeAttention(c),
+    mlp: (hn, p) => proj(geluTanh(proj(hn, `${p}.mlp.c_fc`, c.intermediateSize, c.mlpBias)), `${p}.mlp.c_proj`, c.hiddenSize, c.mlpBias),
+  });
 }
 
 export const starcoder2: ArchitectureModule = {
