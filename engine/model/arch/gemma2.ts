@@ -5,7 +5,8 @@
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
 import { slidingWindowOf } from './mistral';
-import { applyRope, geluTanh, linear, offsetRmsNorm, referenceInvFreq, windowedAttention } from './referenceBlocks';
+import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopedQkv, separateProjections } from './preNorm';
+import { geluTanh, linear, offsetRmsNorm, referenceInvFreq, windowedAttention } from './referenceBlocks';
 import { plainInvFreq, ropeInvFreq } from './rope';
 import { layerPrefix, type ArchitectureConfigFields, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
@@ -116,24 +117,18 @@ export function buildGemmaGraph(b: DecoderGraph, onProgress?: (fraction: number)
   const anySliding = Array.from({ length: c.numLayers }, (_, l) => isSlidingLayer(c, l)).some(Boolean);
   const localRope = anySliding ? b.rotaryTable('rope.local', plainInvFreq(gm.localRopeTheta, D)) : globalRope;
   const attention = b.windowedTreeAttention({ scale: gm.queryPreAttnScalar ** -0.5, softcap: gm.attnLogitSoftcap });
-  const embedding = b.embedding();
-  let x = b.g.op('Mul', [embedding.hidden, b.g.scalar('model.embed_scale', embedScale(c))]);
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const sliding = isSlidingLayer(c, l);
-    const xn = norm(x, `${p}.input_layernorm.weight`, H);
-    const attn = attention(l, (which, outDim) => b.linear(xn, `${p}.self_attn.${which}`, outDim, H, c.qkvBias), {
-      rope: sliding ? localRope : globalRope,
+  buildPreNormGraph(b, {
+    norm: (x, prefix) => norm(x, `${prefix}.weight`, H),
+    attention: (l, xn, p) => attention(l, separateProjections(b, xn, p), {
+      rope: isSlidingLayer(c, l) ? localRope : globalRope,
       window: windowOf(c, l),
       ...(gm.qkNorm ? { beforeRope: (t: string, which: 'q' | 'k') => norm(t, `${p}.self_attn.${which}_norm.weight`, D) } : {}),
-    });
-    const o = b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * D, c.oBias);
-    const h1 = b.g.op('Add', [x, norm(o, `${p}.post_attention_layernorm.weight`, H)]);
-    const mlp = b.gegluMlp(norm(h1, `${p}.pre_feedforward_layernorm.weight`, H), `${p}.mlp`);
-    x = b.g.op('Add', [h1, norm(mlp, `${p}.post_feedforward_layernorm.weight`, H)]);
-    onProgress?.((l + 1) / c.numLayers);
-  }
-  b.lmHead(norm(x, 'model.norm.weight', H), embedding.table);
+    }),
+    attentionOutput: (attn, p) => norm(b.linear(attn, `${p}.self_attn.o_proj`, H, c.numHeads * D, c.oBias), `${p}.post_attention_layernorm.weight`, H),
+    mlpNorm: 'pre_feedforward_layernorm',
+    mlp: (hn, p) => norm(b.gegluMlp(hn, `${p}.mlp`), `${p}.post_feedforward_layernorm.weight`, H),
+    embeddingScale: { name: 'model.embed_scale', value: embedScale(c) },
+  }, onProgress);
   if (gm.finalLogitSoftcap !== null) b.capLogits(gm.finalLogitSoftcap);
 }
 
@@ -144,55 +139,33 @@ export function gemmaReferenceLogits(c: ModelConfig, weight: WeightLookup, token
   const eps = c.rmsNormEps;
   const globalInv = referenceInvFreq(c);
   const localInv = plainInvFreq(gm.localRopeTheta, D);
-  const emb = weight('model.embed_tokens.weight');
-  const scale = embedScale(c);
-  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H), (v) => v * scale));
-  const opt = (name: string, on: boolean): Float32Array | undefined => (on ? weight(name) : undefined);
+  const proj = referenceProjection(weight);
+  const norm = (x: Float64Array, name: string): Float64Array => offsetRmsNorm(x, weight(`${name}.weight`), eps);
   const headNorm = (v: Float64Array, heads: number, w: Float32Array): void => {
     for (let h = 0; h < heads; h++) v.set(offsetRmsNorm(v.subarray(h * D, (h + 1) * D), w, eps), h * D);
   };
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const sliding = isSlidingLayer(c, l);
-    const inv = sliding ? localInv : globalInv;
-    const queries: Float64Array[] = [];
-    const keys: Float64Array[] = [];
-    const values: Float64Array[] = [];
-    hidden.forEach((x, pos) => {
-      const xn = offsetRmsNorm(x, weight(`${p}.input_layernorm.weight`), eps);
-      const q = linear(xn, weight(`${p}.self_attn.q_proj.weight`), c.numHeads * D, opt(`${p}.self_attn.q_proj.bias`, c.qkvBias));
-      const k = linear(xn, weight(`${p}.self_attn.k_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.k_proj.bias`, c.qkvBias));
-      const v = linear(xn, weight(`${p}.self_attn.v_proj.weight`), c.numKvHeads * D, opt(`${p}.self_attn.v_proj.bias`, c.qkvBias));
-      if (gm.qkNorm) {
-        headNorm(q, c.numHeads, weight(`${p}.self_attn.q_norm.weight`));
-        headNorm(k, c.numKvHeads, weight(`${p}.self_attn.k_norm.weight`));
-      }
-      applyRope(q, c.numHeads, D, pos, inv);
-      applyRope(k, c.numKvHeads, D, pos, inv);
-      queries.push(q);
-      keys.push(k);
-      values.push(v);
-    });
-    const attnOptions = { scale: gm.queryPreAttnScalar ** -0.5, softcap: gm.attnLogitSoftcap, window: windowOf(c, l) };
-    hidden = hidden.map((x, pos) => {
-      const attn = windowedAttention(c, queries, keys, values, pos, attnOptions);
-      const o = offsetRmsNorm(linear(attn, weight(`${p}.self_attn.o_proj.weight`), H, opt(`${p}.self_attn.o_proj.bias`, c.oBias)), weight(`${p}.post_attention_layernorm.weight`), eps);
-      const h1 = Float64Array.from(x, (v, i) => v + o[i]!);
-      const hn = offsetRmsNorm(h1, weight(`${p}.pre_feedforward_layernorm.weight`), eps);
+  const qkNorm = (q: Float64Array, k: Float64Array, p: string): void => {
+    headNorm(q, c.numHeads, weight(`${p}.self_attn.q_norm.weight`));
+    headNorm(k, c.numKvHeads, weight(`${p}.self_attn.k_norm.weight`));
+  };
+  const cap = gm.finalLogitSoftcap;
+  return preNormReferenceLogits(c, weight, tokens, {
+    norm,
+    qkv: referenceRopedQkv(c, weight, (l) => (isSlidingLayer(c, l) ? localInv : globalInv), gm.qkNorm ? qkNorm : undefined),
+    attend: (queries, keys, values, pos, l) => windowedAttention(c, queries, keys, values, pos, { scale: gm.queryPreAttnScalar ** -0.5, softcap: gm.attnLogitSoftcap, window: windowOf(c, l) }),
+    attentionOutput: (attn, p) => norm(proj(attn, `${p}.self_attn.o_proj`, H, c.oBias), `${p}.post_attention_layernorm`),
+    mlpNorm: 'pre_feedforward_layernorm',
+    mlp: (hn, p) => {
       const gate = geluTanh(linear(hn, weight(`${p}.mlp.gate_proj.weight`), c.intermediateSize));
       const up = linear(hn, weight(`${p}.mlp.up_proj.weight`), c.intermediateSize);
       for (let i = 0; i < gate.length; i++) gate[i]! *= up[i]!;
-      const down = offsetRmsNorm(linear(gate, weight(`${p}.mlp.down_proj.weight`), H), weight(`${p}.post_feedforward_layernorm.weight`), eps);
-      for (let i = 0; i < H; i++) h1[i]! += down[i]!;
-      return h1;
-    });
-  }
-  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
-  const cap = gm.finalLogitSoftcap;
-  return hidden.map((x) => {
-    const logits = linear(offsetRmsNorm(x, weight('model.norm.weight'), eps), head, c.vocabSize);
-    if (cap !== null) for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh(logits[i]! / cap);
-    return logits;
+      return norm(linear(gate, weight(`${p}.mlp.down_proj.weight`), H), `${p}.post_feedforward_layernorm`);
+    },
+    embeddingScale: embedScale(c),
+    logits: (row) => {
+      if (cap !== null) for (let i = 0; i < row.length; i++) row[i] = cap * Math.tanh(row[i]! / cap);
+      return row;
+    },
   });
 }
 

@@ -3,9 +3,10 @@
 // (partial_rotary_factor: the first head_dim · f dims rotate), longrope ("su") scaling with short/long factors
 // around original_max_position_embeddings, and a sliding window on every layer when `sliding_window` is set.
 import type { ModelConfig } from '../config';
-import type { DecoderGraph, Projection } from './blocks';
+import type { DecoderGraph } from './blocks';
 import { requireActivation } from './llama';
 import { slidingWindowOf } from './mistral';
+import { buildPreNormGraph, preNormReferenceLogits, ropeTreeAttention } from './preNorm';
 import { applyRotary, linear, rmsNorm, swiglu, windowedAttention } from './referenceBlocks';
 import { plainInvFreq, ropeInvFreq } from './rope';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
@@ -71,40 +72,25 @@ export function phi3Rope(c: ModelConfig): { invFreq: Float64Array; long?: { invF
 
 function buildPhi3Graph(b: DecoderGraph, onProgress?: (fraction: number) => void): void {
   const c = b.config;
-  const H = c.hiddenSize;
   const q = c.numHeads * c.headDim;
   const kv = c.numKvHeads * c.headDim;
-  const norm = b.rmsNorm();
+  const rms = b.rmsNorm();
   const table = phi3Rope(c);
-  const rope = b.rotaryTable('rope.phi3', table.invFreq, { attentionFactor: table.attentionFactor, ...(table.long ? { long: table.long } : {}) });
-  type Attention = (layer: number, project: (which: Projection, outDim: number) => string) => string;
-  let attention: Attention;
-  if (c.slidingWindow !== undefined) {
-    const windowed = b.windowedTreeAttention({ scale: 1 / Math.sqrt(c.headDim), softcap: null });
-    const window = c.slidingWindow;
-    attention = (l, project) => windowed(l, project, { rope, window });
-  } else {
-    attention = b.options.kvCache === 'device' ? b.deviceTreeAttention(rope) : b.treeAttention(rope);
-  }
-  const embedding = b.embedding();
-  let x = embedding.hidden;
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const xn = norm(x, `${p}.input_layernorm.weight`);
-    let parts: string[] | undefined;
-    const attn = attention(l, (which) => {
-      parts ??= b.splitLast(b.linear(xn, `${p}.self_attn.qkv_proj`, q + 2 * kv, H, false), [q, kv, kv]);
-      return parts[which === 'q_proj' ? 0 : which === 'k_proj' ? 1 : 2]!;
-    });
-    const h1 = b.g.op('Add', [x, b.linear(attn, `${p}.self_attn.o_proj`, H, q, false)]);
-    x = b.g.op('Add', [h1, b.fusedSwigluMlp(norm(h1, `${p}.post_attention_layernorm.weight`), `${p}.mlp`)]);
-    onProgress?.((l + 1) / c.numLayers);
-  }
-  b.lmHead(norm(x, 'model.norm.weight'), embedding.table);
+  const attention = ropeTreeAttention(b, b.rotaryTable('rope.phi3', table.invFreq, { attentionFactor: table.attentionFactor, ...(table.long ? { long: table.long } : {}) }));
+  buildPreNormGraph(b, {
+    norm: (x, prefix) => rms(x, `${prefix}.weight`),
+    attention: (l, xn, p) => {
+      let parts: string[] | undefined;
+      return attention(l, (which) => {
+        parts ??= b.splitLast(b.linear(xn, `${p}.self_attn.qkv_proj`, q + 2 * kv, c.hiddenSize, false), [q, kv, kv]);
+        return parts[which === 'q_proj' ? 0 : which === 'k_proj' ? 1 : 2]!;
+      });
+    },
+    mlp: (hn, p) => b.fusedSwigluMlp(hn, `${p}.mlp`),
+  }, onProgress);
 }
 
 function phi3ReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
-  const H = c.hiddenSize;
   const D = c.headDim;
   const I = c.intermediateSize;
   const q = c.numHeads * D;
@@ -112,35 +98,22 @@ function phi3ReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: reado
   const table = phi3Rope(c);
   // transformers picks the long table when the sequence (max position + 1) exceeds original_max_position_embeddings.
   const inv = table.long && tokens.length > table.long.from ? table.long.invFreq : table.invFreq;
-  const emb = weight('model.embed_tokens.weight');
-  let hidden = tokens.map((t) => Float64Array.from(emb.subarray(t * H, (t + 1) * H)));
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = layerPrefix(l);
-    const queries: Float64Array[] = [];
-    const keys: Float64Array[] = [];
-    const values: Float64Array[] = [];
-    hidden.forEach((x, pos) => {
-      const qkv = linear(rmsNorm(x, weight(`${p}.input_layernorm.weight`), c.rmsNormEps), weight(`${p}.self_attn.qkv_proj.weight`), q + 2 * kv);
+  return preNormReferenceLogits(c, weight, tokens, {
+    norm: (x, prefix) => rmsNorm(x, weight(`${prefix}.weight`), c.rmsNormEps),
+    qkv: (xn, p, pos) => {
+      const qkv = linear(xn, weight(`${p}.self_attn.qkv_proj.weight`), q + 2 * kv);
       const qh = qkv.slice(0, q);
       const kh = qkv.slice(q, q + kv);
       applyRotary(qh, c.numHeads, D, pos, inv, table.attentionFactor);
       applyRotary(kh, c.numKvHeads, D, pos, inv, table.attentionFactor);
-      queries.push(qh);
-      keys.push(kh);
-      values.push(qkv.slice(q + kv));
-    });
-    hidden = hidden.map((x, pos) => {
-      const attn = windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow ?? null });
-      const o = linear(attn, weight(`${p}.self_attn.o_proj.weight`), H);
-      const h1 = Float64Array.from(x, (v, i) => v + o[i]!);
-      const gateUp = linear(rmsNorm(h1, weight(`${p}.post_attention_layernorm.weight`), c.rmsNormEps), weight(`${p}.mlp.gate_up_proj.weight`), 2 * I);
-      const down = linear(swiglu(gateUp.slice(0, I), gateUp.slice(I)), weight(`${p}.mlp.down_proj.weight`), H);
-      for (let i = 0; i < H; i++) h1[i]! += down[i]!;
-      return h1;
-    });
-  }
-  const head = c.tieWordEmbeddings ? emb : weight('lm_head.weight');
-  return hidden.map((x) => linear(rmsNorm(x, weight('model.norm.weight'), c.rmsNormEps), head, c.vocabSize));
+      return { q: qh, k: kh, v: qkv.slice(q + kv) };
+    },
+    attend: (queries, keys, values, pos) => windowedAttention(c, queries, keys, values, pos, { scale: 1 / Math.sqrt(D), softcap: null, window: c.slidingWindow ?? null }),
+    mlp: (hn, p) => {
+      const gateUp = linear(hn, weight(`${p}.mlp.gate_up_proj.weight`), 2 * I);
+      return linear(swiglu(gateUp.slice(0, I), gateUp.slice(I)), weight(`${p}.mlp.down_proj.weight`), c.hiddenSize);
+    },
+  });
 }
 
 export const phi3: ArchitectureModule = {
