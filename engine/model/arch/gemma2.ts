@@ -4,20 +4,17 @@
 // sliding-window layers next to global ones (each with its rope base), a tied head.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { slidingWindowOf } from './mistral';
+import { positiveNumber, slidingWindowField } from './configFields';
 import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopedQkv, separateProjections } from './preNorm';
 import { geluTanh, linear, offsetRmsNorm, referenceInvFreq, windowedAttention } from './referenceBlocks';
 import { plainInvFreq, ropeInvFreq } from './rope';
-import { layerPrefix, type ArchitectureConfigFields, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
+import { layerPrefix, tinyFamilyConfig, tinyHeadDim, type ArchitectureConfigFields, type ArchitectureModule, type TinyArchitectureOptions, type WeightLookup, type WeightSpec } from './types';
 
 const MAX_LAYERS = 4096;
 
+/** A positive number, null when config.json says null (e.g. soft-capping off), `fallback` when the key is absent. */
 function optionalPositive(raw: Record<string, unknown>, key: string, fallback: number | null, where: string): number | null {
-  if (!(key in raw)) return fallback;
-  const v = raw[key];
-  if (v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${where}: "${key}" must be null or a positive number, got ${JSON.stringify(v)}`);
-  return v;
+  return key in raw ? positiveNumber(raw, key, where, null, { nullable: true }) : fallback;
 }
 
 /** The config fields both Gemma generations share; `family` picks the defaults transformers uses for absent keys. */
@@ -27,7 +24,7 @@ export function gemmaConfigFields(raw: Record<string, unknown>, where: string, f
   if (act !== 'gelu_pytorch_tanh') throw new Error(`${where}: unsupported hidden_activation ${JSON.stringify(act)} (supported: gelu_pytorch_tanh)`);
   const layers = raw.num_hidden_layers;
   if (typeof layers !== 'number' || !Number.isInteger(layers) || layers <= 0 || layers > MAX_LAYERS) throw new Error(`${where}: "num_hidden_layers" must be an integer in 1..${MAX_LAYERS}, got ${JSON.stringify(layers)}`);
-  const slidingWindow = slidingWindowOf({ sliding_window: 'sliding_window' in raw ? raw.sliding_window : 4096 }, where);
+  const slidingWindow = slidingWindowField({ sliding_window: 'sliding_window' in raw ? raw.sliding_window : 4096 }, where);
   let slidingLayers: boolean[];
   if (Array.isArray(raw.layer_types)) {
     const types = raw.layer_types as unknown[];
@@ -37,8 +34,7 @@ export function gemmaConfigFields(raw: Record<string, unknown>, where: string, f
     slidingLayers = types.map((t) => t === 'sliding_attention');
   } else {
     // gemma2 alternates (layer 0 slides); gemma3 slides on all but every sliding_window_pattern-th layer.
-    const pattern = family === 'gemma2' ? 2 : (raw.sliding_window_pattern ?? 6);
-    if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern <= 0) throw new Error(`${where}: "sliding_window_pattern" must be a positive integer, got ${JSON.stringify(pattern)}`);
+    const pattern = family === 'gemma2' ? 2 : positiveNumber(raw, 'sliding_window_pattern', where, 6, { integer: true });
     slidingLayers = Array.from({ length: layers }, (_, i) => (i + 1) % pattern !== 0);
   }
   const ropeTheta = optionalPositive(raw, 'rope_theta', 10000, where) ?? 10000;
@@ -52,7 +48,7 @@ export function gemmaConfigFields(raw: Record<string, unknown>, where: string, f
     defaultTieWordEmbeddings: true,
     // The layer types pick the rope base even when sliding_window is null (then no layer is windowed).
     slidingLayers,
-    ...(slidingWindow !== undefined ? { slidingWindow } : {}),
+    ...slidingWindow,
     gemma: {
       queryPreAttnScalar,
       // transformers' Gemma 3 attention never passes attn_logit_softcapping on (released configs set null anyway).
@@ -169,6 +165,18 @@ export function gemmaReferenceLogits(c: ModelConfig, weight: WeightLookup, token
   });
 }
 
+/** The tiny-checkpoint keys both Gemma generations write. */
+export function gemmaTinyKeys(o: TinyArchitectureOptions): Record<string, unknown> {
+  return {
+    hidden_act: 'gelu_pytorch_tanh',
+    hidden_activation: 'gelu_pytorch_tanh',
+    attention_bias: o.attentionBias ?? false,
+    // Not head_dim, so a scale taken from the wrong key shows.
+    query_pre_attn_scalar: 3 * tinyHeadDim(o),
+    sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
+  };
+}
+
 export const gemma2: ArchitectureModule = {
   name: 'Gemma2ForCausalLM',
   modelType: 'gemma2',
@@ -177,20 +185,11 @@ export const gemma2: ArchitectureModule = {
   buildGraph: buildGemmaGraph,
   referenceLogits: gemmaReferenceLogits,
   tinyConfig(o) {
-    return {
-      tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: {
-        hidden_act: 'gelu_pytorch_tanh',
-        hidden_activation: 'gelu_pytorch_tanh',
-        attention_bias: o.attentionBias ?? false,
-        // Not head_dim, so a scale taken from the wrong key shows.
-        query_pre_attn_scalar: 3 * (o.headDim ?? (o.hidden && o.heads ? o.hidden / o.heads : 8)),
-        sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
-        // Smaller than the released 50 / 30 so that the caps bite on random weights.
-        attn_logit_softcapping: 2,
-        final_logit_softcapping: 5,
-        ...o.configOverrides,
-      },
-    };
+    return tinyFamilyConfig(o, true, {
+      ...gemmaTinyKeys(o),
+      // Smaller than the released 50 / 30 so that the caps bite on random weights.
+      attn_logit_softcapping: 2,
+      final_logit_softcapping: 5,
+    });
   },
 };

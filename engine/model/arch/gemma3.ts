@@ -2,8 +2,8 @@
 // RMSNorm over each query and key head (self_attn.q_norm / k_norm) before rope, five sliding layers to one
 // global (sliding_window_pattern or layer_types), sliding layers on rope_local_base_freq and global ones on
 // rope_theta with rope_scaling; no soft-capping unless the config asks for it.
-import { buildGemmaGraph, gemmaConfigFields, gemmaReferenceLogits, gemmaWeightSpecs } from './gemma2';
-import type { ArchitectureModule } from './types';
+import { buildGemmaGraph, gemmaConfigFields, gemmaReferenceLogits, gemmaTinyKeys, gemmaWeightSpecs } from './gemma2';
+import { tinyFamilyConfig, type ArchitectureModule } from './types';
 
 export const gemma3: ArchitectureModule = {
   name: 'Gemma3ForCausalLM',
@@ -13,24 +13,16 @@ export const gemma3: ArchitectureModule = {
   buildGraph: buildGemmaGraph,
   referenceLogits: gemmaReferenceLogits,
   tinyConfig(o) {
-    return {
-      tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: {
-        hidden_act: 'gelu_pytorch_tanh',
-        hidden_activation: 'gelu_pytorch_tanh',
-        attention_bias: o.attentionBias ?? false,
-        query_pre_attn_scalar: 3 * (o.headDim ?? (o.hidden && o.heads ? o.hidden / o.heads : 8)),
-        sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
-        // Every other layer global, so a two-layer model has one of each.
-        sliding_window_pattern: 2,
-        rope_theta: 1_000_000,
-        rope_local_base_freq: 10_000,
-        // Scales the global layers only, as in Gemma 3 4B and larger.
-        rope_scaling: { rope_type: 'linear', factor: 8 },
-        attn_logit_softcapping: null,
-        final_logit_softcapping: null,
-        ...o.configOverrides,
-      },
-    };
+    return tinyFamilyConfig(o, true, {
+      ...gemmaTinyKeys(o),
+      // Every other layer global, so a two-layer model has one of each.
+      sliding_window_pattern: 2,
+      rope_theta: 1_000_000,
+      rope_local_base_freq: 10_000,
+      // Scales the global layers only, as in Gemma 3 4B and larger.
+      rope_scaling: { rope_type: 'linear', factor: 8 },
+      attn_logit_softcapping: null,
+      final_logit_softcapping: null,
+    });
   },
 };

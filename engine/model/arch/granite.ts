@@ -4,9 +4,10 @@
 // `logits_scaling`. Tensor names are Llama's; attention_bias / mlp_bias as in Llama.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { llamaReferenceLayers, llamaWeightSpecs, requireActivation } from './llama';
+import { positiveNumber, requireActivation } from './configFields';
+import { llamaReferenceLayers, llamaWeightSpecs } from './llama';
 import { buildPreNormGraph, preNormReferenceLogits, referenceRopeAttention, ropeTreeAttention, separateProjections } from './preNorm';
-import type { ArchitectureModule, GraniteMultipliers, WeightLookup } from './types';
+import { tinyFamilyConfig, type ArchitectureModule, type GraniteMultipliers, type WeightLookup } from './types';
 
 function multipliers(c: ModelConfig): GraniteMultipliers {
   if (!c.granite) throw new Error(`${c.architecture}: granite multipliers missing from the parsed config`);
@@ -23,13 +24,7 @@ function buildGraniteGraph(b: DecoderGraph, onProgress?: (fraction: number) => v
   const qScale = b.g.scalar('granite.q_scale', m.attention * Math.sqrt(c.headDim));
   buildPreNormGraph(b, {
     norm: (x, prefix) => rms(x, `${prefix}.weight`),
-    attention: (l, xn, p) => {
-      const project = separateProjections(b, xn, p);
-      return attention(l, (which, outDim) => {
-        const y = project(which, outDim);
-        return which === 'q_proj' ? b.g.op('Mul', [y, qScale]) : y;
-      });
-    },
+    attention: (l, xn, p) => attention(l, separateProjections(b, xn, p, (y, which) => (which === 'q_proj' ? b.g.op('Mul', [y, qScale]) : y))),
     mlp: (hn, p) => b.swigluMlp(hn, `${p}.mlp`, c.mlpBias),
     embeddingScale: { name: 'granite.embedding_multiplier', value: m.embedding },
     residualScale: { name: 'granite.residual_multiplier', value: m.residual },
@@ -50,11 +45,7 @@ function graniteReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: re
 }
 
 /** A config multiplier: a finite positive number, 1 when absent (GraniteConfig's default). */
-function positiveMultiplier(raw: Record<string, unknown>, key: string, where: string): number {
-  const v = raw[key] ?? 1;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${where}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
-  return v;
-}
+const positiveMultiplier = (raw: Record<string, unknown>, key: string, where: string): number => positiveNumber(raw, key, where, 1);
 
 export const granite: ArchitectureModule = {
   name: 'GraniteForCausalLM',
@@ -75,9 +66,6 @@ export const granite: ArchitectureModule = {
   tinyConfig(o) {
     // Values in the range of the released Granite 3 configs (e.g. 12 / 0.0078125 / 0.22 / 8 for 8B); each differs
     // from its Llama value so a forgotten multiplier shows in the tests.
-    return {
-      tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: { attention_bias: o.attentionBias ?? false, mlp_bias: false, embedding_multiplier: 12, attention_multiplier: 0.09, residual_multiplier: 0.22, logits_scaling: 8, ...o.configOverrides },
-    };
+    return tinyFamilyConfig(o, true, { attention_bias: o.attentionBias ?? false, mlp_bias: false, embedding_multiplier: 12, attention_multiplier: 0.09, residual_multiplier: 0.22, logits_scaling: 8 });
   },
 };

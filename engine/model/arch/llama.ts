@@ -2,6 +2,7 @@
 // Optional attention_bias (q/k/v/o) and mlp_bias. Other Llama-shaped architectures reuse its pieces.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
+import { requireActivation } from './configFields';
 import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopeAttention, referenceRopedQkv, ropeTreeAttention, separateProjections, type PreNormReferenceLayers } from './preNorm';
 import { referenceInvFreq, rmsNorm, swiglu } from './referenceBlocks';
 import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
@@ -70,12 +71,6 @@ export function llamaReferenceLayers(c: ModelConfig, weight: WeightLookup): PreN
 /** Logits [tokens.length][vocab] for positions 0..n-1 with a causal mask, in float64. */
 export function llamaReferenceLogits(c: ModelConfig, weight: WeightLookup, tokens: readonly number[]): Float64Array[] {
   return preNormReferenceLogits(c, weight, tokens, llamaReferenceLayers(c, weight));
-}
-
-/** Rejects activations other than the listed ones (config.json `hidden_act`, silu when absent). */
-export function requireActivation(raw: Record<string, unknown>, supported: readonly string[], where: string): void {
-  const act = raw.hidden_act ?? 'silu';
-  if (typeof act !== 'string' || !supported.includes(act)) throw new Error(`${where}: unsupported hidden_act ${JSON.stringify(act)} (supported: ${supported.join(', ')})`);
 }
 
 export const llama: ArchitectureModule = {

@@ -4,12 +4,11 @@
 // around original_max_position_embeddings, and a sliding window on every layer when `sliding_window` is set.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { requireActivation } from './llama';
-import { slidingWindowOf } from './mistral';
+import { requireActivation, slidingWindowField } from './configFields';
 import { buildPreNormGraph, preNormReferenceLogits, ropeTreeAttention } from './preNorm';
 import { applyRotary, linear, rmsNorm, swiglu, windowedAttention } from './referenceBlocks';
 import { plainInvFreq, ropeInvFreq } from './rope';
-import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
+import { layerPrefix, tinyFamilyConfig, tinyHeadDim, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 function phi3ConfigFields(raw: Record<string, unknown>, where: string) {
   requireActivation(raw, ['silu'], where);
@@ -24,12 +23,11 @@ function phi3ConfigFields(raw: Record<string, unknown>, where: string) {
   if (scaling && typeof scaling === 'object' && Array.isArray(scaling.short_factor) && Number.isFinite(rotaryDim) && scaling.short_factor.length !== rotaryDim / 2) {
     throw new Error(`${where}: rope_scaling short_factor has ${scaling.short_factor.length} entries, expected ${rotaryDim / 2} (rotary dims / 2)`);
   }
-  const slidingWindow = slidingWindowOf(raw, where);
   return {
     qkvBias: false,
     oBias: false,
     mlpBias: false,
-    ...(slidingWindow !== undefined ? { slidingWindow } : {}),
+    ...slidingWindowField(raw, where),
     ...(rotaryDim < headDim ? { rotaryDim } : {}),
   };
 }
@@ -125,23 +123,19 @@ export const phi3: ArchitectureModule = {
   referenceLogits: phi3ReferenceLogits,
   tinyConfig(o) {
     if (o.attentionBias) throw new Error('make-tiny-model: phi3 has no attention bias');
-    const headDim = o.headDim ?? (o.hidden && o.heads ? o.hidden / o.heads : 8);
+    const headDim = tinyHeadDim(o);
     // Half the head rotates when it can (as partial_rotary_factor does in Phi-4-mini), with longrope factors.
     const partial = headDim % 4 === 0 ? 0.5 : 1;
     const half = Math.floor(headDim * partial) / 2;
-    return {
-      tieWordEmbeddings: o.tieEmbeddings ?? false,
-      keys: {
-        partial_rotary_factor: partial,
-        original_max_position_embeddings: 2048,
-        rope_scaling: {
-          type: 'longrope',
-          short_factor: Array.from({ length: half }, (_, i) => 1 + 0.25 * i),
-          long_factor: Array.from({ length: half }, (_, i) => 2 + i),
-        },
-        sliding_window: o.slidingWindow === undefined ? 5 : o.slidingWindow,
-        ...o.configOverrides,
+    return tinyFamilyConfig(o, false, {
+      partial_rotary_factor: partial,
+      original_max_position_embeddings: 2048,
+      rope_scaling: {
+        type: 'longrope',
+        short_factor: Array.from({ length: half }, (_, i) => 1 + 0.25 * i),
+        long_factor: Array.from({ length: half }, (_, i) => 2 + i),
       },
-    };
+      sliding_window: o.slidingWindow === undefined ? 5 : o.slidingWindow,
+    });
   },
 };

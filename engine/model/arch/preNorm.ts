@@ -43,9 +43,15 @@ export function ropeTreeAttention(b: DecoderGraph, rope: (x: string) => string =
   return (l, project) => attention(l, project, { rope, window });
 }
 
-/** Separate q/k/v projections of `xn` (`self_attn.q_proj` …), with the config's q/k/v bias. */
-export function separateProjections(b: DecoderGraph, xn: string, p: string): (which: Projection, outDim: number) => string {
-  return (which, outDim) => b.linear(xn, `${p}.self_attn.${which}`, outDim, b.config.hiddenSize, b.config.qkvBias);
+/**
+ * Separate q/k/v projections of `xn` (`self_attn.q_proj` …), with the config's q/k/v bias; `then` transforms a
+ * projection before attention takes it (qwen3's per-head norms, granite's q scale).
+ */
+export function separateProjections(b: DecoderGraph, xn: string, p: string, then?: (y: string, which: Projection) => string): (which: Projection, outDim: number) => string {
+  return (which, outDim) => {
+    const y = b.linear(xn, `${p}.self_attn.${which}`, outDim, b.config.hiddenSize, b.config.qkvBias);
+    return then ? then(y, which) : y;
+  };
 }
 
 /** Adds embedding, layers, final norm and LM head to the graph; `onProgress` gets the fraction of layers built. */

@@ -1,6 +1,7 @@
 // Qwen2 (Qwen2ForCausalLM): the Llama decoder with a bias on the q/k/v projections (always) and none on o_proj
 // or the MLP; small models tie the embeddings. Graph, reference and tensor layout are Llama's.
-import { buildLlamaGraph, llamaReferenceLogits, llamaWeightSpecs, requireActivation } from './llama';
+import { requireActivation } from './configFields';
+import { buildLlamaGraph, llamaReferenceLogits, llamaWeightSpecs } from './llama';
 import type { ArchitectureModule } from './types';
 
 export const qwen2: ArchitectureModule = {

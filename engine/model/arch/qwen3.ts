@@ -3,10 +3,11 @@
 // head_dim 128 in Qwen3-0.6B), q/k/v/o bias follows attention_bias (false in every released checkpoint).
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { llamaReferenceLayers, llamaWeightSpecs, requireActivation } from './llama';
+import { requireActivation } from './configFields';
+import { llamaReferenceLayers, llamaWeightSpecs } from './llama';
 import { buildPreNormGraph, preNormReferenceLogits, referenceRopedQkv, ropeTreeAttention, separateProjections } from './preNorm';
 import { headRmsNorm, referenceInvFreq } from './referenceBlocks';
-import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
+import { layerPrefix, tinyFamilyConfig, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 function qwen3WeightSpecs(c: ModelConfig): WeightSpec[] {
   const specs = llamaWeightSpecs(c);
@@ -26,15 +27,11 @@ function buildQwen3Graph(b: DecoderGraph, onProgress?: (fraction: number) => voi
   const attention = ropeTreeAttention(b);
   buildPreNormGraph(b, {
     norm: (x, prefix) => rms(x, `${prefix}.weight`),
-    attention: (l, xn, p) => {
-      const project = separateProjections(b, xn, p);
-      return attention(l, (which, outDim) => {
-        const y = project(which, outDim);
-        if (which === 'q_proj') return headNorm(y, `${p}.self_attn.q_norm.weight`, c.numHeads);
-        if (which === 'k_proj') return headNorm(y, `${p}.self_attn.k_norm.weight`, c.numKvHeads);
-        return y;
-      });
-    },
+    attention: (l, xn, p) => attention(l, separateProjections(b, xn, p, (y, which) => {
+      if (which === 'q_proj') return headNorm(y, `${p}.self_attn.q_norm.weight`, c.numHeads);
+      if (which === 'k_proj') return headNorm(y, `${p}.self_attn.k_norm.weight`, c.numKvHeads);
+      return y;
+    })),
     mlp: (hn, p) => b.swigluMlp(hn, `${p}.mlp`, c.mlpBias),
   }, onProgress);
 }
@@ -65,6 +62,6 @@ export const qwen3: ArchitectureModule = {
   tinyConfig(o) {
     // Random checkpoints decouple head_dim from hidden / heads (twice the quotient) unless --head-dim says otherwise.
     const headDim = o.headDim ?? (o.hidden && o.heads ? 2 * Math.max(1, Math.floor(o.hidden / o.heads / 2)) * 2 : undefined);
-    return { tieWordEmbeddings: o.tieEmbeddings ?? true, keys: { head_dim: headDim, attention_bias: o.attentionBias ?? false, use_sliding_window: false, ...o.configOverrides } };
+    return tinyFamilyConfig(o, true, { head_dim: headDim, attention_bias: o.attentionBias ?? false, use_sliding_window: false });
   },
 };

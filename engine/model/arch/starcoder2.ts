@@ -4,10 +4,10 @@
 // `sliding_window` (4096 in the released checkpoints) limits every layer's attention, in the graph and the reference.
 import type { ModelConfig } from '../config';
 import type { DecoderGraph } from './blocks';
-import { slidingWindowOf } from './mistral';
+import { slidingWindowField } from './configFields';
 import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopeAttention, referenceRopedQkv, ropeTreeAttention, separateProjections } from './preNorm';
 import { geluTanh, layerNorm, referenceInvFreq } from './referenceBlocks';
-import { layerPrefix, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
+import { layerPrefix, tinyFamilyConfig, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 /** hidden_act values that are the tanh approximation of GELU (transformers' ACT2FN), which FastGelu computes. */
 const TANH_GELU = ['gelu_pytorch_tanh', 'gelu_new', 'gelu_fast'];
@@ -71,16 +71,12 @@ export const starcoder2: ArchitectureModule = {
     if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) throw new Error(`${where}: "norm_epsilon" must be a number in (0, 1), got ${JSON.stringify(eps)}`);
     if (raw.use_bias !== undefined && typeof raw.use_bias !== 'boolean') throw new Error(`${where}: "use_bias" must be true or false, got ${JSON.stringify(raw.use_bias)}`);
     const bias = raw.use_bias !== false;
-    const slidingWindow = slidingWindowOf(raw, where);
-    return { qkvBias: bias, oBias: bias, mlpBias: bias, rmsNormEps: eps, defaultTieWordEmbeddings: true, ...(slidingWindow !== undefined ? { slidingWindow } : {}) };
+    return { qkvBias: bias, oBias: bias, mlpBias: bias, rmsNormEps: eps, defaultTieWordEmbeddings: true, ...slidingWindowField(raw, where) };
   },
   weightSpecs: starcoder2WeightSpecs,
   buildGraph: buildStarcoder2Graph,
   referenceLogits: starcoder2ReferenceLogits,
   tinyConfig(o) {
-    return {
-      tieWordEmbeddings: o.tieEmbeddings ?? true,
-      keys: { hidden_act: 'gelu_pytorch_tanh', norm_epsilon: 1e-5, use_bias: o.attentionBias ?? true, rms_norm_eps: undefined, sliding_window: o.slidingWindow ?? null, ...o.configOverrides },
-    };
+    return tinyFamilyConfig(o, true, { hidden_act: 'gelu_pytorch_tanh', norm_epsilon: 1e-5, use_bias: o.attentionBias ?? true, rms_norm_eps: undefined, sliding_window: o.slidingWindow ?? null });
   },
 };

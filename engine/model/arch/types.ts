@@ -97,3 +97,11 @@ export interface ArchitectureModule {
 
 /** Hugging Face decoder layer prefix. */
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
+
+/** A family's `tinyConfig` result: its keys with `configOverrides` written over them; tied unless the options say. */
+export function tinyFamilyConfig(o: TinyArchitectureOptions, tiedByDefault: boolean, keys: Record<string, unknown>): ReturnType<ArchitectureModule['tinyConfig']> {
+  return { tieWordEmbeddings: o.tieEmbeddings ?? tiedByDefault, keys: { ...keys, ...o.configOverrides } };
+}
+
+/** The head size a tiny checkpoint of these options gets when head_dim is left to hidden / heads (8 without them). */
+export const tinyHeadDim = (o: TinyArchitectureOptions): number => o.headDim ?? (o.hidden && o.heads ? o.hidden / o.heads : 8);
