@@ -8,7 +8,7 @@ import { positiveNumber, slidingWindowField } from './configFields';
 import { buildPreNormGraph, preNormReferenceLogits, referenceProjection, referenceRopedQkv, separateProjections } from './preNorm';
 import { geluTanh, linear, offsetRmsNorm, referenceInvFreq, windowedAttention } from './referenceBlocks';
 import { plainInvFreq, ropeInvFreq } from './rope';
-import { layerPrefix, tinyFamilyConfig, tinyHeadDim, type ArchitectureConfigFields, type ArchitectureModule, type TinyArchitectureOptions, type WeightLookup, type WeightSpec } from './types';
+import { layerPrefix, tinyFamilyConfig, tinyHeadDim, type ArchitectureConfigFields, type ArchitectureModule, type WeightLookup, type WeightSpec } from './types';
 
 const MAX_LAYERS = 4096;
 
@@ -165,31 +165,30 @@ export function gemmaReferenceLogits(c: ModelConfig, weight: WeightLookup, token
   });
 }
 
-/** The tiny-checkpoint keys both Gemma generations write. */
-export function gemmaTinyKeys(o: TinyArchitectureOptions): Record<string, unknown> {
+/** A Gemma generation's module: the shared builder, with `family`'s config defaults and its own tiny-checkpoint keys. */
+export function gemmaModule(name: string, modelType: string, family: 'gemma2' | 'gemma3', tinyKeys: Record<string, unknown>): ArchitectureModule {
   return {
-    hidden_act: 'gelu_pytorch_tanh',
-    hidden_activation: 'gelu_pytorch_tanh',
-    attention_bias: o.attentionBias ?? false,
-    // Not head_dim, so a scale taken from the wrong key shows.
-    query_pre_attn_scalar: 3 * tinyHeadDim(o),
-    sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
+    name,
+    modelType,
+    configFields: (raw, where) => gemmaConfigFields(raw, where, family),
+    weightSpecs: gemmaWeightSpecs,
+    buildGraph: buildGemmaGraph,
+    referenceLogits: gemmaReferenceLogits,
+    tinyConfig: (o) =>
+      tinyFamilyConfig(o, true, {
+        hidden_act: 'gelu_pytorch_tanh',
+        hidden_activation: 'gelu_pytorch_tanh',
+        attention_bias: o.attentionBias ?? false,
+        // Not head_dim, so a scale taken from the wrong key shows.
+        query_pre_attn_scalar: 3 * tinyHeadDim(o),
+        sliding_window: o.slidingWindow === undefined ? 4 : o.slidingWindow,
+        ...tinyKeys,
+      }),
   };
 }
 
-export const gemma2: ArchitectureModule = {
-  name: 'Gemma2ForCausalLM',
-  modelType: 'gemma2',
-  configFields: (raw, where) => gemmaConfigFields(raw, where, 'gemma2'),
-  weightSpecs: gemmaWeightSpecs,
-  buildGraph: buildGemmaGraph,
-  referenceLogits: gemmaReferenceLogits,
-  tinyConfig(o) {
-    return tinyFamilyConfig(o, true, {
-      ...gemmaTinyKeys(o),
-      // Smaller than the released 50 / 30 so that the caps bite on random weights.
-      attn_logit_softcapping: 2,
-      final_logit_softcapping: 5,
-    });
-  },
-};
+export const gemma2 = gemmaModule('Gemma2ForCausalLM', 'gemma2', 'gemma2', {
+  // Smaller than the released 50 / 30 so that the caps bite on random weights.
+  attn_logit_softcapping: 2,
+  final_logit_softcapping: 5,
+});
