@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DecodeResult } from '../decode/decoder';
 import { makeDrafter } from '../decode/drafters';
+import { openSpeculator, usesSpeculator } from '../decode/speculation';
 import { loadCheckpoint, parseDevice, writeTinyCheckpoint } from '../model/index';
 import { buildRewritePrompt } from '../prompt/chat';
 import { buildFimPrompt, type BuiltPrompt } from '../prompt/fim';
@@ -79,7 +80,10 @@ export async function run(argv: string[]): Promise<number> {
   const files = listFlag(args, 'data').length > 0 ? listFlag(args, 'data') : DEFAULT_DATA;
   const maxTokens = numberFlag(args, 'max-tokens', 96);
   const limit = numberFlag(args, 'limit', 6);
-  const drafterName = flag(args, 'drafter') ?? 'hybrid';
+  // One or more drafters (comma-separated); each gets its own speculative run of every record, against one greedy run.
+  const drafterNames = (flag(args, 'drafter') ?? 'hybrid').split(',').map((n) => n.trim()).filter(Boolean);
+  const drafterName = drafterNames.join(',');
+  const anySpeculator = drafterNames.some(usesSpeculator);
   const quantization = flag(args, 'quantization') as 'none' | 'int8' | 'int4' | undefined;
   const records = pick(readRecords(files), limit);
   const checkpoint = await loadCheckpoint(modelDir, {
@@ -88,18 +92,27 @@ export async function run(argv: string[]): Promise<number> {
     ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
     ...(flag(args, 'cache-dir') ? { cacheDir: flag(args, 'cache-dir')! } : {}),
     onWarning: (m) => process.stderr.write(`presage: warning: ${m}\n`),
+    ...(anySpeculator ? { hiddenStates: true } : {}),
   });
-  const host = hostFor(checkpoint, makeDrafter(drafterName), 0, await costCurveFor(checkpoint, true));
-  const totals: Record<'edit' | 'complete', TaskTotals> = {
+  const speculator = anySpeculator
+    ? await openSpeculator(modelDir, 'speculator', checkpoint.info, { ...(flag(args, 'speculator') ? { dir: flag(args, 'speculator')! } : {}), onWarning: (m) => process.stderr.write(`presage: warning: ${m}\n`) })
+    : undefined;
+  const costCurve = await costCurveFor(checkpoint, true);
+  // One host (decoder + drafter) per drafter over the same model; the decoders reset the model between runs.
+  const hosts = drafterNames.map((name) => hostFor(checkpoint, makeDrafter(name), 0, costCurve, usesSpeculator(name) ? speculator : undefined));
+  const host = hosts[0]!;
+  const emptyTotals = (): Record<'edit' | 'complete', TaskTotals> => ({
     edit: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [], typedFirstTokenMs: [] },
     complete: { records: 0, tokens: 0, greedyMs: 0, specMs: 0, greedyDecodeMs: 0, specDecodeMs: 0, steps: 0, drafted: 0, accepted: 0, identical: 0, firstTokenMs: [], typedFirstTokenMs: [] },
-  };
+  });
+  const totalsByDrafter = drafterNames.map(() => emptyTotals());
+  const acceptedBySource = drafterNames.map(() => ({}) as Record<string, number>);
   const mismatches: string[] = [];
-  const runOnce = async (r: ReplayRecord, speculative: boolean, i: number): Promise<DecodeResult> => {
-    const { prompt, references } = promptFor(host, r, maxTokens);
-    host.decoder.reset(); // no prompt reuse between the two modes: both pay the same prefill
-    return host.decoder.generate({
-      requestId: `bench-${i}-${speculative ? 's' : 'g'}`,
+  const runOnce = async (r: ReplayRecord, speculative: boolean, i: number, runHost = host): Promise<DecodeResult> => {
+    const { prompt, references } = promptFor(runHost, r, maxTokens);
+    runHost.decoder.reset(); // no prompt reuse between the two modes: both pay the same prefill
+    return runHost.decoder.generate({
+      requestId: `bench-${i}-${speculative ? `s-${runHost.drafter?.name ?? 'none'}` : 'g'}`,
       prompt: prompt.ids,
       references,
       maxTokens,
@@ -110,30 +123,34 @@ export async function run(argv: string[]): Promise<number> {
   };
   for (const [i, r] of records.entries()) {
     const greedy = await runOnce(r, false, i);
-    const spec = await runOnce(r, true, i);
-    if (r.task === 'complete' && greedy.text.length > 0) {
-      // The user types the first characters of the suggestion: the next request reuses the cached prompt prefix.
-      const typed = { ...r, prompt: r.prompt + greedy.text.slice(0, Math.min(4, greedy.text.length)) };
-      const { prompt } = promptFor(host, typed, maxTokens);
-      const follow = await host.decoder.generate({ requestId: `bench-${i}-t`, prompt: prompt.ids, maxTokens: 4, eosTokenIds: host.eosTokenIds, learn: false });
-      totals.complete.typedFirstTokenMs.push(follow.metrics.firstTokenMs);
-    }
-    const t = totals[r.task];
-    t.records++;
-    t.tokens += greedy.tokens.length;
-    t.greedyMs += greedy.metrics.totalMs;
-    t.specMs += spec.metrics.totalMs;
-    t.greedyDecodeMs += greedy.metrics.totalMs - greedy.metrics.prefillMs;
-    t.specDecodeMs += spec.metrics.totalMs - spec.metrics.prefillMs;
-    t.steps += spec.metrics.steps;
-    t.drafted += spec.metrics.draftedTokens;
-    t.accepted += spec.metrics.acceptedTokens;
-    t.firstTokenMs.push(spec.metrics.firstTokenMs);
-    const same = greedy.tokens.length === spec.tokens.length && greedy.tokens.every((x, k) => x === spec.tokens[k]);
-    if (same) t.identical++;
-    else mismatches.push(r.id);
-    if (!boolFlag(args, 'json')) {
-      process.stderr.write(`${r.task.padEnd(8)} ${String(greedy.tokens.length).padStart(4)} tok  greedy ${greedy.metrics.totalMs.toFixed(0).padStart(6)} ms  spec ${spec.metrics.totalMs.toFixed(0).padStart(6)} ms  MAT ${spec.metrics.mat.toFixed(2)}  ${same ? 'same' : 'DIFFERENT'}  ${r.id}\n`);
+    for (const [d, dHost] of hosts.entries()) {
+      const spec = await runOnce(r, true, i, dHost);
+      const totals = totalsByDrafter[d]!;
+      for (const [source, n] of Object.entries(spec.metrics.acceptedByDrafter)) acceptedBySource[d]![source] = (acceptedBySource[d]![source] ?? 0) + n;
+      if (d === 0 && r.task === 'complete' && greedy.text.length > 0) {
+        // The user types the first characters of the suggestion: the next request reuses the cached prompt prefix.
+        const typed = { ...r, prompt: r.prompt + greedy.text.slice(0, Math.min(4, greedy.text.length)) };
+        const { prompt } = promptFor(host, typed, maxTokens);
+        const follow = await host.decoder.generate({ requestId: `bench-${i}-t`, prompt: prompt.ids, maxTokens: 4, eosTokenIds: host.eosTokenIds, learn: false });
+        totals.complete.typedFirstTokenMs.push(follow.metrics.firstTokenMs);
+      }
+      const t = totals[r.task];
+      t.records++;
+      t.tokens += greedy.tokens.length;
+      t.greedyMs += greedy.metrics.totalMs;
+      t.specMs += spec.metrics.totalMs;
+      t.greedyDecodeMs += greedy.metrics.totalMs - greedy.metrics.prefillMs;
+      t.specDecodeMs += spec.metrics.totalMs - spec.metrics.prefillMs;
+      t.steps += spec.metrics.steps;
+      t.drafted += spec.metrics.draftedTokens;
+      t.accepted += spec.metrics.acceptedTokens;
+      t.firstTokenMs.push(spec.metrics.firstTokenMs);
+      const same = greedy.tokens.length === spec.tokens.length && greedy.tokens.every((x, k) => x === spec.tokens[k]);
+      if (same) t.identical++;
+      else mismatches.push(`${drafterNames[d]}:${r.id}`);
+      if (!boolFlag(args, 'json')) {
+        process.stderr.write(`${r.task.padEnd(8)} ${drafterNames[d]!.padEnd(18)} ${String(greedy.tokens.length).padStart(4)} tok  greedy ${greedy.metrics.totalMs.toFixed(0).padStart(6)} ms  spec ${spec.metrics.totalMs.toFixed(0).padStart(6)} ms  MAT ${spec.metrics.mat.toFixed(2)}  ${same ? 'same' : 'DIFFERENT'}  ${r.id}\n`);
+      }
     }
   }
   const summary = (t: TaskTotals): Record<string, number | boolean> => ({
@@ -151,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     identical: t.identical === t.records,
     identical_records: t.identical,
   });
-  const all: TaskTotals = {
+  const combined = (totals: Record<'edit' | 'complete', TaskTotals>): TaskTotals => ({
     records: totals.edit.records + totals.complete.records,
     tokens: totals.edit.tokens + totals.complete.tokens,
     greedyMs: totals.edit.greedyMs + totals.complete.greedyMs,
@@ -164,7 +181,8 @@ export async function run(argv: string[]): Promise<number> {
     identical: totals.edit.identical + totals.complete.identical,
     firstTokenMs: [...totals.edit.firstTokenMs, ...totals.complete.firstTokenMs],
     typedFirstTokenMs: [...totals.complete.typedFirstTokenMs],
-  };
+  });
+  const totals = totalsByDrafter[0]!;
   const info = checkpoint.info;
   const out = {
     model: modelDir,
@@ -179,11 +197,19 @@ export async function run(argv: string[]): Promise<number> {
     max_tokens: maxTokens,
     limit_per_task_per_file: limit,
     tasks: { edit: summary(totals.edit), complete: summary(totals.complete) },
-    all: summary(all),
+    all: summary(combined(totals)),
+    // every drafter of this run, measured against the same greedy runs
+    drafters: Object.fromEntries(drafterNames.map((name, d) => [name, {
+      tasks: { edit: summary(totalsByDrafter[d]!.edit), complete: summary(totalsByDrafter[d]!.complete) },
+      all: summary(combined(totalsByDrafter[d]!)),
+      accepted_by_source: acceptedBySource[d],
+    }])),
+    ...(speculator ? { speculator: speculator.depth } : {}),
     mismatched_records: mismatches,
     ms_total: Math.round(performance.now() - t0),
   };
   await checkpoint.model.dispose();
+  await speculator?.dispose();
   process.stdout.write(JSON.stringify(out) + '\n');
   return mismatches.length === 0 ? 0 : 1;
 }

@@ -98,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(quantization ? { quantization } : {}),
     ...(flag(args, 'cache-dir') ? { cacheDir: flag(args, 'cache-dir')! } : {}),
     ...(flag(args, 'threads') ? { threads: numberFlag(args, 'threads', 0) } : {}),
+    // the speculator folder for --drafter speculator / hybrid+speculator (default: <model>-speculator)
+    ...(flag(args, 'speculator') ? { speculator: flag(args, 'speculator')! } : {}),
     onWarning: (m) => process.stderr.write(`presage: warning: ${m}\n`),
   });
   // Bytes that cross between host and device per decoding step (on the CPU: what the session is fed and returns).
