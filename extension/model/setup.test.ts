@@ -252,4 +252,20 @@ describe('model setup', () => {
     await setup.load();
     assert.equal(quickPicks.length, 1, 'offered once');
   });
+
+  it('first run of a package without the demo model: the picker opens at once, and the status says no model', async () => {
+    fakeSettings.set('presage.model', '');
+    const bare = path.join(tmp, 'ext-bare-first-run');
+    fs.mkdirSync(bare, { recursive: true });
+    const { setup, memento } = running(bare);
+    const events: StatusEvent[] = [];
+    setup.onStatus((e) => events.push(e));
+    quickPicks.length = 0;
+    await setup.load();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(quickPicks.length, 1);
+    assert.ok(!quickPicks[0]!.items.some((i) => i.id === 'demo'), 'no demo entry where none is installed');
+    assert.equal(memento.get(CHOSEN_KEY), true);
+    assert.deepEqual(events.filter((e) => e.type === 'setup').map((e) => (e as { phase: string }).phase).at(-1), 'none');
+  });
 });

@@ -200,6 +200,8 @@ export class ModelSetup implements vscode.Disposable {
       this._setCurrent(undefined);
       setup('none');
       this._ctx.log.info('no model is set up: set presage.model or run "Presage: Select Model"');
+      // A package without the demo model: the first run offers the presets straight away.
+      void this.offerPickerOnFirstRun();
       return;
     }
     if (!client.isRunning) return; // loaded again when the engine (re)starts
@@ -250,7 +252,10 @@ export class ModelSetup implements vscode.Disposable {
     return this._machine;
   }
 
-  /** With presage.model empty and no model ever chosen, the preset picker opens once (the demo model runs meanwhile). */
+  /**
+   * With presage.model empty and no model ever chosen, the preset picker opens once: after the demo model loads
+   * (it runs meanwhile), or at once where no demo model is installed.
+   */
   async offerPickerOnFirstRun(): Promise<void> {
     const state = this._ctx.extensionContext.globalState;
     if (!state || this._offeredPicker || config.model() !== '' || state.get<boolean>(CHOSEN_KEY)) return;
