@@ -1,24 +1,19 @@
 // Bad input gets a clear error, never a crash: broken checkpoints, configs, graph caches and call sequences.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpoint, readWeight } from './checkpoint';
 import { loadModel } from './index';
 import { writeSafetensors } from './safetensors';
-import { reference, assertRowClose, tempDir, tinyCheckpoint } from './testSupport';
+import { reference, assertRowClose, editConfig, scratchCheckpoints } from './testSupport';
 
-const cacheDir = tempDir('graphs-err');
-const dirs: string[] = [cacheDir];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const scratch = scratchCheckpoints('err');
+const { cacheDir } = scratch;
 
 const shape = { arch: 'llama', layers: 1, hidden: 16, heads: 2, kvHeads: 1, intermediate: 24, seed: 5, vocabSize: 40 } as const;
 
-async function fresh(): Promise<string> {
-  const { dir } = await tinyCheckpoint(shape);
-  dirs.push(dir);
-  return dir;
-}
+const fresh = (): Promise<string> => scratch.fresh(shape);
 
 /** Rewrites model.safetensors after editing its tensor list. */
 function rewriteTensors(dir: string, edit: (tensors: { name: string; shape: number[]; data: Float32Array }[]) => void): void {
@@ -26,13 +21,6 @@ function rewriteTensors(dir: string, edit: (tensors: { name: string; shape: numb
   const tensors = [...ckpt.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: readWeight(ckpt, e.name, e.shape) }));
   edit(tensors);
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
-}
-
-function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): void {
-  const file = path.join(dir, 'config.json');
-  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(c);
-  fs.writeFileSync(file, JSON.stringify(c));
 }
 
 test('a missing tensor is named', async () => {

@@ -1,40 +1,20 @@
 // Hostile or broken checkpoints: each gets a clear error, fast, before anything is allocated from its values.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpoint, readWeight } from './checkpoint';
-import { loadModel } from './index';
 import { writeSafetensors } from './safetensors';
-import { tempDir, tinyCheckpoint } from './testSupport';
+import { editConfig, rejectsFast as rejectsFastIn, scratchCheckpoints, tempDir } from './testSupport';
 
-const cacheDir = tempDir('graphs-validate');
-const dirs: string[] = [cacheDir];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const scratch = scratchCheckpoints('validate');
+const { cacheDir } = scratch;
 
 const shape = { arch: 'llama', layers: 1, hidden: 16, heads: 2, kvHeads: 1, intermediate: 24, seed: 8, vocabSize: 40 } as const;
 
-async function fresh(): Promise<string> {
-  const { dir } = await tinyCheckpoint(shape);
-  dirs.push(dir);
-  return dir;
-}
-
-function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): void {
-  const file = path.join(dir, 'config.json');
-  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(c);
-  fs.writeFileSync(file, JSON.stringify(c));
-}
-
-/** Loading must fail with `pattern`, and return within 2 s (a guard against hangs and runaway work). */
-async function rejectsFast(dir: string, pattern: RegExp): Promise<void> {
-  const t0 = performance.now();
-  await assert.rejects(loadModel(dir, { cacheDir }), pattern);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 2000, `the error took ${ms.toFixed(0)} ms`);
-}
+const fresh = (): Promise<string> => scratch.fresh(shape);
+const rejectsFast = (dir: string, pattern: RegExp): Promise<void> => rejectsFastIn(dir, pattern, cacheDir);
 
 test('validate: config values out of bounds are named before any work sized by them', async () => {
   const cases: [string, (c: Record<string, unknown>) => void, RegExp][] = [
@@ -58,7 +38,7 @@ test('validate: config values out of bounds are named before any work sized by t
 
 test('validate: shard paths must stay inside the model folder', async () => {
   const outsideRoot = tempDir('outside');
-  dirs.push(outsideRoot);
+  scratch.track(outsideRoot);
   for (const [what, name, pattern] of [
     ['../ path', '../stolen.safetensors', /outside the model folder/],
     ['absolute path', path.join(outsideRoot, 'stolen.safetensors'), /outside the model folder/],
@@ -69,7 +49,7 @@ test('validate: shard paths must stay inside the model folder', async () => {
     // The shard exists outside: the only thing wrong is where it is.
     fs.copyFileSync(weights, path.join(outsideRoot, 'stolen.safetensors'));
     fs.copyFileSync(weights, path.join(path.dirname(dir), 'stolen.safetensors'));
-    dirs.push(path.join(path.dirname(dir), 'stolen.safetensors'));
+    scratch.track(path.join(path.dirname(dir), 'stolen.safetensors'));
     if (what === 'symlink out') fs.symlinkSync(path.join(outsideRoot, 'stolen.safetensors'), path.join(dir, name));
     const names = Object.keys(JSON.parse(fs.readFileSync(weights).subarray(8, 8 + Number(fs.readFileSync(weights).readBigUInt64LE(0))).toString()) as object).filter((n) => n !== '__metadata__');
     fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: Object.fromEntries(names.map((n) => [n, name])) }));

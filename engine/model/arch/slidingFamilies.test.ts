@@ -1,20 +1,15 @@
 // Mistral, Gemma 2, Gemma 3 and Phi-3 against their float64 references over contexts longer than the sliding
 // window: full prompts, token-by-token decoding, trees after a long committed context, greedy decoding, and a
 // property over random windows, contexts and trees. Also: the window really masks, and longrope switches tables.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { loadModel, type TinyCheckpointOptions } from '../index';
 import { openCheckpoint } from '../checkpoint';
-import { dequantizeWeight, quantizeWeight } from '../quantize';
-import type { WeightLookup } from '../reference';
-import { argmax, assertRowClose, checkpointWeights, reference, tempDir, tinyCheckpoint } from '../testSupport';
+import { argmax, assertRowClose, assertTreeMatchesReference, dequantizedWeights, editConfig as rewriteConfig, reference, scratchCheckpoints } from '../testSupport';
 
-const cacheDir = tempDir('graphs-sliding');
-const dirs: string[] = [cacheDir];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const scratch = scratchCheckpoints('sliding');
+const { cacheDir } = scratch;
 
 const TOL = 1e-4;
 const shape = { layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, vocabSize: 61 } as const;
@@ -26,16 +21,12 @@ const families: { arch: string; window: number }[] = [
 ];
 
 async function checkpoint(options: Omit<TinyCheckpointOptions, 'out'>) {
-  const made = await tinyCheckpoint(options);
-  dirs.push(made.dir);
-  return made;
+  const dir = await scratch.fresh(options);
+  return { dir, ckpt: openCheckpoint(dir) };
 }
 
 function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): ReturnType<typeof openCheckpoint> {
-  const file = path.join(dir, 'config.json');
-  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(c);
-  fs.writeFileSync(file, JSON.stringify(c));
+  rewriteConfig(dir, edit);
   return openCheckpoint(dir);
 }
 
@@ -209,27 +200,11 @@ test('int4: mistral, gemma2, gemma3 and phi3 graphs equal the reference on dequa
   for (const { arch } of families) {
     // hidden 64: the embedding table is quantized too (whole 32-wide blocks), as in real shapes.
     const { dir, ckpt } = await checkpoint({ arch, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 48, vocabSize: 50, seed: 41 });
-    const raw = checkpointWeights(ckpt);
-    const weights: WeightLookup = (name) => {
-      const w = raw(name);
-      if (!/(_proj|lm_head|embed_tokens)\.weight$/.test(name)) return w;
-      const [n, k] = ckpt.tensors.get(name)!.shape as [number, number];
-      return dequantizeWeight(quantizeWeight(w, n, k, 4, 32));
-    };
     const prompt = [2, 7, 1, 8, 2, 8, 18, 28, 45];
-    const parents = [-1, 0, 1, 0, 3, -1];
-    const tokens = [30, 31, 32, 33, 34, 35];
+    const tree = { tokens: [30, 31, 32, 33, 34, 35], parents: [-1, 0, 1, 0, 3, -1] };
     const { model } = await loadModel(dir, { cacheDir, quantization: 'int4', accuracyLevel: 0 });
     try {
-      await model.forward(prompt, linear(prompt.length));
-      model.commit(prompt.map((_, i) => i));
-      const logits = await model.forward(tokens, parents);
-      for (let j = 0; j < tokens.length; j++) {
-        const pathTokens: number[] = [];
-        for (let a = j; a !== -1; a = parents[a]!) pathTokens.unshift(tokens[a]!);
-        const ref = reference(ckpt, [...prompt, ...pathTokens], weights);
-        assertRowClose(logits, j, ref[ref.length - 1]!, 1e-4, `${arch} int4 node ${j}`);
-      }
+      await assertTreeMatchesReference(model, ckpt, dequantizedWeights(ckpt, 4), prompt, tree, 1e-4, `${arch} int4`);
     } finally {
       await model.dispose();
     }

@@ -1,16 +1,13 @@
 // qwen3, starcoder2 and granite checkpoints that lie (a tensor of the wrong shape or dtype, a missing family
 // tensor, a config value out of range): each load fails with an error naming the file, the tensor and the expected
 // shape, within 2 s and without allocating anything sized by the lie.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadModel } from '../index';
-import { tempDir, tinyCheckpoint } from '../testSupport';
+import { editConfig, rejectsFast as rejectsFastIn, scratchCheckpoints } from '../testSupport';
 
-const cacheDir = tempDir('graphs-arch-validate');
-const dirs: string[] = [cacheDir];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const scratch = scratchCheckpoints('arch-validate');
 
 const shapes = {
   qwen3: { arch: 'qwen3', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 51, vocabSize: 50 },
@@ -18,11 +15,7 @@ const shapes = {
   granite: { arch: 'granite', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 53, vocabSize: 50 },
 } as const;
 
-async function fresh(arch: keyof typeof shapes): Promise<string> {
-  const { dir } = await tinyCheckpoint(shapes[arch]);
-  dirs.push(dir);
-  return dir;
-}
+const fresh = (arch: keyof typeof shapes): Promise<string> => scratch.fresh(shapes[arch]);
 
 /** Rewrites one tensor's header entry in place (same header length), e.g. its dtype or its shape. */
 function editTensorHeader(dir: string, tensor: string, edit: (entry: { dtype: string; shape: number[] }) => void): void {
@@ -50,22 +43,7 @@ function renameTensor(dir: string, tensor: string): void {
   fs.writeFileSync(file, bytes);
 }
 
-function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): void {
-  const file = path.join(dir, 'config.json');
-  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(c);
-  fs.writeFileSync(file, JSON.stringify(c));
-}
-
-async function rejectsFast(dir: string, pattern: RegExp): Promise<void> {
-  const rss0 = process.memoryUsage().rss;
-  const t0 = performance.now();
-  await assert.rejects(loadModel(dir, { cacheDir }), pattern);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 2000, `the error took ${ms.toFixed(0)} ms`);
-  const grown = process.memoryUsage().rss - rss0;
-  assert.ok(grown < 256 * 2 ** 20, `rejecting it grew the process by ${(grown / 2 ** 20).toFixed(0)} MB`);
-}
+const rejectsFast = (dir: string, pattern: RegExp): Promise<void> => rejectsFastIn(dir, pattern, scratch.cacheDir, 256 * 2 ** 20);
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
