@@ -1,25 +1,19 @@
 // Granite: the graph against the float64 reference (prompt, incremental, trees, greedy), the config multipliers,
 // and that each multiplier really changes the reference (so a graph that forgot one would fail above).
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { parseConfig } from '../config';
-import { checkpointWeights, reference, tempDir, tinyCheckpoint } from '../testSupport';
-import { checkReferenceParity } from './parityTestSupport';
+import { checkpointWeights, reference, tinyCheckpoint } from '../testSupport';
+import { parityTests } from './parityTestSupport';
 import { granite } from './granite';
 import type { GraniteMultipliers } from './types';
 
-const cacheDir = tempDir('graphs-granite');
-after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
-
 const base = { arch: 'granite', layers: 2, vocabSize: 73 } as const;
 
-test('granite GQA, tied, multipliers: graph equals the reference', async () => {
-  await checkReferenceParity({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 41 }, cacheDir);
-});
-
-test('granite untied, attention bias, MHA', async () => {
-  await checkReferenceParity({ ...base, hidden: 32, heads: 2, kvHeads: 2, intermediate: 24, seed: 42, tieEmbeddings: false, attentionBias: true }, cacheDir);
+parityTests(base.arch, base.vocabSize, {
+  'granite GQA, tied, multipliers: graph equals the reference': { hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 41 },
+  'granite untied, attention bias, MHA': { hidden: 32, heads: 2, kvHeads: 2, intermediate: 24, seed: 42, tieEmbeddings: false, attentionBias: true },
 });
 
 test('granite: every multiplier changes the reference logits', async () => {

@@ -2,11 +2,12 @@
 // one pass, incremental decoding over the KV cache, random trees after a random context (fast-check), and greedy
 // decoding token for token.
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import fs from 'node:fs';
 import type { Checkpoint } from '../checkpoint';
 import { loadModel, type TinyCheckpointOptions } from '../index';
-import { argmax, assertRowClose, checkpointWeights, reference, tinyCheckpoint } from '../testSupport';
+import { argmax, assertRowClose, checkpointWeights, reference, scratchCheckpoints, tinyCheckpoint } from '../testSupport';
 
 const TOL = 1e-4;
 
@@ -84,5 +85,16 @@ export async function checkReferenceParity(options: Omit<TinyCheckpointOptions, 
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The shape of one parity case; the architecture, two layers and the vocabulary come from `parityTests`. */
+export type ParityCase = Omit<TinyCheckpointOptions, 'out' | 'arch' | 'layers' | 'vocabSize'>;
+
+/** Registers one test per case (title → shape): a random two-layer checkpoint of `arch` through every parity check. */
+export function parityTests(arch: string, vocabSize: number, cases: Record<string, ParityCase>): void {
+  const { cacheDir } = scratchCheckpoints(`parity-${arch}`);
+  for (const [title, shape] of Object.entries(cases)) {
+    test(title, () => checkReferenceParity({ arch, layers: 2, vocabSize, ...shape }, cacheDir));
   }
 }

@@ -1,23 +1,17 @@
 // Qwen3: the graph against the float64 reference (prompt, incremental, trees, greedy), its config rules, and
 // that the per-head q/k norms really take part.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { parseConfig } from '../config';
-import { checkpointWeights, reference, tempDir, tinyCheckpoint } from '../testSupport';
-import { checkReferenceParity } from './parityTestSupport';
-
-const cacheDir = tempDir('graphs-qwen3');
-after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+import { checkpointWeights, reference, tinyCheckpoint } from '../testSupport';
+import { parityTests } from './parityTestSupport';
 
 const base = { arch: 'qwen3', layers: 2, vocabSize: 67 } as const;
 
-test('qwen3 GQA, head_dim 16 with hidden 32 / 4 heads, tied: graph equals the reference', async () => {
-  await checkReferenceParity({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 21 }, cacheDir);
-});
-
-test('qwen3 untied, attention bias, kv=1, head_dim smaller than hidden / heads', async () => {
-  await checkReferenceParity({ ...base, hidden: 48, heads: 4, kvHeads: 1, headDim: 8, intermediate: 36, seed: 22, tieEmbeddings: false, attentionBias: true }, cacheDir);
+parityTests(base.arch, base.vocabSize, {
+  'qwen3 GQA, head_dim 16 with hidden 32 / 4 heads, tied: graph equals the reference': { hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 21 },
+  'qwen3 untied, attention bias, kv=1, head_dim smaller than hidden / heads': { hidden: 48, heads: 4, kvHeads: 1, headDim: 8, intermediate: 36, seed: 22, tieEmbeddings: false, attentionBias: true },
 });
 
 test('qwen3 tensors: q_norm / k_norm of [head_dim] per layer, and they change the logits', async () => {

@@ -1,27 +1,18 @@
 // StarCoder2: the graph against the float64 reference (prompt, incremental, trees, greedy), its tensor layout
 // (LayerNorm weight + bias, c_fc / c_proj, biases from use_bias) and its config defaults.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { parseConfig } from '../config';
-import { tempDir, tinyCheckpoint } from '../testSupport';
-import { checkReferenceParity } from './parityTestSupport';
-
-const cacheDir = tempDir('graphs-starcoder2');
-after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+import { tinyCheckpoint } from '../testSupport';
+import { parityTests } from './parityTestSupport';
 
 const base = { arch: 'starcoder2', layers: 2, vocabSize: 71 } as const;
 
-test('starcoder2 GQA, biases, tied: graph equals the reference', async () => {
-  await checkReferenceParity({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 31 }, cacheDir);
-});
-
-test('starcoder2 without bias (use_bias false), untied, kv=1', async () => {
-  await checkReferenceParity({ ...base, hidden: 24, heads: 4, kvHeads: 1, intermediate: 48, seed: 32, attentionBias: false, tieEmbeddings: false }, cacheDir);
-});
-
-test('starcoder2 with a sliding window of 4: contexts and trees past the window equal the windowed reference', async () => {
-  await checkReferenceParity({ ...base, hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 34, slidingWindow: 4 }, cacheDir);
+parityTests(base.arch, base.vocabSize, {
+  'starcoder2 GQA, biases, tied: graph equals the reference': { hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 31 },
+  'starcoder2 without bias (use_bias false), untied, kv=1': { hidden: 24, heads: 4, kvHeads: 1, intermediate: 48, seed: 32, attentionBias: false, tieEmbeddings: false },
+  'starcoder2 with a sliding window of 4: contexts and trees past the window equal the windowed reference': { hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, seed: 34, slidingWindow: 4 },
 });
 
 test('starcoder2 tensors: LayerNorm weight and bias, c_fc / c_proj, biases everywhere but the head', async () => {
