@@ -26,7 +26,7 @@ test('bench-real-shape presets have the released parameter counts', () => {
 
 test('stand-in tokenizers are declared in the output note, and only there the vocabulary differs', () => {
   for (const [name, shape] of Object.entries(REAL_SHAPES)) {
-    if (shape.tokenizer.startsWith('shared:')) assert.match(shape.note ?? '', /tokenizer: vocab \d+ instead of \d+/, name);
-    else assert.equal(shape.note, undefined, name);
+    // A shared stand-in always differs; a package tokenizer of a sibling model (Gemma 3's for Gemma 2) says so too.
+    if (shape.tokenizer.startsWith('shared:') || shape.note !== undefined) assert.match(shape.note ?? '', /tokenizer: vocab \d+ instead of \d+/, name);
   }
 });

@@ -73,6 +73,45 @@ export const REAL_SHAPES: Record<string, RealShape> = {
       configOverrides: { sliding_window_pattern: 6, query_pre_attn_scalar: 256, rope_theta: 1000000, rope_local_base_freq: 10000, rope_scaling: null },
     },
   },
+  // Gemma 2's tokenizer (256000 tokens) ships in no package; Gemma 3's stands in, so the vocabulary is 262144.
+  'gemma2-2b': {
+    model: 'google/gemma-2-2b-it',
+    tokenizer: 'gemma3',
+    note: 'Gemma 3 tokenizer: vocab 262144 instead of 256000',
+    checkpoint: {
+      arch: 'gemma2',
+      layers: 26,
+      hidden: 2304,
+      heads: 8,
+      kvHeads: 4,
+      headDim: 256,
+      intermediate: 9216,
+      vocabSize: 262144,
+      tieEmbeddings: true,
+      maxPositionEmbeddings: 8192,
+      slidingWindow: 4096,
+      configOverrides: { query_pre_attn_scalar: 256, attn_logit_softcapping: 50, final_logit_softcapping: 30, rope_theta: 10000 },
+    },
+  },
+  // Phi-3's tokenizer (Llama 2's 32000 pieces plus 64) ships in no package; GPT-2's stands in.
+  'phi3-mini': {
+    model: 'microsoft/Phi-3-mini-4k-instruct',
+    tokenizer: 'shared:gpt2',
+    note: 'GPT-2 tokenizer: vocab 50257 instead of 32064',
+    checkpoint: {
+      arch: 'phi3',
+      layers: 32,
+      hidden: 3072,
+      heads: 32,
+      kvHeads: 32,
+      intermediate: 8192,
+      vocabSize: 50257,
+      tieEmbeddings: false,
+      ropeTheta: 10000,
+      maxPositionEmbeddings: 4096,
+      slidingWindow: 2047,
+    },
+  },
   // No package ships StarCoder2's or Granite's tokenizer (both GPT-2-style byte-level BPE over ~49 k tokens of
   // code); GPT-2's stands in, so the vocabulary (embedding and head) is 50257 rows instead of 49152 / 49155.
   'starcoder2-3b': {
