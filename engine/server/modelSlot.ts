@@ -11,8 +11,9 @@ import type { Drafter } from '../draft/types';
 import { loadCheckpoint } from '../model/index';
 import type { BuiltPrompt } from '../prompt/fim';
 import type { LoadModelParams, LoadModelResult, LoadProgressParams, StatusParams } from '../protocol';
-import { checkInteger, checkNumber, EngineError } from './errors';
+import { EngineError } from './errors';
 import { HistoryStore } from './history';
+import { checkSampling } from './sampling';
 import { costCurveFor, hostFor, type ModelHost } from './host';
 import type { Surface } from './stats';
 import type { Workspace } from './workspace';
@@ -183,13 +184,7 @@ export class ModelSlot {
   /** Runs one generation through the model's queue, with status and history bookkeeping. */
   async generateText(req: GenerateTextRequest): Promise<DecodeResult> {
     const host = this.requireHost();
-    checkInteger(req.maxTokens, 'maxTokens', 0, 1 << 20);
-    checkNumber(req.temperature, 'temperature', 0, 100);
-    checkNumber(req.topP, 'topP', 0, 1);
-    checkInteger(req.topK, 'topK', 0, 1 << 20);
-    checkInteger(req.seed, 'seed', -(2 ** 53), 2 ** 53);
-    checkNumber(req.timeBudgetMs, 'timeBudgetMs', 0, 3_600_000);
-    if (req.stop !== undefined && (!Array.isArray(req.stop) || req.stop.some((s) => typeof s !== 'string'))) throw new EngineError('stop must be an array of strings', 'invalid-params');
+    checkSampling(req);
     const result = await host.queue.enqueue({
       group: req.surface,
       cancelStale: req.cancelStale === true,

@@ -10,6 +10,7 @@ import { EngineError } from '../errors';
 import { plainPromptIds } from '../host';
 import type { GenerateTextRequest, ModelSlot } from '../modelSlot';
 import { predictionUsage } from '../prediction';
+import { samplingOf } from '../sampling';
 import type { Surface } from '../stats';
 import type { ChatRequest, FimRequest, GenerateBase, Generated, Generator, PlainRequest, RewriteRequest } from './types';
 
@@ -88,12 +89,7 @@ export class LocalGenerator implements Generator {
     const references = [...(predicted ? [predicted] : []), ...(req.references ?? []).map((t) => host.tokenizer.encode(t))];
     const r = await this._slot.generateText({
       requestId: req.requestId, surface, prompt, maxTokens: req.maxTokens,
-      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-      ...(req.topP !== undefined ? { topP: req.topP } : {}),
-      ...(req.topK !== undefined ? { topK: req.topK } : {}),
-      ...(req.seed !== undefined ? { seed: req.seed } : {}),
-      ...(req.stop !== undefined ? { stop: req.stop } : {}),
-      ...(req.timeBudgetMs !== undefined ? { timeBudgetMs: req.timeBudgetMs } : {}),
+      ...samplingOf(req),
       ...(references.length > 0 ? { references } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
       ...(req.onDelta ? { onDelta: req.onDelta } : {}),

@@ -24,6 +24,23 @@ export class RemoteAborted extends Error {
   }
 }
 
+/**
+ * Destroys `req` and fails with RemoteAborted when `signal` aborts. Returns the function that stops listening, or
+ * undefined when the signal had already aborted (the request is destroyed and `fail` called at once).
+ */
+function cancelOnAbort(req: http.ClientRequest, signal: AbortSignal | undefined, fail: (err: Error) => void): (() => void) | undefined {
+  const onAbort = (): void => {
+    req.destroy();
+    fail(new RemoteAborted());
+  };
+  if (signal?.aborted) {
+    onAbort();
+    return undefined;
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return () => signal?.removeEventListener('abort', onAbort);
+}
+
 export interface OpenAiClientOptions {
   /** Base URL up to and including /v1, e.g. http://gpu-box:8080/v1. */
   url: string;
@@ -113,20 +130,18 @@ export class OpenAiClient {
     const payload = JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } });
     return new Promise<StreamOutcome>((resolve, reject) => {
       let settled = false;
+      let detach = (): void => {};
       const done = (err: Error | undefined, value?: StreamOutcome): void => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        detach();
         if (err) reject(err);
         else resolve(value!);
       };
       const req = this._open('POST', route, payload, (err) => done(err));
-      const onAbort = (): void => {
-        req.destroy();
-        done(new RemoteAborted());
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const listening = cancelOnAbort(req, signal, done);
+      if (!listening) return;
+      detach = listening;
       req.on('response', (res) => {
         const firstByteMs = performance.now() - t0;
         res.setEncoding('utf8');
@@ -208,18 +223,14 @@ export class OpenAiClient {
   private _request(method: string, route: string, payload: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = this._open(method, route, payload, reject);
-      const onAbort = (): void => {
-        req.destroy();
-        reject(new RemoteAborted());
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const detach = cancelOnAbort(req, signal, reject);
+      if (!detach) return;
       req.on('response', (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
         res.on('end', () => {
-          signal?.removeEventListener('abort', onAbort);
+          detach();
           resolve({ status: res.statusCode ?? 0, body });
         });
         res.on('error', (e) => reject(this._networkError(e, route)));

@@ -6,14 +6,9 @@ import type { BackendHealth, FinishReason, GenerationMetrics } from '../../proto
 import type { PromptMessage, RewritePromptInput } from '../../prompt/chat';
 import type { RepoContext } from '../../prompt/related';
 
-export interface SamplingParams {
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  seed?: number;
-  stop?: string[];
-  timeBudgetMs?: number;
-}
+import type { SamplingParams } from '../sampling';
+
+export type { SamplingParams };
 
 export interface GenerateBase extends SamplingParams {
   requestId: string;
