@@ -6,7 +6,7 @@ import type { ChatParams, Citation, GenerationResult } from '../../protocol';
 import { checkString, EngineError } from '../errors';
 import type { Generated } from '../generator/types';
 import { retrieveSnippets } from '../retrieval';
-import { checkSampling, promptBudget, samplingOf, type SamplingInput, type SurfaceContext } from './context';
+import { checkSampling, requestBase, samplingOf, type SamplingInput, type SurfaceContext } from './context';
 
 export const CHAT_PROMPT_CAP = 6144;
 
@@ -50,12 +50,9 @@ export class ChatSurface {
     const maxTokens = p.maxTokens ?? 512;
     const t0 = performance.now();
     const r = await generator.chat({
-      ...samplingOf(p), requestId: p.requestId, messages: p.messages, maxTokens,
-      maxPromptTokens: promptBudget(generator.contextTokens(), maxTokens, CHAT_PROMPT_CAP),
+      ...requestBase(generator, p, maxTokens, CHAT_PROMPT_CAP, signal, onDelta), messages: p.messages,
       ...(p.prediction !== undefined ? { prediction: p.prediction } : {}),
       ...(p.references ? { references: p.references } : {}),
-      ...(signal ? { signal } : {}),
-      ...(onDelta ? { onDelta } : {}),
     });
     this._ctx.record('chat', t0, r);
     return r;

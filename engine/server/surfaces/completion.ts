@@ -7,7 +7,7 @@ import { gatherRepoContext } from '../../prompt/related';
 import type { CompleteParams, GenerationResult } from '../../protocol';
 import { checkString } from '../errors';
 import type { Generated } from '../generator/types';
-import { checkSampling, promptBudget, samplingOf, type SurfaceContext } from './context';
+import { checkSampling, requestBase, samplingOf, type SurfaceContext } from './context';
 
 /** Completion prompts stay short: prefill time is the latency a developer feels. */
 export const COMPLETION_PROMPT_CAP = 2048;
@@ -57,15 +57,12 @@ export class CompletionSurface {
     const workspace = this._ctx.workspace;
     const t0 = performance.now();
     const r = await generator.fim({
-      ...samplingOf(p), requestId, prefix, suffix, maxTokens,
-      maxPromptTokens: promptBudget(generator.contextTokens(), maxTokens, COMPLETION_PROMPT_CAP),
+      ...requestBase(generator, { ...p, requestId }, maxTokens, COMPLETION_PROMPT_CAP, signal, onDelta), prefix, suffix,
       healing: options.healing !== false,
       cancelStale: options.cancelStale !== false,
       ...(uri ? { repoContext: () => gatherRepoContext(uri, prefix, suffix, workspace.docs.all(), { recent: workspace.recentEdits.list() }) } : {}),
       ...(pipeline ? { stopAt: pipeline.stopAt } : {}),
       ...(options.prediction !== undefined ? { prediction: options.prediction } : {}),
-      ...(signal ? { signal } : {}),
-      ...(onDelta ? { onDelta } : {}),
     });
     this._ctx.record('complete', t0, r);
     let text = r.text;
@@ -84,11 +81,8 @@ export class CompletionSurface {
     const maxTokens = p.maxTokens ?? 128;
     const t0 = performance.now();
     const r = await generator.plain({
-      ...samplingOf(p), requestId: p.requestId, prompt: p.prompt, maxTokens,
-      maxPromptTokens: promptBudget(generator.contextTokens(), maxTokens, Number.MAX_SAFE_INTEGER),
+      ...requestBase(generator, p, maxTokens, Number.MAX_SAFE_INTEGER, signal, onDelta), prompt: p.prompt,
       ...(p.prediction !== undefined ? { prediction: p.prediction } : {}),
-      ...(signal ? { signal } : {}),
-      ...(onDelta ? { onDelta } : {}),
     });
     this._ctx.record('complete', t0, r);
     return r;

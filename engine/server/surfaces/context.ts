@@ -1,7 +1,8 @@
 // What every surface gets: the generator that serves it now, the workspace documents, and the one place that
 // records a finished generation (statistics, status).
 import type { BlockEndFactory } from '../../complete/blockEnd';
-import type { Generated, Generator } from '../generator/types';
+import type { GenerateBase, Generated, Generator } from '../generator/types';
+import { samplingOf, type SamplingParams } from '../sampling';
 import type { Surface } from '../stats';
 import type { Workspace } from '../workspace';
 
@@ -24,3 +25,23 @@ export function promptBudget(contextTokens: number, maxTokens: number, cap: numb
 }
 
 export { checkSampling, samplingOf, type SamplingParams as SamplingInput } from '../sampling';
+
+/**
+ * The fields every surface's request carries: the caller's sampling and id, the reply budget, the prompt budget
+ * under `promptCap` (promptBudget), and the caller's signal and delta callback when given.
+ */
+export function requestBase(
+  generator: Generator,
+  p: SamplingParams & { requestId: string },
+  maxTokens: number,
+  promptCap: number,
+  signal?: AbortSignal,
+  onDelta?: (delta: string) => void,
+): GenerateBase {
+  return {
+    ...samplingOf(p), requestId: p.requestId, maxTokens,
+    maxPromptTokens: promptBudget(generator.contextTokens(), maxTokens, promptCap),
+    ...(signal ? { signal } : {}),
+    ...(onDelta ? { onDelta } : {}),
+  };
+}

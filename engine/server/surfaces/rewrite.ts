@@ -2,7 +2,7 @@
 // OpenAI's Predicted Outputs field); its budget rule gives the reply about 1.5 times the selection.
 import type { GenerationResult, RewriteParams } from '../../protocol';
 import { checkString } from '../errors';
-import { checkSampling, promptBudget, samplingOf, type SurfaceContext } from './context';
+import { checkSampling, requestBase, type SurfaceContext } from './context';
 
 export const REWRITE_PROMPT_CAP = 6144;
 
@@ -18,13 +18,10 @@ export class RewriteSurface {
     const maxTokens = p.maxTokens ?? Math.min(4096, Math.max(256, Math.ceil(generator.countTokens(selection) * 1.5) + 64));
     const t0 = performance.now();
     const r = await generator.rewrite({
-      ...samplingOf(p), requestId, maxTokens,
-      maxPromptTokens: promptBudget(generator.contextTokens(), maxTokens, REWRITE_PROMPT_CAP),
+      ...requestBase(generator, { ...p, requestId }, maxTokens, REWRITE_PROMPT_CAP, signal, onDelta),
       input: { instruction, selection, language: p.language ?? '', ...(p.prefix ? { prefix: p.prefix } : {}), ...(p.suffix ? { suffix: p.suffix } : {}) },
       // The selection is what the rewrite mostly copies.
       prediction: selection,
-      ...(signal ? { signal } : {}),
-      ...(onDelta ? { onDelta } : {}),
     });
     this._ctx.record('rewrite', t0, r);
     return { text: r.text, finishReason: r.finishReason, metrics: r.metrics };
