@@ -6,24 +6,8 @@ import fc from 'fast-check';
 import { DrafterBase } from './base';
 import { acceptedLength } from './draftTrie';
 import { DRAFTER_NAMES, DRAFTERS, createDrafter } from './registry';
+import { occursIn, rootPath } from './testSupport';
 import type { Draft } from './types';
-
-/** Whether needle occurs as a contiguous run inside one of the texts (never across two). */
-function occursIn(texts: readonly (readonly number[])[], needle: readonly number[]): boolean {
-  return texts.some((s) => {
-    outer: for (let i = 0; i + needle.length <= s.length; i++) {
-      for (let k = 0; k < needle.length; k++) if (s[i + k] !== needle[k]) continue outer;
-      return true;
-    }
-    return false;
-  });
-}
-
-function rootPath(d: Draft, j: number): number[] {
-  const path: number[] = [];
-  for (let k = j; k >= 0; k = d.parents[k]!) path.unshift(d.tokens[k]!);
-  return path;
-}
 
 /** Checks the draft's shape and, against a naive scan of the available texts, where its paths come from. */
 function checkDraft(name: string, d: Draft, budget: number, context: readonly number[], available: readonly (readonly number[])[]): void {

@@ -5,23 +5,8 @@ import { HybridDrafter } from './hybrid';
 import { TokenIndex } from './tokenIndex';
 import { createDrafter, DRAFTER_NAMES } from './index';
 import { decodeHistory, encodeHistory } from './history';
+import { occursIn, rootPath } from './testSupport';
 import type { Draft } from './types';
-
-function occursIn(texts: readonly (readonly number[])[], needle: readonly number[]): boolean {
-  return texts.some((s) => {
-    outer: for (let i = 0; i + needle.length <= s.length; i++) {
-      for (let k = 0; k < needle.length; k++) if (s[i + k] !== needle[k]) continue outer;
-      return true;
-    }
-    return false;
-  });
-}
-
-function rootPath(d: Draft, j: number): number[] {
-  const path: number[] = [];
-  for (let k = j; k >= 0; k = d.parents[k]!) path.unshift(d.tokens[k]!);
-  return path;
-}
 
 const tokens = (max: number) => fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: max });
 

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ReferenceCopyDrafter } from './llma';
-
-const SEP = -1;
-const tokensOf = (max: number) => fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: max });
-
-function join(segments: readonly (readonly number[])[]): number[] {
-  const text: number[] = [];
-  for (const seg of segments) text.push(...seg, SEP);
-  return text;
-}
+import { assertChain, joinSegments as join, occursIn, replayRequest, SEP, setDocuments, tokensOf } from './testSupport';
 
 /** Brute force: longest suffix match (≤ maxMatch) ending anywhere with a continuation; newest wins, local first. */
 function naiveCopy(local: number[], workspace: number[], ctx: number[], budget: number, maxMatch: number) {
@@ -29,13 +21,6 @@ function naiveCopy(local: number[], workspace: number[], ctx: number[], budget: 
   return { tokens, matchLen: best.m };
 }
 
-function occursInOne(segments: readonly (readonly number[])[], pattern: readonly number[]): boolean {
-  return segments.some((seg) => {
-    for (let s = 0; s + pattern.length <= seg.length; s++) if (pattern.every((t, k) => seg[s + k] === t)) return true;
-    return false;
-  });
-}
-
 test('llma: a fresh draft equals a brute-force search of the references', () => {
   fc.assert(
     fc.property(
@@ -46,16 +31,13 @@ test('llma: a fresh draft equals a brute-force search of the references', () => 
       fc.integer({ min: 1, max: 5 }),
       (documents, refs, prompt, budget, maxMatch) => {
         const drafter = new ReferenceCopyDrafter({ maxMatch, maxCandidates: 1000 });
-        documents.forEach((d, i) => drafter.setDocument(`d${i}`, d));
+        setDocuments(drafter, documents);
         drafter.begin('r', prompt, refs);
         const got = drafter.propose('r', budget);
         const want = naiveCopy(join([...refs, prompt]), join(documents), prompt, Math.min(budget, 19), maxMatch);
         assert.deepEqual(got.tokens, want.tokens);
         assert.equal(got.matchLen, want.matchLen);
-        assert.deepEqual(
-          got.parents,
-          got.tokens.map((_, j) => j - 1),
-        );
+        assertChain(got);
       },
     ),
     { numRuns: 300 },
@@ -72,19 +54,15 @@ test('llma: every draft continues the matched suffix inside one reference docume
       fc.integer({ min: 1, max: 12 }),
       (documents, refs, prompt, chunks, budget) => {
         const drafter = new ReferenceCopyDrafter();
-        documents.forEach((d, i) => drafter.setDocument(`d${i}`, d));
-        drafter.begin('r', prompt, refs);
-        const ctx = [...prompt];
-        for (const chunk of [[], ...chunks]) {
-          drafter.observe('r', chunk);
-          ctx.push(...chunk);
+        setDocuments(drafter, documents);
+        replayRequest(drafter, prompt, refs, chunks, (ctx) => {
           const draft = drafter.propose('r', budget);
           assert.ok(draft.tokens.length <= budget);
-          if (draft.tokens.length === 0) continue;
+          if (draft.tokens.length === 0) return;
           assert.ok(draft.matchLen >= 1 && draft.matchLen <= ctx.length);
           const pattern = [...ctx.slice(ctx.length - draft.matchLen), ...draft.tokens];
-          assert.ok(occursInOne([...refs, prompt, ...documents], pattern), JSON.stringify({ ctx, draft }));
-        }
+          assert.ok(occursIn([...refs, prompt, ...documents], pattern), JSON.stringify({ ctx, draft }));
+        });
       },
     ),
     { numRuns: 300 },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PromptLookupDrafter } from './pld';
+import { assertChain, replayRequest, tokensOf } from './testSupport';
 
 /**
  * Brute force: latest earlier occurrence of the last n tokens (n = 3..1) that has a continuation inside its
@@ -29,7 +30,7 @@ function naivePld(segments: number[][], budget: number, maxN = 3, minN = 1): { t
   return { tokens: [], matchLen: 0 };
 }
 
-const smallTokens = (max: number) => fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: max });
+const smallTokens = (max: number) => tokensOf(max, 5);
 
 test('pld: draft equals a brute-force scan after random appends', () => {
   fc.assert(
@@ -41,21 +42,14 @@ test('pld: draft equals a brute-force scan after random appends', () => {
       fc.boolean(),
       (refs, prompt, chunks, budget, withRefs) => {
         const drafter = new PromptLookupDrafter({ includeReferences: withRefs });
-        drafter.begin('r', prompt, refs);
-        const context = [...prompt];
-        for (const chunk of [[], ...chunks]) {
-          drafter.observe('r', chunk);
-          context.push(...chunk);
+        replayRequest(drafter, prompt, refs, chunks, (context) => {
           const got = drafter.propose('r', budget);
-          const want = naivePld(withRefs ? [...refs, context] : [context], budget);
+          const want = naivePld(withRefs ? [...refs, [...context]] : [[...context]], budget);
           assert.deepEqual(got.tokens, want.tokens);
           assert.equal(got.matchLen, want.matchLen);
-          assert.deepEqual(
-            got.parents,
-            got.tokens.map((_, j) => j - 1),
-          );
+          assertChain(got);
           assert.equal(got.probs.length, got.tokens.length);
-        }
+        });
       },
     ),
     { numRuns: 300 },

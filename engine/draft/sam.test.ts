@@ -3,10 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { SuffixAutomatonDrafter } from './sam';
 import { SuffixAutomaton } from './samAutomaton';
+import { joinSegments, replayRequest, setDocuments, tokensOf } from './testSupport';
 import type { Draft } from './types';
-
-const SEP = -1;
-const tokensOf = (max: number) => fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: max });
 
 function occursAt(text: readonly number[], pattern: readonly number[], start: number): boolean {
   for (let k = 0; k < pattern.length; k++) if (text[start + k] !== pattern[k]) return false;
@@ -33,12 +31,6 @@ function rootPaths(draft: Draft): number[][] {
     paths.push(p < 0 ? [t] : [...paths[p]!, t]);
   });
   return paths;
-}
-
-function joinSegments(segments: readonly (readonly number[])[]): number[] {
-  const text: number[] = [];
-  for (const seg of segments) text.push(...seg, SEP);
-  return text;
 }
 
 test('automaton: transitions accept exactly the substrings; counts and first positions match a scan (with compaction)', () => {
@@ -108,18 +100,14 @@ test('sam: dynamic, reference and static match lengths equal the brute-force lon
       fc.array(tokensOf(4), { maxLength: 6 }),
       (documents, refs, prompt, chunks) => {
         const drafter = new SuffixAutomatonDrafter();
-        documents.forEach((d, i) => drafter.setDocument(`d${i}`, d));
-        drafter.begin('r', prompt, refs);
-        const ctx = [...prompt];
+        setDocuments(drafter, documents);
         const corpus = joinSegments(documents);
-        for (const chunk of [[], ...chunks]) {
-          drafter.observe('r', chunk);
-          ctx.push(...chunk);
+        replayRequest(drafter, prompt, refs, chunks, (ctx) => {
           const got = drafter.matchLengths('r');
           assert.equal(got.dynamic, naiveLongestSuffix(ctx, ctx.slice(0, -1)), 'dynamic');
           assert.equal(got.references, naiveLongestSuffix(ctx, joinSegments(refs)), 'references');
           assert.equal(got.static, naiveLongestSuffix(ctx, corpus), 'static');
-        }
+        });
       },
     ),
     { numRuns: 200 },
@@ -137,18 +125,14 @@ test('sam: every root path of a draft occurs right after the matched suffix', ()
       fc.integer({ min: 1, max: 12 }),
       (documents, outputs, refs, prompt, chunks, budget) => {
         const drafter = new SuffixAutomatonDrafter();
-        documents.forEach((d, i) => drafter.setDocument(`d${i}`, d));
+        setDocuments(drafter, documents);
         outputs.forEach((o, i) => {
           drafter.begin(`old${i}`, []);
           drafter.end(`old${i}`, o);
         });
         const corpus = joinSegments([...documents, ...outputs.filter((o) => o.length > 0)]);
-        drafter.begin('r', prompt, refs);
         const refText = joinSegments(refs);
-        const ctx = [...prompt];
-        for (const chunk of [[], ...chunks]) {
-          drafter.observe('r', chunk);
-          ctx.push(...chunk);
+        replayRequest(drafter, prompt, refs, chunks, (ctx) => {
           const draft = drafter.propose('r', budget);
           const { dynamic, references, static: staticLen } = drafter.matchLengths('r');
           assert.ok(draft.tokens.length <= budget);
@@ -160,7 +144,7 @@ test('sam: every root path of a draft occurs right after the matched suffix', ()
             const fromStatic = staticLen > 0 && occurrences(corpus, [...ctx.slice(ctx.length - staticLen), ...path]).length > 0;
             assert.ok(fromDynamic || fromRefs || fromStatic, `path ${JSON.stringify(path)} after ${JSON.stringify(ctx)}`);
           }
-        }
+        });
       },
     ),
     { numRuns: 200 },

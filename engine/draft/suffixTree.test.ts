@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SuffixTree } from './suffixTree';
-import type { Draft } from './types';
+import { occursIn, rootPath } from './testSupport';
 
 /** Naive oracle: count of every substring of length <= maxDepth over all sequences. */
 function naiveCounts(seqs: readonly (readonly number[])[], maxDepth: number): Map<string, number> {
@@ -18,21 +18,6 @@ function naiveCounts(seqs: readonly (readonly number[])[], maxDepth: number): Ma
   return out;
 }
 
-function occursIn(seqs: readonly (readonly number[])[], needle: readonly number[]): boolean {
-  return seqs.some((s) => {
-    outer: for (let i = 0; i + needle.length <= s.length; i++) {
-      for (let k = 0; k < needle.length; k++) if (s[i + k] !== needle[k]) continue outer;
-      return true;
-    }
-    return false;
-  });
-}
-
-function rootPath(draft: Draft, j: number): number[] {
-  const path: number[] = [];
-  for (let k = j; k >= 0; k = draft.parents[k]!) path.unshift(draft.tokens[k]!);
-  return path;
-}
 
 // Small alphabets make repeats (and so branching, splits and count ordering) frequent.
 const seqArb = fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 40 });
