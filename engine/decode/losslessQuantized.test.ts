@@ -9,8 +9,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { Decoder } from './decoder';
 import { makeDrafter } from './drafters';
-import { createRng } from './sampling';
-import { ScriptedDrafter } from './scriptedDrafter';
+import { noisyOracle } from './noisyOracle';
 import { loadCheckpoint, loadModel, writeTinyCheckpoint } from '../model/index';
 import type { Model, Quantization } from '../model/types';
 import { sharedPath } from '../sharedPaths';
@@ -20,28 +19,7 @@ const cacheDir = path.join(root, 'graphs');
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Trees around the greedy continuation: the true path with wrong siblings, random branches and early breaks. */
-function noisyOracle(truth: readonly number[], promptLength: number, vocab: number, seed: number): ScriptedDrafter {
-  const rng = createRng(seed);
-  return new ScriptedDrafter('noisy-oracle', (context, maxTokens) => {
-    const tokens: number[] = [];
-    const parents: number[] = [];
-    const probs: number[] = [];
-    let parent = -1;
-    for (let i = context.length - promptLength; i < truth.length && tokens.length < maxTokens; i++) {
-      if (rng() < 0.4) {
-        tokens.push(Math.floor(rng() * vocab));
-        parents.push(parent);
-        probs.push(0.2);
-        if (tokens.length >= maxTokens) break;
-      }
-      tokens.push(rng() < 0.1 ? Math.floor(rng() * vocab) : truth[i]!);
-      parents.push(parent);
-      probs.push(0.9);
-      parent = tokens.length - 1;
-    }
-    return { tokens, parents, probs, score: probs.reduce((a, b) => a + b, 0), matchLen: 2 };
-  });
-}
+const noisy = (truth: readonly number[], promptLength: number, vocab: number, seed: number) => noisyOracle(truth, promptLength, vocab, seed, { name: 'noisy-oracle', branchRate: 0.4, siblingProb: 0.2 });
 
 async function greedyAndSpeculative(model: Model, prompt: readonly number[], maxTokens: number, seed: number, references: readonly (readonly number[])[] = []): Promise<{ greedy: number[]; spec: number[][]; mat: number }> {
   const decode = (ids: readonly number[]): string => ids.join(' ');
@@ -49,7 +27,7 @@ async function greedyAndSpeculative(model: Model, prompt: readonly number[], max
   const greedy = (await plain.generate({ requestId: 'g', prompt, maxTokens, speculative: false })).tokens;
   const spec: number[][] = [];
   let mat = 0;
-  for (const [i, drafter] of [noisyOracle(greedy, prompt.length, model.info.vocabSize, seed), makeDrafter('hybrid')!].entries()) {
+  for (const [i, drafter] of [noisy(greedy, prompt.length, model.info.vocabSize, seed), makeDrafter('hybrid')!].entries()) {
     const d = new Decoder({ model, drafter, decode, learnCost: false });
     const r = await d.generate({ requestId: `s${i}`, prompt, maxTokens, references, ...(i === 0 ? { fixedDraftTokens: 12 } : {}) });
     spec.push(r.tokens);

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { maskTree } from '../decode/constraint';
 import { Decoder } from '../decode/decoder';
 import { makeDrafter } from '../decode/drafters';
-import { argmax, createRng } from '../decode/sampling';
-import { ScriptedDrafter } from '../decode/scriptedDrafter';
+import { argmax } from '../decode/sampling';
+import { noisyOracle } from '../decode/noisyOracle';
 import { ToyModel } from '../decode/toyModel';
 import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../model/index';
 import { sharedPath } from '../sharedPaths';
@@ -30,30 +30,7 @@ function constrainedGreedy(logitsAfter: (seq: readonly number[]) => Float32Array
 }
 
 /** Random trees that follow `truth` (the expected output) often, with wrong siblings and broken paths. */
-function noisyDrafter(truth: () => readonly number[], promptLength: number, vocab: number, seed: number): ScriptedDrafter {
-  const rng = createRng(seed);
-  return new ScriptedDrafter('noisy', (context, maxTokens) => {
-    const done = context.length - promptLength;
-    const tokens: number[] = [];
-    const parents: number[] = [];
-    const probs: number[] = [];
-    let parent = -1;
-    const t = truth();
-    for (let i = done; i < t.length && tokens.length < maxTokens; i++) {
-      if (rng() < 0.4) {
-        tokens.push(Math.floor(rng() * vocab));
-        parents.push(parent);
-        probs.push(0.3);
-        if (tokens.length >= maxTokens) break;
-      }
-      tokens.push(rng() < 0.1 ? Math.floor(rng() * vocab) : t[i]!);
-      parents.push(parent);
-      probs.push(0.9);
-      parent = tokens.length - 1;
-    }
-    return { tokens, parents, probs, score: probs.reduce((a, b) => a + b, 0), matchLen: 2 };
-  });
-}
+const noisyDrafter = (truth: () => readonly number[], promptLength: number, vocab: number, seed: number) => noisyOracle(truth, promptLength, vocab, seed, { name: 'noisy', branchRate: 0.4, siblingProb: 0.3 });
 
 test('planHealing: kept + removed is the prefix; a trailing space and a cut identifier are backed up', async () => {
   const tok = (await import('../tokenizer')).loadTokenizer(sharedPath('tokenizers/gpt2'));

@@ -7,8 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Decoder } from '../../engine/decode/decoder';
 import { makeDrafter } from '../../engine/decode/drafters';
-import { createRng } from '../../engine/decode/sampling';
-import { ScriptedDrafter } from '../../engine/decode/scriptedDrafter';
+import { noisyOracle } from '../../engine/decode/noisyOracle';
 import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../../engine/model/index';
 import { generateWith } from '../../engine/cli/generate';
 import { hostFor } from '../../engine/server/host';
@@ -52,30 +51,7 @@ after(async () => {
 });
 
 /** Trees around a known continuation: the true path plus wrong siblings and random branches. */
-function noisyOracle(truth: readonly number[], promptLength: number, vocab: number, seed: number): ScriptedDrafter {
-  const rng = createRng(seed);
-  return new ScriptedDrafter('noisy-oracle', (context, maxTokens) => {
-    const done = context.length - promptLength;
-    const tokens: number[] = [];
-    const parents: number[] = [];
-    const probs: number[] = [];
-    let parent = -1;
-    for (let i = done; i < truth.length && tokens.length < maxTokens; i++) {
-      if (rng() < 0.3 && tokens.length < maxTokens) {
-        tokens.push(Math.floor(rng() * vocab));
-        parents.push(parent);
-        probs.push(0.2);
-      }
-      if (tokens.length >= maxTokens) break;
-      // Occasionally break the path so that acceptance stops in the middle.
-      tokens.push(rng() < 0.1 ? Math.floor(rng() * vocab) : truth[i]!);
-      parents.push(parent);
-      probs.push(0.9);
-      parent = tokens.length - 1;
-    }
-    return { tokens, parents, probs, score: probs.reduce((a, b) => a + b, 0), matchLen: 2 };
-  });
-}
+const noisy = (truth: readonly number[], promptLength: number, vocab: number, seed: number) => noisyOracle(truth, promptLength, vocab, seed, { name: 'noisy-oracle', branchRate: 0.3, siblingProb: 0.2 });
 
 test('speculative == greedy on tiny checkpoints, replay prompts, several drafters and budgets', { timeout: 120_000 }, async () => {
   const prompts = replayPrompts();
@@ -92,7 +68,7 @@ test('speculative == greedy on tiny checkpoints, replay prompts, several drafter
       const variants: { label: string; host: ReturnType<typeof hostFor>; fixed?: number }[] = [
         { label: `${drafterName} adaptive`, host: hostFor(ckpt, makeDrafter(drafterName)) },
         { label: `${drafterName} fixed 16`, host: hostFor(ckpt, makeDrafter(drafterName)), fixed: 16 },
-        { label: `noisy oracle fixed ${pi % 2 ? 24 : 8}`, host: hostFor(ckpt, noisyOracle(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, pi)), fixed: pi % 2 ? 24 : 8 },
+        { label: `noisy oracle fixed ${pi % 2 ? 24 : 8}`, host: hostFor(ckpt, noisy(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, pi)), fixed: pi % 2 ? 24 : 8 },
       ];
       for (const v of variants) {
         const spec = await generateWith(v.host, { ...base, mode: 'speculative', ...(v.fixed !== undefined ? { fixedDraftTokens: v.fixed } : {}) });
@@ -113,7 +89,7 @@ test('int4 checkpoint: speculative == greedy with the noisy oracle and hybrid', 
     for (const [pi, rec] of replayPrompts().slice(0, 2).entries()) {
       const base = { prompt: rec.prompt, references: rec.references, maxTokens: 24, stopAtEos: false };
       const greedy = await generateWith(hostFor(ckpt, undefined), { ...base, mode: 'greedy' });
-      const oracle = noisyOracle(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, 90 + pi);
+      const oracle = noisy(greedy.tokens, greedy.prompt_ids.length, ckpt.info.vocabSize, 90 + pi);
       const spec = await generateWith(hostFor(ckpt, oracle), { ...base, mode: 'speculative', fixedDraftTokens: 8 });
       assert.deepEqual(spec.tokens, greedy.tokens, `prompt ${pi}`);
       const hybrid = await generateWith(hostFor(ckpt, makeDrafter('hybrid')), { ...base, mode: 'speculative' });
