@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openCheckpoint, readWeight, type Checkpoint } from './checkpoint';
-import { loadModel, writeTinyCheckpoint, type TinyCheckpointOptions } from './index';
+import { loadCheckpoint, loadModel, writeTinyCheckpoint, type LoadedCheckpoint, type TinyCheckpointOptions } from './index';
 import { dequantizeWeight, quantizeWeight } from './quantize';
 import { referenceLogits, type WeightLookup } from './reference';
 import type { Model } from './types';
+import { sharedPath } from '../sharedPaths';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `presage-${prefix}-`));
@@ -131,4 +132,22 @@ export async function assertTreeMatchesReference(
     const ref = reference(ckpt, [...prompt, ...path], weights);
     assertRowClose(logits, j, ref[ref.length - 1]!, tol, `${what} node ${j}`);
   }
+}
+
+/**
+ * The two tiny checkpoints with real tokenizers that decoding tests run on (llama with GPT-2's, qwen2 with
+ * cl100k's), written under `root` with the given seeds and loaded single-threaded.
+ */
+export async function tokenizerCheckpoints(root: string, cacheDir: string, seeds: readonly [number, number]): Promise<{ name: string; ckpt: LoadedCheckpoint }[]> {
+  const specs = [
+    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: seeds[0] },
+    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: sharedPath('tokenizers/cl100k'), seed: seeds[1] },
+  ];
+  const loaded: { name: string; ckpt: LoadedCheckpoint }[] = [];
+  for (const s of specs) {
+    const out = path.join(root, s.name);
+    await writeTinyCheckpoint({ out, layers: 2, ...s });
+    loaded.push({ name: s.name, ckpt: await loadCheckpoint(out, { cacheDir, threads: 1 }) });
+  }
+  return loaded;
 }

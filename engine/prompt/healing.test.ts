@@ -10,7 +10,8 @@ import { makeDrafter } from '../decode/drafters';
 import { argmax } from '../decode/sampling';
 import { noisyOracle } from '../decode/noisyOracle';
 import { ToyModel } from '../decode/toyModel';
-import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../model/index';
+import type { LoadedCheckpoint } from '../model/index';
+import { tokenizerCheckpoints } from '../model/testSupport';
 import { sharedPath } from '../sharedPaths';
 import { buildFimPrompt } from './fim';
 import { healingConstraint, planHealing, stripHealed, vocabularyTexts, type HealingTokenizer } from './healing';
@@ -102,15 +103,7 @@ test('maskTree masks each node by its own path and leaves padding roots alone', 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'presage-heal-'));
 const checkpoints: { name: string; ckpt: LoadedCheckpoint }[] = [];
 before(async () => {
-  const specs = [
-    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 11 },
-    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: sharedPath('tokenizers/cl100k'), seed: 12 },
-  ];
-  for (const s of specs) {
-    const out = path.join(root, s.name);
-    await writeTinyCheckpoint({ out, layers: 2, ...s });
-    checkpoints.push({ name: s.name, ckpt: await loadCheckpoint(out, { cacheDir: path.join(root, 'cache'), threads: 1 }) });
-  }
+  checkpoints.push(...(await tokenizerCheckpoints(root, path.join(root, 'cache'), [11, 12])));
 }, { timeout: 180_000 });
 after(async () => {
   for (const c of checkpoints) await c.ckpt.model.dispose();

@@ -9,6 +9,7 @@ import { Decoder } from '../../engine/decode/decoder';
 import { makeDrafter } from '../../engine/decode/drafters';
 import { noisyOracle } from '../../engine/decode/noisyOracle';
 import { loadCheckpoint, writeTinyCheckpoint, type LoadedCheckpoint } from '../../engine/model/index';
+import { tokenizerCheckpoints } from '../../engine/model/testSupport';
 import { generateWith } from '../../engine/cli/generate';
 import { hostFor } from '../../engine/server/host';
 import { sharedPath } from '../../engine/sharedPaths';
@@ -35,15 +36,7 @@ function replayPrompts(): ReplayRecord[] {
 }
 
 before(async () => {
-  const specs = [
-    { name: 'llama-gpt2', arch: 'llama' as const, hidden: 32, heads: 4, kvHeads: 2, intermediate: 48, tokenizerDir: sharedPath('tokenizers/gpt2'), seed: 1 },
-    { name: 'qwen2-cl100k', arch: 'qwen2' as const, hidden: 32, heads: 4, kvHeads: 1, intermediate: 40, tokenizerDir: sharedPath('tokenizers/cl100k'), seed: 2 },
-  ];
-  for (const s of specs) {
-    const out = path.join(root, s.name);
-    await writeTinyCheckpoint({ out, layers: 2, ...s });
-    checkpoints.push({ name: s.name, ckpt: await loadCheckpoint(out, { cacheDir, threads: 1 }) });
-  }
+  checkpoints.push(...(await tokenizerCheckpoints(root, cacheDir, [1, 2])));
 }, { timeout: 180_000 });
 after(async () => {
   for (const c of checkpoints) await c.ckpt.model.dispose();
