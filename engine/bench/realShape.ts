@@ -112,6 +112,25 @@ export const REAL_SHAPES: Record<string, RealShape> = {
       slidingWindow: 2047,
     },
   },
+  // Mistral's tokenizer (32000 pieces) ships in no package; GPT-2's stands in.
+  'mistral-7b': {
+    model: 'mistralai/Mistral-7B-v0.1',
+    tokenizer: 'shared:gpt2',
+    note: 'GPT-2 tokenizer: vocab 50257 instead of 32000',
+    checkpoint: {
+      arch: 'mistral',
+      layers: 32,
+      hidden: 4096,
+      heads: 32,
+      kvHeads: 8,
+      intermediate: 14336,
+      vocabSize: 50257,
+      tieEmbeddings: false,
+      ropeTheta: 10000,
+      maxPositionEmbeddings: 32768,
+      slidingWindow: 4096,
+    },
+  },
   // No package ships StarCoder2's or Granite's tokenizer (both GPT-2-style byte-level BPE over ~49 k tokens of
   // code); GPT-2's stands in, so the vocabulary (embedding and head) is 50257 rows instead of 49152 / 49155.
   'starcoder2-3b': {
