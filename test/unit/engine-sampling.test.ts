@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { chiSquare } from '../../engine/decode/chiSquare';
 import { Decoder } from '../../engine/decode/decoder';
 import { targetDistribution, type SamplingOptions } from '../../engine/decode/sampling';
 import { ScriptedDrafter } from '../../engine/decode/scriptedDrafter';
@@ -55,26 +56,7 @@ test('speculative sampling on a tiny ORT model matches the target joint distribu
     const key = r.tokens.slice(0, 2).join(',');
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  let stat = 0;
-  let bins = 0;
-  let restE = 0;
-  let restO = 0;
-  for (const [key, p] of target) {
-    const e = p * runs;
-    const o = counts.get(key) ?? 0;
-    if (e < 5) {
-      restE += e;
-      restO += o;
-      continue;
-    }
-    stat += ((o - e) ** 2) / e;
-    bins++;
-  }
-  if (restE > 0) {
-    stat += ((restO - restE) ** 2) / restE;
-    bins++;
-  }
-  const df = bins - 1;
+  const { stat, df } = chiSquare(counts, target, runs);
   const a = 2 / (9 * df);
   const critical = df * Math.pow(1 - a + 3.09 * Math.sqrt(a), 3);
   assert.ok(df >= 5, `df ${df}`);
