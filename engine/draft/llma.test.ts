@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ReferenceCopyDrafter } from './llma';
-import { assertChain, joinSegments as join, occursIn, replayRequest, SEP, setDocuments, tokensOf } from './testSupport';
+import { assertChain, joinSegments as join, occursIn, replayRequest, replayScenario, SEP, setDocuments, tokensOf } from './testSupport';
 
 /** Brute force: longest suffix match (≤ maxMatch) ending anywhere with a continuation; newest wins, local first. */
 function naiveCopy(local: number[], workspace: number[], ctx: number[], budget: number, maxMatch: number) {
@@ -47,12 +47,9 @@ test('llma: a fresh draft equals a brute-force search of the references', () => 
 test('llma: every draft continues the matched suffix inside one reference document', () => {
   fc.assert(
     fc.property(
-      fc.array(tokensOf(20), { maxLength: 3 }),
-      fc.array(tokensOf(20), { maxLength: 2 }),
-      tokensOf(20),
-      fc.array(tokensOf(4), { maxLength: 6 }),
+      replayScenario(20),
       fc.integer({ min: 1, max: 12 }),
-      (documents, refs, prompt, chunks, budget) => {
+      ({ documents, refs, prompt, chunks }, budget) => {
         const drafter = new ReferenceCopyDrafter();
         setDocuments(drafter, documents);
         replayRequest(drafter, prompt, refs, chunks, (ctx) => {

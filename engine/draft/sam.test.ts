@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { SuffixAutomatonDrafter } from './sam';
 import { SuffixAutomaton } from './samAutomaton';
-import { joinSegments, replayRequest, setDocuments, tokensOf } from './testSupport';
+import { joinSegments, replayRequest, replayScenario, setDocuments, tokensOf } from './testSupport';
 import type { Draft } from './types';
 
 function occursAt(text: readonly number[], pattern: readonly number[], start: number): boolean {
@@ -94,11 +94,8 @@ test('automaton: counts kept by append equal naive counts while fresh, and compu
 test('sam: dynamic, reference and static match lengths equal the brute-force longest suffix after random appends', () => {
   fc.assert(
     fc.property(
-      fc.array(tokensOf(15), { maxLength: 3 }),
-      fc.array(tokensOf(15), { maxLength: 2 }),
-      tokensOf(20),
-      fc.array(tokensOf(4), { maxLength: 6 }),
-      (documents, refs, prompt, chunks) => {
+      replayScenario(15, 20),
+      ({ documents, refs, prompt, chunks }) => {
         const drafter = new SuffixAutomatonDrafter();
         setDocuments(drafter, documents);
         const corpus = joinSegments(documents);

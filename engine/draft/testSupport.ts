@@ -67,3 +67,15 @@ export function assertChain(d: Draft): void {
     d.tokens.map((_, j) => j - 1),
   );
 }
+
+/**
+ * A request to replay: workspace documents and references of up to `textLength` tokens, a prompt of up to
+ * `promptLength`, and up to six short chunks of generated tokens.
+ */
+export const replayScenario = (textLength: number, promptLength = textLength) =>
+  fc.record({
+    documents: fc.array(tokensOf(textLength), { maxLength: 3 }),
+    refs: fc.array(tokensOf(textLength), { maxLength: 2 }),
+    prompt: tokensOf(promptLength),
+    chunks: fc.array(tokensOf(4), { maxLength: 6 }),
+  });
