@@ -6,18 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CONVERSATION_WITH_SYSTEM, LLAMA31_WITH_SYSTEM } from '../prompt/chatFixtures';
 import { realTokenizer, realTokenizerDir } from '../prompt/realTokenizers';
 import { renderPrompt } from './renderPrompt';
 
 const root = path.resolve(__dirname, '..', '..');
-const conversation = {
-  messages: [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: 'What is 2+2?' },
-    { role: 'assistant', content: '4' },
-    { role: 'user', content: 'And 3+3?' },
-  ],
-};
+const conversation = { messages: CONVERSATION_WITH_SYSTEM };
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'engine', 'main.ts'), 'render-prompt', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
@@ -35,14 +29,7 @@ test('render-prompt --kind chat (CLI): Llama 3.1 from a checkpoint with chat_tem
     const r = cli(['--model', dir, '--kind', 'chat', '--input', input, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { text: string; ids: number[] };
-    assert.equal(out.text,
-      '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n' +
-      'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n' +
-      'You are a helpful assistant.<|eot_id|>' +
-      '<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|>' +
-      '<|start_header_id|>assistant<|end_header_id|>\n\n4<|eot_id|>' +
-      '<|start_header_id|>user<|end_header_id|>\n\nAnd 3+3?<|eot_id|>' +
-      '<|start_header_id|>assistant<|end_header_id|>\n\n');
+    assert.equal(out.text, LLAMA31_WITH_SYSTEM);
     const tok = realTokenizer('llama3_1');
     assert.deepEqual(out.ids, tok.encode(out.text));
     assert.equal(out.ids.filter((i) => i === tok.bosTokenId).length, 1);

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { loadChatTemplates, type TextTokenizer } from '../tokenizer';
 import { buildChatPrompt, buildRewritePrompt, chatTemplateForServing, detectChatTemplate, type ChatTemplate } from './chat';
+import { CONVERSATION_WITH_SYSTEM, LLAMA31_WITH_SYSTEM } from './chatFixtures';
 import { realTokenizer } from './realTokenizers';
 import { ChatTemplateError, JinjaChatTemplate, selectChatTemplate, strftime, type TemplateMessage } from './template';
 
@@ -19,12 +20,7 @@ function llama31(): { tok: TextTokenizer; template: JinjaChatTemplate } {
   return { tok, template: selectChatTemplate({ named: { default: LLAMA31_TEMPLATE }, origin: 'Llama-3.1-8B-Instruct' }, tok.specialTokens) };
 }
 
-const withSystem: TemplateMessage[] = [
-  { role: 'system', content: 'You are a helpful assistant.' },
-  { role: 'user', content: 'What is 2+2?' },
-  { role: 'assistant', content: '4' },
-  { role: 'user', content: 'And 3+3?' },
-];
+const withSystem = CONVERSATION_WITH_SYSTEM;
 const withoutSystem: TemplateMessage[] = [
   { role: 'user', content: 'Hello' },
   { role: 'assistant', content: 'Hi there' },
@@ -37,23 +33,32 @@ function render(tok: TextTokenizer, template: ChatTemplate, messages: TemplateMe
   return { text: built.text!, ids: built.ids };
 }
 
+/** Renders both conversations (`variables` for the second), checks each text, and returns both renderings. */
+function renderBoth(tok: TextTokenizer, template: ChatTemplate, expected: { withSystem: string; withoutSystem: string }, variables?: Record<string, unknown>): { text: string; ids: number[] }[] {
+  const a = render(tok, template, withSystem);
+  assert.equal(a.text, expected.withSystem);
+  const b = render(tok, template, withoutSystem, variables);
+  assert.equal(b.text, expected.withoutSystem);
+  return [a, b];
+}
+
 const count = (ids: readonly number[], id: number | undefined): number => ids.filter((i) => i === id).length;
 
 test('Qwen3: ChatML turns, earlier reasoning dropped, empty think block when thinking is off, no BOS', () => {
   const tok = realTokenizer('qwen3');
   const template = detectChatTemplate(tok);
   assert.ok(template instanceof JinjaChatTemplate);
-  const a = render(tok, template, withSystem);
-  assert.equal(a.text,
-    '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' +
-    '<|im_start|>user\nWhat is 2+2?<|im_end|>\n' +
-    '<|im_start|>assistant\n4<|im_end|>\n' +
-    '<|im_start|>user\nAnd 3+3?<|im_end|>\n' +
-    '<|im_start|>assistant\n');
-  const b = render(tok, template, withoutSystem);
-  assert.equal(b.text,
-    '<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n' +
-    '<|im_start|>user\nWrite hello world in Python.<|im_end|>\n<|im_start|>assistant\n');
+  const [a] = renderBoth(tok, template, {
+    withSystem:
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' +
+      '<|im_start|>user\nWhat is 2+2?<|im_end|>\n' +
+      '<|im_start|>assistant\n4<|im_end|>\n' +
+      '<|im_start|>user\nAnd 3+3?<|im_end|>\n' +
+      '<|im_start|>assistant\n',
+    withoutSystem:
+      '<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n' +
+      '<|im_start|>user\nWrite hello world in Python.<|im_end|>\n<|im_start|>assistant\n',
+  });
   // A past reply's <think> block is not shown again (only the text after </think>).
   const thought = render(tok, template, [withSystem[1]!, { role: 'assistant', content: '<think>\nadd them\n</think>\n\n4' }, withSystem[3]!]);
   assert.equal(thought.text, '<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nAnd 3+3?<|im_end|>\n<|im_start|>assistant\n');
@@ -71,25 +76,18 @@ test('Llama 3.1: header tokens, the knowledge/today-date preamble in the system 
   const { tok, template } = llama31();
   const bos = tok.tokenId('<|begin_of_text|>');
   assert.equal(tok.bosTokenId, bos);
-  const a = render(tok, template, withSystem);
-  assert.equal(a.text,
-    '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n' +
-    'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n' +
-    'You are a helpful assistant.<|eot_id|>' +
-    '<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|>' +
-    '<|start_header_id|>assistant<|end_header_id|>\n\n4<|eot_id|>' +
-    '<|start_header_id|>user<|end_header_id|>\n\nAnd 3+3?<|eot_id|>' +
-    '<|start_header_id|>assistant<|end_header_id|>\n\n');
   // Without a system message the system turn still carries the preamble.
-  const b = render(tok, template, withoutSystem, { date_string: '01 Aug 2025' });
-  assert.equal(b.text,
-    '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n' +
-    'Cutting Knowledge Date: December 2023\nToday Date: 01 Aug 2025\n\n<|eot_id|>' +
-    '<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>' +
-    '<|start_header_id|>assistant<|end_header_id|>\n\nHi there<|eot_id|>' +
-    '<|start_header_id|>user<|end_header_id|>\n\nWrite hello world in Python.<|eot_id|>' +
-    '<|start_header_id|>assistant<|end_header_id|>\n\n');
-  for (const r of [a, b]) {
+  const both = renderBoth(tok, template, {
+    withSystem: LLAMA31_WITH_SYSTEM,
+    withoutSystem:
+      '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n' +
+      'Cutting Knowledge Date: December 2023\nToday Date: 01 Aug 2025\n\n<|eot_id|>' +
+      '<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>' +
+      '<|start_header_id|>assistant<|end_header_id|>\n\nHi there<|eot_id|>' +
+      '<|start_header_id|>user<|end_header_id|>\n\nWrite hello world in Python.<|eot_id|>' +
+      '<|start_header_id|>assistant<|end_header_id|>\n\n',
+  }, { date_string: '01 Aug 2025' });
+  for (const r of both) {
     assert.equal(count(r.ids, bos), 1, 'one BOS');
     assert.equal(r.ids[0], bos);
     assert.equal(count(r.ids, tok.tokenId("<|start_header_id|>")), 5);
@@ -113,16 +111,16 @@ test('Llama 3 (the template the llama3_1 package ships): header turns, BOS once'
 test('Gemma 3: <start_of_turn> user/model turns, system folded into the first user turn, one BOS, alternation enforced', () => {
   const tok = realTokenizer('gemma3');
   const template = detectChatTemplate(tok);
-  const a = render(tok, template, withSystem);
-  assert.equal(a.text,
-    '<bos><start_of_turn>user\nYou are a helpful assistant.\n\nWhat is 2+2?<end_of_turn>\n' +
-    '<start_of_turn>model\n4<end_of_turn>\n' +
-    '<start_of_turn>user\nAnd 3+3?<end_of_turn>\n' +
-    '<start_of_turn>model\n');
-  const b = render(tok, template, withoutSystem);
-  assert.equal(b.text,
-    '<bos><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\nHi there<end_of_turn>\n' +
-    '<start_of_turn>user\nWrite hello world in Python.<end_of_turn>\n<start_of_turn>model\n');
+  const [a, b] = renderBoth(tok, template, {
+    withSystem:
+      '<bos><start_of_turn>user\nYou are a helpful assistant.\n\nWhat is 2+2?<end_of_turn>\n' +
+      '<start_of_turn>model\n4<end_of_turn>\n' +
+      '<start_of_turn>user\nAnd 3+3?<end_of_turn>\n' +
+      '<start_of_turn>model\n',
+    withoutSystem:
+      '<bos><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\nHi there<end_of_turn>\n' +
+      '<start_of_turn>user\nWrite hello world in Python.<end_of_turn>\n<start_of_turn>model\n',
+  });
   const bos = tok.tokenId('<bos>');
   assert.equal(tok.bosTokenId, bos);
   for (const r of [a, b]) {
