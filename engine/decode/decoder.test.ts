@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Decoder, type DecodeRequest } from './decoder';
-import { argmax, createRng, targetDistribution, type SamplingOptions } from './sampling';
+import { argmax, createRng, type SamplingOptions } from './sampling';
+import { chiSquare, chiSquareCritical, jointTarget } from './chiSquare';
 import { ScriptedDrafter } from './scriptedDrafter';
 import { ToyModel } from './toyModel';
 
@@ -230,51 +231,6 @@ test('bad input gets clear errors', async () => {
 });
 
 // ---- Lossless sampling: chi-square of the joint distribution of the first three tokens against the target. ----
-
-function chiSquareCritical(df: number, z = 3.09): number {
-  // Wilson–Hilferty approximation of the upper quantile (z = 3.09: p ≈ 0.001).
-  const a = 2 / (9 * df);
-  return df * Math.pow(1 - a + z * Math.sqrt(a), 3);
-}
-
-function jointTarget(model: ToyModel, prompt: number[], sampling: SamplingOptions, depth: number): Map<string, number> {
-  const vocab = model.info.vocabSize;
-  const out = new Map<string, number>();
-  const walk = (seq: number[], prefix: number[], p: number): void => {
-    if (prefix.length === depth) {
-      out.set(prefix.join(','), p);
-      return;
-    }
-    const dist = targetDistribution(model.logitsAfter(seq), 0, vocab, sampling);
-    for (let t = 0; t < vocab; t++) if (dist[t]! > 0) walk([...seq, t], [...prefix, t], p * dist[t]!);
-  };
-  walk(prompt, [], 1);
-  return out;
-}
-
-function chiSquare(observed: Map<string, number>, target: Map<string, number>, n: number): { stat: number; df: number } {
-  let stat = 0;
-  let bins = 0;
-  let smallExpected = 0;
-  let smallObserved = 0;
-  for (const [key, p] of target) {
-    const e = p * n;
-    const o = observed.get(key) ?? 0;
-    if (e < 5) {
-      smallExpected += e;
-      smallObserved += o;
-      continue;
-    }
-    stat += ((o - e) * (o - e)) / e;
-    bins++;
-  }
-  for (const key of observed.keys()) assert.ok(target.has(key), `sampled an impossible sequence ${key}`);
-  if (smallExpected > 0) {
-    stat += ((smallObserved - smallExpected) ** 2) / smallExpected;
-    bins++;
-  }
-  return { stat, df: bins - 1 };
-}
 
 async function sampleJoint(sampling: SamplingOptions, runs: number, depth: number): Promise<Map<string, number>> {
   const model = new ToyModel({ vocabSize: 5, order: 2, seed: 11, sharpness: 2 });

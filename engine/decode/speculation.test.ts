@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Decoder } from './decoder';
+import { chiSquare, chiSquareCritical, jointTarget } from './chiSquare';
 import { makeDrafter } from './drafters';
-import { argmax, targetDistribution, type SamplingOptions } from './sampling';
+import { argmax } from './sampling';
 import { openSpeculator, runnerFromRuntime, speculatorDirFor, type SpeculationRunner } from './speculation';
 import { ToyModel } from './toyModel';
 import type { ForwardOptions, Model, ModelInfo } from '../model/types';
@@ -94,50 +95,6 @@ test('toy model: greedy identical with speculator and hybrid+speculator, and the
     }
   }
 });
-
-function chiSquareCritical(df: number, z = 3.09): number {
-  const a = 2 / (9 * df);
-  return df * Math.pow(1 - a + z * Math.sqrt(a), 3);
-}
-
-function jointTarget(model: ToyModel, prompt: number[], sampling: SamplingOptions, depth: number): Map<string, number> {
-  const vocab = model.info.vocabSize;
-  const out = new Map<string, number>();
-  const walk = (seq: number[], prefix: number[], p: number): void => {
-    if (prefix.length === depth) {
-      out.set(prefix.join(','), p);
-      return;
-    }
-    const dist = targetDistribution(model.logitsAfter(seq), 0, vocab, sampling);
-    for (let t = 0; t < vocab; t++) if (dist[t]! > 0) walk([...seq, t], [...prefix, t], p * dist[t]!);
-  };
-  walk(prompt, [], 1);
-  return out;
-}
-
-function chiSquare(observed: Map<string, number>, target: Map<string, number>, n: number): { stat: number; df: number } {
-  let stat = 0;
-  let bins = 0;
-  let smallE = 0;
-  let smallO = 0;
-  for (const [key, p] of target) {
-    const e = p * n;
-    const o = observed.get(key) ?? 0;
-    if (e < 5) {
-      smallE += e;
-      smallO += o;
-      continue;
-    }
-    stat += ((o - e) ** 2) / e;
-    bins++;
-  }
-  for (const key of observed.keys()) assert.ok(target.has(key), `sampled an impossible sequence ${key}`);
-  if (smallE > 0) {
-    stat += ((smallO - smallE) ** 2) / smallE;
-    bins++;
-  }
-  return { stat, df: bins - 1 };
-}
 
 test('sampling with hybrid+speculator is distributed as plain sampling (chi-square, and power against T=1.5)', async () => {
   const runs = 3000;
