@@ -54,12 +54,41 @@ async function pair(dir: string, deviceKv: boolean): Promise<{ gpu: LoadedModel;
   }
 }
 
+/** A WebGPU model and a CPU one of the same checkpoint, driven in step. */
+type Pair = { gpu: LoadedModel; cpu: LoadedModel };
+
+/** Forwards the same tree through both (the GPU first) and returns the largest relative error between their logits. */
+async function forwardBoth(p: Pair, tokens: readonly number[], parents: readonly number[]): Promise<number> {
+  return maxRelativeError(await p.gpu.model.forward(tokens, parents), await p.cpu.model.forward(tokens, parents));
+}
+
+function commitBoth(p: Pair, accepted: number[]): void {
+  p.gpu.model.commit(accepted);
+  p.cpu.model.commit(accepted);
+}
+
+function truncateBoth(p: Pair, length: number): void {
+  p.gpu.model.truncate(length);
+  p.cpu.model.truncate(length);
+}
+
+/** Loads the checkpoint on WebGPU (its warnings into `warnings`) and on the CPU. */
+async function loadBoth(dir: string, warnings: string[] = []): Promise<Pair> {
+  return { gpu: await loadModel(dir, { cacheDir, device: 'webgpu', onWarning: (m) => warnings.push(m) }), cpu: await loadModel(dir, { cacheDir, device: 'cpu' }) };
+}
+
+async function disposeBoth(p: Pair): Promise<void> {
+  await p.gpu.model.dispose();
+  await p.cpu.model.dispose();
+}
+
 for (const arch of ['llama', 'qwen2'] as const) {
   for (const deviceKv of [true, false]) {
     test(`${arch}, ${deviceKv ? 'device' : 'host'} KV cache: WebGPU logits equal the CPU provider's within 1e-3 over prefill, trees, commits and truncation`, async (t) => {
       if (!needsAdapter(t)) return;
       const { dir } = await tinyCheckpoint({ arch, layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 9, vocabSize: 80 });
-      const { gpu, cpu } = await pair(dir, deviceKv);
+      const models = await pair(dir, deviceKv);
+      const { gpu } = models;
       try {
         assert.equal(gpu.info.device, 'webgpu');
         assert.ok(gpu.info.adapter, 'the adapter is named');
@@ -71,20 +100,15 @@ for (const arch of ['llama', 'qwen2'] as const) {
           [[15, 16], [-1, 0], [0]],
         ];
         for (const [i, [tokens, parents, accepted]] of steps.entries()) {
-          const a = await gpu.model.forward(tokens, parents);
-          const b = await cpu.model.forward(tokens, parents);
-          const err = maxRelativeError(a, b);
+          const err = await forwardBoth(models, tokens, parents);
           assert.ok(err <= 1e-3, `step ${i}: relative error ${err.toExponential(2)}`);
-          gpu.model.commit(accepted);
-          cpu.model.commit(accepted);
+          commitBoth(models, accepted);
         }
-        gpu.model.truncate(3);
-        cpu.model.truncate(3);
-        const err = maxRelativeError(await gpu.model.forward([20, 21, 22], [-1, 0, 1]), await cpu.model.forward([20, 21, 22], [-1, 0, 1]));
+        truncateBoth(models, 3);
+        const err = await forwardBoth(models, [20, 21, 22], [-1, 0, 1]);
         assert.ok(err <= 1e-3, `after truncate: relative error ${err.toExponential(2)}`);
       } finally {
-        await gpu.model.dispose();
-        await cpu.model.dispose();
+        await disposeBoth(models);
       }
     });
   }
@@ -93,7 +117,8 @@ for (const arch of ['llama', 'qwen2'] as const) {
 test('KV compaction on the device equals the host cache (property: random trees, accepted paths, truncations)', async (t) => {
   if (!needsAdapter(t)) return;
   const { dir } = await tinyCheckpoint({ arch: 'llama', layers: 2, hidden: 16, heads: 2, kvHeads: 1, intermediate: 24, seed: 4, vocabSize: 50 });
-  const { gpu, cpu } = await pair(dir, true);
+  const models = await pair(dir, true);
+  const { gpu, cpu } = models;
   const step = fc.record({
     tokens: fc.array(fc.integer({ min: 0, max: 49 }), { minLength: 1, maxLength: 6 }),
     parentSeeds: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
@@ -103,13 +128,10 @@ test('KV compaction on the device equals the host cache (property: random trees,
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 5 }), async (steps) => {
-        gpu.model.truncate(0);
-        cpu.model.truncate(0);
+        truncateBoth(models, 0);
         for (const s of steps) {
           const parents = s.tokens.map((_, j) => (j === 0 ? -1 : (s.parentSeeds[j]! % (j + 1)) - 1));
-          const a = await gpu.model.forward(s.tokens, parents);
-          const b = await cpu.model.forward(s.tokens, parents);
-          assert.ok(maxRelativeError(a, b) <= 1e-3);
+          assert.ok((await forwardBoth(models, s.tokens, parents)) <= 1e-3);
           // A root path: walk down from a random root child through random children.
           const accepted: number[] = [];
           let at = -1;
@@ -119,13 +141,8 @@ test('KV compaction on the device equals the host cache (property: random trees,
             at = children[(s.acceptSeed + accepted.length) % children.length]!;
             accepted.push(at);
           }
-          gpu.model.commit(accepted);
-          cpu.model.commit(accepted);
-          if (s.truncateSeed !== null) {
-            const n = s.truncateSeed % (cpu.model.contextLength + 1);
-            gpu.model.truncate(n);
-            cpu.model.truncate(n);
-          }
+          commitBoth(models, accepted);
+          if (s.truncateSeed !== null) truncateBoth(models, s.truncateSeed % (cpu.model.contextLength + 1));
         }
         const device = await ((gpu.model as OrtModel).kvCache as DeviceKvCache).download();
         const host = (cpu.model as OrtModel).kvCache as HostKvCache;
@@ -142,8 +159,7 @@ test('KV compaction on the device equals the host cache (property: random trees,
       { numRuns: 12, seed: 7 },
     );
   } finally {
-    await gpu.model.dispose();
-    await cpu.model.dispose();
+    await disposeBoth(models);
   }
 });
 
@@ -265,25 +281,20 @@ test('a GPU lost mid-session: the step reruns on the CPU with a warning, and dec
   if (!needsAdapter(t)) return;
   const { dir } = await tinyCheckpoint({ arch: 'llama', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 21, vocabSize: 70 });
   const warnings: string[] = [];
-  const gpu = await loadModel(dir, { cacheDir, device: 'webgpu', onWarning: (m) => warnings.push(m) });
-  const cpu = await loadModel(dir, { cacheDir, device: 'cpu' });
+  const models = await loadBoth(dir, warnings);
+  const { gpu } = models;
   try {
-    await gpu.model.forward([1, 2, 3], [-1, 0, 1]);
-    gpu.model.commit([0, 1, 2]);
-    await cpu.model.forward([1, 2, 3], [-1, 0, 1]);
-    cpu.model.commit([0, 1, 2]);
+    await forwardBoth(models, [1, 2, 3], [-1, 0, 1]);
+    commitBoth(models, [0, 1, 2]);
     // The device goes away: its session's runs fail as Dawn reports a lost device (a released session cannot
     // stand in: running one crashes the process).
     const session = (gpu.model as unknown as { session: { run: () => Promise<never> } }).session;
     session.run = () => Promise.reject(new Error('WebGPU device lost: Device was destroyed.'));
-    const a = await gpu.model.forward([4, 5], [-1, 0]);
-    const b = await cpu.model.forward([4, 5], [-1, 0]);
-    assert.ok(maxRelativeError(a, b) <= 1e-4);
+    assert.ok((await forwardBoth(models, [4, 5], [-1, 0])) <= 1e-4);
     assert.equal(gpu.info.device, 'cpu');
     assert.ok(warnings.some((w) => /^WEBGPU device failed mid-session \(.*\); continuing on CPU$/.test(w)), warnings.join(' | '));
   } finally {
-    await gpu.model.dispose();
-    await cpu.model.dispose();
+    await disposeBoth(models);
   }
 });
 
@@ -291,21 +302,19 @@ test('an architecture without a device-cache graph (sliding window) runs on WebG
   if (!needsAdapter(t)) return;
   const { dir } = await tinyCheckpoint({ arch: 'mistral', layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 8, vocabSize: 60 });
   const warnings: string[] = [];
-  const gpu = await loadModel(dir, { cacheDir, device: 'webgpu', onWarning: (m) => warnings.push(m) });
-  const cpu = await loadModel(dir, { cacheDir, device: 'cpu' });
+  const models = await loadBoth(dir, warnings);
+  const { gpu } = models;
   try {
     assert.equal(gpu.info.device, 'webgpu');
     assert.ok(warnings.some((w) => /device KV cache graph has no sliding-window.*the KV cache stays in host memory on WEBGPU/.test(w)), warnings.join(' | '));
     const prompt = Array.from({ length: 9 }, (_, i) => (i * 5) % 60);
     for (const [tokens, parents] of [[prompt, prompt.map((_, i) => i - 1)], [[3, 4, 5], [-1, 0, 0]]] as const) {
-      const err = maxRelativeError(await gpu.model.forward(tokens, parents), await cpu.model.forward(tokens, parents));
+      const err = await forwardBoth(models, tokens, parents);
       assert.ok(err <= 1e-3, `relative error ${err.toExponential(2)}`);
-      gpu.model.commit([0]);
-      cpu.model.commit([0]);
+      commitBoth(models, [0]);
     }
   } finally {
-    await gpu.model.dispose();
-    await cpu.model.dispose();
+    await disposeBoth(models);
   }
 });
 
@@ -313,21 +322,18 @@ test('every registered architecture gives the CPU provider\'s logits on WebGPU (
   if (!needsAdapter(t)) return;
   for (const arch of SUPPORTED_MODEL_TYPES) {
     const { dir } = await tinyCheckpoint({ arch, layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 40, seed: 31, vocabSize: 64 });
-    const gpu = await loadModel(dir, { cacheDir, device: 'webgpu' });
-    const cpu = await loadModel(dir, { cacheDir, device: 'cpu' });
+    const models = await loadBoth(dir);
     try {
       const prompt = Array.from({ length: 7 }, (_, i) => (i * 11) % 64);
       const steps: [readonly number[], readonly number[], number[]][] = [[prompt, prompt.map((_, i) => i - 1), prompt.map((_, i) => i)], [[1, 2, 3, 4], [-1, 0, 0, 2], [0, 2]], [[9], [-1], [0]]];
       for (const [i, [tokens, parents, accepted]] of steps.entries()) {
-        const err = maxRelativeError(await gpu.model.forward(tokens, parents), await cpu.model.forward(tokens, parents));
+        const err = await forwardBoth(models, tokens, parents);
         assert.ok(err <= 1e-3, `${arch} step ${i}: relative error ${err.toExponential(2)}`);
-        gpu.model.commit(accepted);
-        cpu.model.commit(accepted);
+        commitBoth(models, accepted);
       }
-      assert.equal(gpu.info.device, 'webgpu', arch);
+      assert.equal(models.gpu.info.device, 'webgpu', arch);
     } finally {
-      await gpu.model.dispose();
-      await cpu.model.dispose();
+      await disposeBoth(models);
     }
   }
 });
