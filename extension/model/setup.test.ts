@@ -69,6 +69,23 @@ describe('model setup', () => {
     assert.equal(demoModelPath(bare), undefined);
   });
 
+  it('the demo model set as a folder in presage.model (as npm start does) is still labelled a demo', async () => {
+    const folder = path.join(tmp, 'copied-demo');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(path.join(__dirname, '..', '..', 'models', 'demo', 'config.json'), path.join(folder, 'config.json'));
+    fakeSettings.set('presage.model', folder);
+    try {
+      assert.deepEqual(await make(path.join(tmp, 'ext-bare')).resolve(), { path: folder, label: 'demo model', demo: true });
+      const plain = path.join(tmp, 'plain-model');
+      fs.mkdirSync(plain, { recursive: true });
+      fs.writeFileSync(path.join(plain, 'config.json'), JSON.stringify({ model_type: 'llama' }));
+      fakeSettings.set('presage.model', plain);
+      assert.deepEqual(await make(path.join(tmp, 'ext-bare')).resolve(), { path: plain, label: 'plain-model' });
+    } finally {
+      fakeSettings.set('presage.model', '');
+    }
+  });
+
   it('a local folder is used as is; a value that is neither folder nor repo id is a clear error', async () => {
     const folder = path.join(tmp, 'my-model');
     fs.mkdirSync(folder, { recursive: true });

@@ -30,6 +30,19 @@ export function demoModelPath(extensionPath: string): string | undefined {
   return fs.existsSync(path.join(dir, 'config.json')) ? dir : undefined;
 }
 
+/**
+ * The demo model says so in its config.json (`presage_demo: true`), so it is labelled as a demo wherever it is
+ * loaded from: the extension's own copy, or a folder set in presage.model (as `npm start` does).
+ */
+export function isDemoCheckpoint(folder: string): boolean {
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return config.presage_demo === true;
+  } catch {
+    return false;
+  }
+}
+
 function expandFolder(value: string): string {
   let p = value.startsWith('~') ? path.join(os.homedir(), value.slice(1)) : value;
   if (!path.isAbsolute(p)) {
@@ -123,7 +136,7 @@ export class ModelSetup implements vscode.Disposable {
     const folder = expandFolder(setting);
     if (fs.existsSync(folder)) {
       if (!fs.statSync(folder).isDirectory()) throw new Error(`presage.model: ${folder} is a file; expected a checkpoint folder`);
-      return { path: folder, label: path.basename(folder) };
+      return isDemoCheckpoint(folder) ? { path: folder, label: 'demo model', demo: true } : { path: folder, label: path.basename(folder) };
     }
     if (!isRepoId(setting)) throw new Error(`presage.model: '${setting}' is neither an existing folder nor a Hugging Face repo id (owner/name)`);
     const dir = modelFolder(this._ctx.extensionContext.globalStorageUri.fsPath, setting);
