@@ -96,6 +96,24 @@ export class DecoderGraph {
     };
   }
 
+  /** The head sizes and the shape constants both attention variants start from (declared once per graph). */
+  private attentionShapes() {
+    const { g, config: c } = this;
+    const D = c.headDim;
+    const nH = c.numHeads;
+    const kvH = c.numKvHeads;
+    return {
+      D, nH, kvH,
+      group: nH / kvH,
+      qShape: g.ints('const.q_shape', [0, 0, nH, D]),
+      kvShape: g.ints('const.kv_shape', [0, 0, kvH, D]),
+      groupedShape: g.ints('const.grouped_shape', [1, kvH, -1, D]),
+      headsShape: g.ints('const.heads_shape', [1, nH, -1, D]),
+      mergedShape: g.ints('const.merged_shape', [0, 0, nH * D]),
+      scale: g.scalar('const.scale', 1 / Math.sqrt(D)),
+    };
+  }
+
   /**
    * Grouped-query attention of the S new tokens over the cached past plus themselves, under the tree bias.
    * The returned function projects q/k/v through `project`, rotates q and k, exposes the new K/V as the
@@ -104,16 +122,7 @@ export class DecoderGraph {
   treeAttention(rope: (x: string) => string): (layer: number, project: (which: Projection, outDim: number) => string) => string {
     const { g, config: c } = this;
     if (this.options.kvCache === 'device') throw new UnsupportedGraphVariant(`${c.architecture}: the host-cache attention was asked for in a device KV cache graph`);
-    const D = c.headDim;
-    const nH = c.numHeads;
-    const kvH = c.numKvHeads;
-    const group = nH / kvH;
-    const qShape = g.ints('const.q_shape', [0, 0, nH, D]);
-    const kvShape = g.ints('const.kv_shape', [0, 0, kvH, D]);
-    const groupedShape = g.ints('const.grouped_shape', [1, kvH, -1, D]);
-    const headsShape = g.ints('const.heads_shape', [1, nH, -1, D]);
-    const mergedShape = g.ints('const.merged_shape', [0, 0, nH * D]);
-    const scale = g.scalar('const.scale', 1 / Math.sqrt(D));
+    const { D, nH, kvH, group, qShape, kvShape, groupedShape, headsShape, mergedShape, scale } = this.attentionShapes();
     // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
     const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
     const headSplit = g.ints('const.head_split', Array.from({ length: kvH }, () => 1));
@@ -195,17 +204,8 @@ export class DecoderGraph {
    * session leaves on the device and the next forward (after compaction) takes as its past.
    */
   deviceTreeAttention(rope: (x: string) => string): (layer: number, project: (which: Projection, outDim: number) => string) => string {
-    const { g, config: c } = this;
-    const D = c.headDim;
-    const nH = c.numHeads;
-    const kvH = c.numKvHeads;
-    const group = nH / kvH;
-    const qShape = g.ints('const.q_shape', [0, 0, nH, D]);
-    const kvShape = g.ints('const.kv_shape', [0, 0, kvH, D]);
-    const groupedShape = g.ints('const.grouped_shape', [1, kvH, -1, D]);
-    const headsShape = g.ints('const.heads_shape', [1, nH, -1, D]);
-    const mergedShape = g.ints('const.merged_shape', [0, 0, nH * D]);
-    const scale = g.scalar('const.scale', 1 / Math.sqrt(D));
+    const { g } = this;
+    const { D, nH, kvH, group, qShape, kvShape, groupedShape, headsShape, mergedShape, scale } = this.attentionShapes();
     const INT64_ZERO = new Uint8Array(8);
     const INT64_ONE = new Uint8Array(BigInt64Array.of(1n).buffer);
     // Past columns of the bias, built on the device: -inf at the sink (slot 0), 0 elsewhere; then the tree part.
