@@ -96,6 +96,16 @@ export class DecoderGraph {
     };
   }
 
+  /** Splits a [1, kvHeads, …] tensor into one tensor per KV head (the tensor itself when there is one head). */
+  private kvHeadSplitter(kvH: number, headSplit: string): (x: string) => string[] {
+    return (x) => {
+      if (kvH === 1) return [x];
+      const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
+      this.g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
+      return outs;
+    };
+  }
+
   /** The head sizes and the shape constants both attention variants start from (declared once per graph). */
   private attentionShapes() {
     const { g, config: c } = this;
@@ -126,12 +136,7 @@ export class DecoderGraph {
     // Query heads h = kv * group + g share kv head `kv`: grouped rows are ordered (g, s), so the [S, P+S] bias tiles `group` times.
     const bias = group > 1 ? g.op('Tile', ['attention_bias', g.ints('const.bias_tile', [1, 1, group, 1])]) : 'attention_bias';
     const headSplit = g.ints('const.head_split', Array.from({ length: kvH }, () => 1));
-    const perKvHead = (x: string): string[] => {
-      if (kvH === 1) return [x];
-      const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
-      g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
-      return outs;
-    };
+    const perKvHead = this.kvHeadSplitter(kvH, headSplit);
     // [P, S] split sizes of the score columns, computed once from the input shapes.
     let splitSizes: string | undefined;
     const pastAndNew = (): string =>
@@ -426,12 +431,7 @@ export class DecoderGraph {
       }
       return bias;
     };
-    const perKvHead = (x: string): string[] => {
-      if (kvH === 1) return [x];
-      const outs = Array.from({ length: kvH }, (_, h) => `${x}_h${h}`);
-      g.op('Split', [x, headSplit], { axis: 1 }, '', outs);
-      return outs;
-    };
+    const perKvHead = this.kvHeadSplitter(kvH, headSplit);
     let splitSizes: string | undefined;
     const pastAndNew = (): string =>
       (splitSizes ??= g.op('Concat', [g.op('Shape', ['past_key.0.0'], { start: 2, end: 3 }), g.op('Shape', ['input_ids'], { start: 1, end: 2 })], { axis: 0 }));
