@@ -96,7 +96,7 @@ export class LocalGenerator implements Generator {
       ...extra,
     });
     return {
-      text: r.text, finishReason: r.finishReason, metrics: toMetrics(r), promptIds: prompt.ids, tokens: r.tokens,
+      text: r.text, finishReason: r.finishReason, metrics: toMetrics(r), promptIds: prompt.ids, promptTemplate: prompt.template, tokens: r.tokens,
       ...(predicted ? { predictionUsage: predictionUsage(predicted, r.tokens) } : {}),
     };
   }

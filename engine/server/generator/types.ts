@@ -55,6 +55,8 @@ export interface Generated {
   metrics: GenerationMetrics;
   /** Local only: the token ids the model saw and produced. */
   promptIds?: number[];
+  /** Local only: the prompt's format (BuiltPrompt.template, e.g. 'base-rewrite'), which decides how the reply ends. */
+  promptTemplate?: string;
   tokens?: number[];
   /** Local only: the prefix's end that healing backed up ('' when none). */
   healed?: string;
