@@ -1,5 +1,8 @@
 // What a user sees and does in the VS Code workbench, as playwright-core actions on the real DOM.
 const QUICK_INPUT = '.quick-input-widget';
+// The quick input's text box by its role: VS Code 1.90 also puts hidden checkboxes (select-all, one per row)
+// inside the widget, so a bare `input` matches one of those first.
+const QUICK_INPUT_BOX = `${QUICK_INPUT} input[role="combobox"]`;
 const STATUS_BAR = '#workbench\\.parts\\.statusbar';
 
 export async function waitFor(what, probe, { timeoutMs = 10_000, intervalMs = 200 } = {}) {
@@ -51,7 +54,7 @@ export async function quickInputRows(page) {
 export async function paletteCommands(page, filter) {
   await closeQuickInput(page);
   await page.keyboard.press('F1');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible' });
+  await page.waitForSelector(QUICK_INPUT_BOX, { state: 'visible' });
   await page.keyboard.type(filter, { delay: 10 });
   await page.waitForTimeout(400);
   const rows = await quickInputRows(page);
@@ -59,13 +62,27 @@ export async function paletteCommands(page, filter) {
   return rows;
 }
 
-/** Runs a command by its palette title, e.g. "Presage: Rewrite Selection". */
-export async function runCommand(page, title) {
-  await closeQuickInput(page);
-  await page.keyboard.press('F1');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible' });
-  await page.keyboard.type(title, { delay: 10 });
-  await waitFor(`"${title}" in the command palette`, async () => (await quickInputRows(page)).some((r) => r.startsWith(title)), { timeoutMs: 10_000 });
+/**
+ * Runs a command by its palette title, e.g. "Presage: Rewrite Selection". The palette is reopened until the
+ * command shows: VS Code 1.90 lists the commands known when the palette opened, so one opened while the extension
+ * host is still registering an extension's commands never shows them, however long it stays open.
+ */
+export async function runCommand(page, title, { timeoutMs = 10_000 } = {}) {
+  const listed = (rows) => rows.some((r) => r.startsWith(title));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await closeQuickInput(page);
+    await page.keyboard.press('F1');
+    await page.waitForSelector(QUICK_INPUT_BOX, { state: 'visible' });
+    await page.keyboard.type(title, { delay: 10 });
+    const attemptMs = Math.max(500, Math.min(3000, deadline - Date.now()));
+    const found = await waitFor(`"${title}" in the command palette`, async () => listed(await quickInputRows(page)), { timeoutMs: attemptMs }).catch(() => false);
+    if (found) break;
+    if (Date.now() >= deadline) {
+      await closeQuickInput(page);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for "${title}" in the command palette`);
+    }
+  }
   const rows = await quickInputRows(page);
   const exact = rows.findIndex((r) => r === title || r.startsWith(`${title},`));
   const index = exact >= 0 ? exact : rows.findIndex((r) => r.startsWith(title));
@@ -77,7 +94,7 @@ export async function runCommand(page, title) {
 export async function openFile(page, relativePath) {
   await closeQuickInput(page);
   await page.keyboard.press('Control+P');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible' });
+  await page.waitForSelector(QUICK_INPUT_BOX, { state: 'visible' });
   await page.keyboard.type(relativePath, { delay: 10 });
   const name = relativePath.split('/').pop();
   // Results update as the query is typed: wait until the best match is the file itself.
@@ -91,7 +108,7 @@ export async function openFile(page, relativePath) {
 /** Moves the cursor with "Go to Line" (1-based line and column). */
 export async function goToLine(page, line, column = 1) {
   await page.keyboard.press('Control+G');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible' });
+  await page.waitForSelector(QUICK_INPUT_BOX, { state: 'visible' });
   await page.keyboard.type(`${line}:${column}`);
   await page.keyboard.press('Enter');
 }
