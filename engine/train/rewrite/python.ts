@@ -405,7 +405,7 @@ function changeLiteralExamples(sites: FunctionSite[], rng: Rng): RewriteExample[
     for (const node of descendants(site.body)) {
       let replacement: string | undefined;
       if (node.type === 'integer' || node.type === 'float') {
-        if (wordOffsets(site.text, node.text).length !== 1) continue;
+        if (countOccurrences(site.text, node.text) !== 1) continue;
         replacement = changedNumber(node.text, rng);
       } else if (node.type === 'string') {
         if (node.parent && isDocstringStatement(node.parent)) continue;
