@@ -297,7 +297,7 @@ function changedLiteral(node: Node, selection: Selection, rng: Rng): string | un
     return next.toFixed(digits);
   }
   if (node.type === 'interpreted_string_literal') {
-    if (!/^"[\w.:/ -]{1,40}"$/.test(text)) return undefined;
+    if (!/^"[\w.:/ -]{1,40}"$/.test(text) || !/[A-Za-z]/.test(text)) return undefined;
     const options = STRING_POOL.filter((w) => `"${w}"` !== text && !selection.text.includes(`"${w}"`));
     return options.length === 0 ? undefined : `"${rng.pick(options)}"`;
   }
