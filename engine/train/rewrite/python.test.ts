@@ -151,7 +151,7 @@ function ofKind(examples: RewriteExample[], kind: RewriteKind): RewriteExample[]
 function oracleRename(selection: string, oldName: string, newName: string): string {
   const word = new RegExp(`(?<![A-Za-z0-9_])${oldName}(?![A-Za-z0-9_])`, 'g');
   const keep = (at: number): boolean => {
-    if (/\.\s*$/.test(selection.slice(0, at))) return true;
+    if (/\.[ \t]*$/.test(selection.slice(0, at))) return true;
     const after = selection.slice(at + oldName.length);
     if (!/^\s*=(?!=)/.test(after)) return false;
     let depth = 0;
