@@ -14,8 +14,15 @@ Two phases, as in the paper: (1) corpus text, the base model's hidden states as 
 as targets; (2) sequences the base model generates itself (greedy), so head 0's input token and every target are
 what verification will accept. Writes the `*-accelerator` layout: config.json (n_predict, inner_dim, emb_dim,
 vocab_size, top_k_tokens_per_head, tie_weights, scale_input) and model.safetensors, plus training_summary.json.
-Runs on the CPU with Debian's python3-torch (1.13); no `tokenizers` or `safetensors` package needed.
+Runs on the CPU with Debian's python3-torch (1.13); no `tokenizers` or `safetensors` package needed. Debian's torch
+calls the system BLAS, which is the reference one unless OpenBLAS is installed (14x slower matmuls here): install
+libopenblas0-pthread, or point LD_LIBRARY_PATH at its openblas-pthread folder (engine/train/README.md section 4).
+
+The base model's hidden states (corpus windows, phase-2 generations) are computed once, in fp32 under no_grad, and
+cached as fp16 in --data (keyed by the base weights' size and mtime and the token range), so reruns that change
+only the speculator's shape or schedule skip them.
 """
+import hashlib
 import argparse
 import json
 import math
@@ -51,8 +58,9 @@ class RmsLayerNorm(nn.Module):
 
 
 class MLPSpeculator(nn.Module):
-    def __init__(self, emb_dim, inner_dim, vocab_size, n_predict, tie_weights=True, scale_input=True):
+    def __init__(self, emb_dim, inner_dim, vocab_size, n_predict, tie_weights=True, scale_input=True, dropout=0.0):
         super().__init__()
+        self.dropout = nn.Dropout(dropout)
         self.n_predict, self.inner_dim, self.emb_dim, self.vocab_size = n_predict, inner_dim, emb_dim, vocab_size
         self.tie_weights, self.scale_input = tie_weights, scale_input
         self.state_weight = 0.5 ** (0.5 / n_predict)
@@ -82,7 +90,8 @@ class MLPSpeculator(nn.Module):
             state = self.part(self.proj, i)(state)
             state = state + z * (self.emb_weight / self.state_weight)
             state = F.gelu(self.part(self.ln, i)(state))
-            out.append(self.part(self.head, i)(state))
+            # dropout only on what the head reads: the next head's input state stays exact
+            out.append(self.part(self.head, i)(self.dropout(state)))
         return torch.stack(out, 0)
 
     def hf_tensors(self, dtype):
@@ -109,15 +118,39 @@ def base_step(model, ids, caches, start):
 
 
 @torch.no_grad()
-def corpus_hidden(model, tokens, seq, batch):
+def corpus_hidden(model, tokens, seq, batch, log=None):
     """Hidden states of `tokens` cut into independent windows of `seq` (each window restarts its context)."""
     n = (len(tokens) // seq) * seq
     windows = tokens[:n].view(-1, seq)
     hs = []
+    t0 = time.time()
     for i in range(0, windows.shape[0], batch):
         h, _ = base_step(model, windows[i:i + batch], None, 0)
         hs.append(h.half())
+        if log and (i // batch) % 20 == 19:
+            log(f'hidden states {i + batch}/{windows.shape[0]} windows, {time.time() - t0:.0f}s')
     return windows, torch.cat(hs, 0)
+
+
+def base_fingerprint(base_dir):
+    """Changes whenever the base weights do (a fine-tuned model must not reuse the old hidden states)."""
+    parts = []
+    for name in sorted(os.listdir(base_dir)):
+        if name.endswith('.safetensors') or name == 'config.json':
+            st = os.stat(os.path.join(base_dir, name))
+            parts.append(f'{name}:{st.st_size}:{st.st_mtime_ns}')
+    return hashlib.sha1('|'.join(parts).encode()).hexdigest()[:12]
+
+
+def cached(path, compute, log):
+    """torch.load(path) when it exists, else compute() saved there (atomically: a killed run leaves no half file)."""
+    if os.path.exists(path):
+        log(f'reusing {path}')
+        return torch.load(path)
+    value = compute()
+    torch.save(value, path + '.tmp')
+    os.replace(path + '.tmp', path)
+    return value
 
 
 @torch.no_grad()
@@ -163,6 +196,7 @@ def examples(ids, hidden, n_predict, first):
 def accuracy(spec, data, batch=1024):
     """Per-head top-1 accuracy (teacher forced) and the chained rate (heads 0..i all right)."""
     state, toks, tgt = data
+    spec.eval()
     right = torch.zeros(spec.n_predict)
     chained = torch.zeros(spec.n_predict)
     loss = 0.0
@@ -179,6 +213,7 @@ def accuracy(spec, data, batch=1024):
 
 def train_phase(spec, opt, data, steps, batch, lr, log, name, step0, total):
     state, toks, tgt = data
+    spec.train()
     g = torch.Generator().manual_seed(step0 + 7)
     t0 = time.time()
     last = None
@@ -215,6 +250,10 @@ def main():
     ap.add_argument('--gen-new', type=int, default=96)
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--weight-decay', type=float, default=0.01)
+    ap.add_argument('--dropout', type=float, default=0.0)
+    ap.add_argument('--hidden-batch', type=int, default=16, help='corpus windows per base-model forward')
+    ap.add_argument('--no-cache', action='store_true', help='recompute the base hidden states even when cached')
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -235,15 +274,27 @@ def main():
     train_tokens, heldout_tokens = load('train'), load('heldout')
     timings = {}
 
-    t = time.time()
-    ids1, h1 = corpus_hidden(base, train_tokens[:args.corpus_tokens], args.seq, 8)
-    ids1h, h1h = corpus_hidden(base, heldout_tokens[:args.heldout_tokens], args.seq, 8)
+    if len(train_tokens) < args.corpus_tokens:
+        log(f'warning: {args.data}/train.u16 has {len(train_tokens)} tokens, fewer than --corpus-tokens {args.corpus_tokens} '
+            '(run speculatorCorpus.ts with a larger --train-tokens)')
+    key = base_fingerprint(args.base)
+    cache_path = lambda name: os.path.join(args.data, f'hidden-{key}-{name}.pt')  # noqa: E731
+    get = (lambda path, compute: compute()) if args.no_cache else (lambda path, compute: cached(path, compute, log))  # noqa: E731
+    t, cpu = time.time(), time.process_time()
+    ids1, h1 = get(cache_path(f'train-{args.corpus_tokens}-{args.seq}'),
+                   lambda: corpus_hidden(base, train_tokens[:args.corpus_tokens], args.seq, args.hidden_batch, log))
+    ids1h, h1h = get(cache_path(f'heldout-{args.heldout_tokens}-{args.seq}'),
+                     lambda: corpus_hidden(base, heldout_tokens[:args.heldout_tokens], args.seq, args.hidden_batch))
     timings['phase1_hidden_s'] = round(time.time() - t, 1)
+    timings['phase1_hidden_cpu_s'] = round(time.process_time() - cpu, 1)
     log(f'corpus hidden states: {h1.shape[0] * h1.shape[1]} train + {h1h.shape[0] * h1h.shape[1]} held-out tokens')
     t = time.time()
     # phase 2 prompts come from training text for training, from held-out text for the held-out check
-    ids2, h2 = generated(base, train_tokens, args.gen_prompts, 64, args.gen_new, 32, seed=1)
-    ids2h, h2h = generated(base, heldout_tokens, max(4, args.gen_prompts // 4), 64, args.gen_new, 24, seed=2)
+    ids2, h2 = get(cache_path(f'gen-train-{args.gen_prompts}-{args.gen_new}'),
+                   lambda: generated(base, train_tokens, args.gen_prompts, 64, args.gen_new, 32, seed=1))
+    heldout_prompts = max(16, args.gen_prompts // 4)
+    ids2h, h2h = get(cache_path(f'gen-heldout-{heldout_prompts}-{args.gen_new}'),
+                     lambda: generated(base, heldout_tokens, heldout_prompts, 64, args.gen_new, 32, seed=2))
     timings['phase2_generation_s'] = round(time.time() - t, 1)
     log(f'generated {ids2.shape[0]}x{args.gen_new} train + {ids2h.shape[0]}x{args.gen_new} held-out tokens')
 
@@ -251,8 +302,8 @@ def main():
     # from the last prompt position on: head 0's token is then the model's own greedy choice
     d2, d2h = examples(ids2, h2, args.n_predict, 63), examples(ids2h, h2h, args.n_predict, 63)
 
-    spec = MLPSpeculator(cfg['hidden_size'], args.inner_dim, cfg['vocab_size'], args.n_predict)
-    opt = torch.optim.AdamW(spec.parameters(), lr=args.lr, weight_decay=0.0)
+    spec = MLPSpeculator(cfg['hidden_size'], args.inner_dim, cfg['vocab_size'], args.n_predict, dropout=args.dropout)
+    opt = torch.optim.AdamW(spec.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     total = args.phase1_steps + args.phase2_steps
     loss1, timings['phase1_train_s'] = train_phase(spec, opt, d1, args.phase1_steps, args.batch, args.lr, log, 'phase1', 0, total)
     after1 = {'heldout_corpus': accuracy(spec, d1h), 'heldout_generated': accuracy(spec, d2h)}
@@ -277,6 +328,9 @@ def main():
     summary = {
         'base': args.base, 'args': vars(args), 'torch': torch.__version__, 'threads': args.threads,
         'wall_s': round(time.time() - t_start, 1), 'timings': timings,
+        # what a rerun without the cache costs per 100k corpus tokens (cached stages report their load time)
+        'hidden_s_per_100k_tokens': round(timings['phase1_hidden_s'] * 1e5 / max(1, h1.shape[0] * h1.shape[1] + h1h.shape[0] * h1h.shape[1]), 1),
+        'train_s_per_1k_steps': round((timings['phase1_train_s'] + timings['phase2_train_s']) * 1000 / max(1, total), 1),
         'corpus': 'local sources tokenized by engine/train/speculatorCorpus.ts (node_modules JS/TS, Python stdlib)',
         'phase1': {'steps': args.phase1_steps, 'final_loss': round(loss1, 4), 'positions': len(d1[0])},
         'phase2': {'steps': args.phase2_steps, 'final_loss': round(loss2, 4), 'positions': len(d2[0])},
