@@ -97,7 +97,7 @@ func validate(server *Server, label string) error { return nil }
 function codeTokens(text: string): { word: string; index: number }[] {
   const blanked = text.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|`[^`]*`|'(?:[^'\\\n]|\\.)*'/g,
     (m) => ' '.repeat(m.length));
-  return [...blanked.matchAll(/[A-Za-z_]\w*/g)].map((m) => ({ word: m[0], index: m.index! }));
+  return [...blanked.matchAll(/(?<!\w)[A-Za-z_]\w*/g)].map((m) => ({ word: m[0], index: m.index! }));
 }
 
 /** The rename an oracle expects: every token of the old name that is not a field (`.name`) or a key (`name:`). */
@@ -105,8 +105,8 @@ function naiveRename(selection: string, oldName: string, newName: string): strin
   const blanked = selection.replace(/\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|`[^`]*`/g, (m) => ' '.repeat(m.length));
   const positions = codeTokens(selection)
     .filter((t) => t.word === oldName)
-    .filter((t) => !/\.\s*$/.test(blanked.slice(0, t.index)))
-    .filter((t) => !/^\s*:(?!=)/.test(blanked.slice(t.index + oldName.length)))
+    .filter((t) => !/(?<!\.)\.\s*$/.test(blanked.slice(0, t.index)))
+    .filter((t) => !(/[{,]\s*$/.test(blanked.slice(0, t.index)) && /^\s*:(?!=)/.test(blanked.slice(t.index + oldName.length))))
     .map((t) => t.index);
   let out = selection;
   for (const index of positions.reverse()) out = out.slice(0, index) + newName + out.slice(index + oldName.length);

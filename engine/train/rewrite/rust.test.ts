@@ -103,11 +103,11 @@ function enclosingBracket(text: string, index: number): string | undefined {
 /** The rename an oracle expects: tokens of the old name that are not fields, paths, labels, lifetimes or macros. */
 function naiveRename(selection: string, oldName: string, newName: string): string {
   const code = blank(selection);
-  const positions = [...code.matchAll(/[A-Za-z_]\w*/g)]
+  const positions = [...code.matchAll(/(?<!\w)[A-Za-z_]\w*/g)]
     .filter((m) => m[0] === oldName)
     .map((m) => m.index!)
-    .filter((i) => !/(\.|::|')\s*$/.test(code.slice(0, i)))
-    .filter((i) => !/^\s*(::|!)/.test(code.slice(i + oldName.length)))
+    .filter((i) => !/((?<!\.)\.|::|')\s*$/.test(code.slice(0, i)))
+    .filter((i) => !/^\s*(::|!(?!=))/.test(code.slice(i + oldName.length)))
     .filter((i) => !(/[{,]\s*$/.test(code.slice(0, i)) && /^\s*:(?!:)/.test(code.slice(i + oldName.length)) &&
       enclosingBracket(code, i) === '{'));
   let out = selection;
