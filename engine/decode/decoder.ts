@@ -186,6 +186,8 @@ export class Decoder {
     let drafterStarted = false;
     /** The speculator's time for the coming step: part of the drafting overhead the tree size is weighed against. */
     let specMs = 0;
+    /** The step cost the speculator's gate weighs its time against (tree tokens → ms, drafting overhead included). */
+    const stepCosts = { stepMs: (tokens: number): number => this._draftMsAvg + this._cost.estimate(tokens, this._committed.length) };
 
     const emit = (tokens: readonly number[]): void => {
       // Applies EOS and max-tokens to a step's new tokens, then streams the text.
@@ -258,7 +260,7 @@ export class Decoder {
           emit([pending]);
           if (drafter && !finish) drafter.observe(req.requestId, [pending]);
           // the prefill's one logit row chose `pending`
-          if (drafter && !finish) metrics.draftMs += specMs = await speculate(this.model, this._speculator, drafter, req.requestId, 0, pending, maxDraft);
+          if (drafter && !finish) metrics.draftMs += specMs = await speculate(this.model, this._speculator, drafter, req.requestId, 0, pending, maxDraft, stepCosts);
         }
       }
 
@@ -329,7 +331,7 @@ export class Decoder {
         if (drafter && !finish) drafter.observe(req.requestId, fresh);
         // logit rows are the tree's nodes in order: the last accepted node's row chose the bonus token
         if (drafter && !finish) {
-          specMs = await speculate(this.model, this._speculator, drafter, req.requestId, path[path.length - 1]!, bonus, maxDraft);
+          specMs = await speculate(this.model, this._speculator, drafter, req.requestId, path[path.length - 1]!, bonus, maxDraft, stepCosts);
           metrics.draftMs += specMs;
         }
       }

@@ -11,6 +11,7 @@ import { chiSquare, chiSquareCritical, jointTarget } from './chiSquare';
 import { makeDrafter } from './drafters';
 import { argmax } from './sampling';
 import { openSpeculator, runnerFromRuntime, speculatorDirFor, type SpeculationRunner } from './speculation';
+import type { Speculation } from '../draft/speculator';
 import { ToyModel } from './toyModel';
 import type { ForwardOptions, Model, ModelInfo } from '../model/types';
 import { loadSpeculatorCheckpoint } from '../model/speculator/checkpoint';
@@ -68,6 +69,9 @@ function naiveGreedy(model: ToyModel, prompt: readonly number[], maxTokens: numb
   return seq.slice(prompt.length);
 }
 
+/** The speculator runs after every step (its gate off), for the tests of what its verified nodes do. */
+const UNGATED = { speculator: { gate: false }, 'hybrid+speculator': { gate: false } };
+
 const decodeText = (ids: readonly number[]): string => ids.map((t) => String.fromCharCode(65 + t)).join('');
 
 test('toy model: greedy identical with speculator and hybrid+speculator, and the speculator\'s nodes are accepted', async () => {
@@ -78,7 +82,8 @@ test('toy model: greedy identical with speculator and hybrid+speculator, and the
       const want = naiveGreedy(toy, [1, 2, 3], 60);
       for (const name of ['speculator', 'hybrid+speculator']) {
         const model = new HiddenToy(new ToyModel({ vocabSize: 6, order: 2, seed: 30 + seed, sharpness: 1.5 }));
-        const decoder = new Decoder({ model, drafter: makeDrafter(name), decode: decodeText, speculator: spec.runner, learnCost: false });
+        // the gate off: this test is about what the speculator's nodes do when verified, not about when to run it
+        const decoder = new Decoder({ model, drafter: makeDrafter(name, UNGATED), decode: decodeText, speculator: spec.runner, learnCost: false });
         const r = await decoder.generate({ requestId: 'r', prompt: [1, 2, 3], maxTokens: 60, fixedDraftTokens: 6 });
         assert.deepEqual(r.tokens, want, `${name}, seed ${seed}`);
         assert.ok(r.metrics.draftedTokens > 0, `${name}: the speculator drafted`);
@@ -102,7 +107,7 @@ test('sampling with hybrid+speculator is distributed as plain sampling (chi-squa
   const make = (): ToyModel => new ToyModel({ vocabSize: 5, order: 2, seed: 11, sharpness: 2 });
   const spec = await toySpeculator(5, 9);
   try {
-    const decoder = new Decoder({ model: new HiddenToy(make()), drafter: makeDrafter('hybrid+speculator'), decode: decodeText, speculator: spec.runner, learnCost: false });
+    const decoder = new Decoder({ model: new HiddenToy(make()), drafter: makeDrafter('hybrid+speculator', UNGATED), decode: decodeText, speculator: spec.runner, learnCost: false });
     const counts = new Map<string, number>();
     let fromSpeculator = 0;
     for (let s = 0; s < runs; s++) {
@@ -140,7 +145,7 @@ test('demo model with its trained speculator: greedy identical alone and combine
       const prompt = ckpt.tokenizer.encode(r.prompt).slice(-192);
       const outputs: number[][] = [];
       for (const name of ['none', 'speculator', 'hybrid+speculator']) {
-        const drafter = makeDrafter(name);
+        const drafter = makeDrafter(name, UNGATED);
         const decoder = new Decoder({ model: ckpt.model, ...(drafter ? { drafter } : {}), decode: (ids) => ckpt.tokenizer.decode(ids), speculator: runner });
         // A fixed tree size: the cost-based sizing follows measured timings, which a busy machine can push to
         // trees of nothing, and this test is about what is accepted, not about speed.
@@ -155,5 +160,51 @@ test('demo model with its trained speculator: greedy identical alone and combine
   } finally {
     await runner.dispose();
     await ckpt.model.dispose();
+  }
+});
+
+/**
+ * A speculator that is always wrong: it reads the toy model's context, so it knows the greedy next token and
+ * proposes another one (with confidence), and it takes a few milliseconds per run, like a real one.
+ */
+const GATE_TOY = { vocabSize: 16, order: 3, seed: 41, sharpness: 1.2 };
+
+function wrongRunner(toy: ToyModel, runMs: number): SpeculationRunner & { runs: number } {
+  const V = toy.info.vocabSize;
+  const runner = {
+    depth: 3,
+    runs: 0,
+    async expand(_hidden: Float32Array, lastToken: number): Promise<Speculation> {
+      runner.runs++;
+      const until = performance.now() + runMs;
+      while (performance.now() < until) { /* the speculator's time */ }
+      const next = argmax(toy.logitsAfter([...toy.context, lastToken]), 0, V);
+      const wrong = (next + 1) % V;
+      return { tokens: [wrong, (wrong + 1) % V, (wrong + 2) % V], parents: [-1, 0, 1], probs: [0.95, 0.95, 0.95] };
+    },
+  };
+  return runner;
+}
+
+test('the gate stops running a speculator whose drafts are never accepted (graph runs counted), and can be switched off', async () => {
+  const steps: Record<string, number> = {};
+  const runs: Record<string, number> = {};
+  for (const name of ['speculator', 'hybrid+speculator']) {
+    for (const gate of [true, false]) {
+      const toy = new ToyModel(GATE_TOY);
+      const runner = wrongRunner(toy, 2);
+      const want = naiveGreedy(new ToyModel(GATE_TOY), [1, 2, 3], 160);
+      const decoder = new Decoder({ model: new HiddenToy(toy), drafter: makeDrafter(name, { [name]: { gate } }), decode: decodeText, speculator: runner, learnCost: false, costCurve: () => 4 });
+      const r = await decoder.generate({ requestId: 'g', prompt: [1, 2, 3], maxTokens: 160 });
+      assert.deepEqual(r.tokens, want, `${name}, gate ${gate}: greedy output changed`);
+      assert.equal(r.metrics.acceptedByDrafter.speculator ?? 0, 0, 'the wrong speculator was accepted');
+      steps[`${name}/${gate}`] = r.metrics.steps;
+      runs[`${name}/${gate}`] = runner.runs;
+    }
+    // ungated it runs after every step; gated it runs a few times to learn, then about once per exploreEvery steps
+    // (after the prefill and after every verification but the last)
+    assert.equal(runs[`${name}/false`], steps[`${name}/false`]! - 1, `${name}: ungated runs`);
+    assert.ok(runs[`${name}/true`]! <= steps[`${name}/true`]! / 6, `${name}: ${runs[`${name}/true`]} gated runs in ${steps[`${name}/true`]} steps`);
+    assert.ok(runs[`${name}/true`]! >= 3, `${name}: the gate must still explore (${runs[`${name}/true`]} runs)`);
   }
 });

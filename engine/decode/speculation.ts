@@ -4,7 +4,7 @@
 // Drafters never see the model; the model never sees drafters; this file sees both.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isSpeculationConsumer, type Speculation } from '../draft/speculator';
+import { isSpeculationConsumer, type Speculation, type StepCosts } from '../draft/speculator';
 import type { Drafter } from '../draft/types';
 import type { Model } from '../model/types';
 import { loadSpeculatorCheckpoint } from '../model/speculator/checkpoint';
@@ -26,20 +26,25 @@ export function runnerFromRuntime(runtime: SpeculatorRuntime, options: { expandP
 
 /**
  * Runs the speculator for the request's current context and hands the tree to the drafter. `row` is the index,
- * in the last forward's logit rows, of the node whose logits chose `lastToken`. Returns the milliseconds spent
- * (0 when there is nothing to do: no runner, a drafter that does not consume speculations, no hidden states).
+ * in the last forward's logit rows, of the node whose logits chose `lastToken`. With `costs` (the decoder's step
+ * cost estimate) the drafter's gate may skip the run when the speculator's learned gain does not pay for its
+ * time. Returns the milliseconds spent (0 when there is nothing to do: no runner, a drafter that does not consume
+ * speculations, no hidden states, or a skipped step).
  */
-export async function speculate(model: Model, runner: SpeculationRunner | undefined, drafter: Drafter | undefined, requestId: string, row: number, lastToken: number, maxDraft: number): Promise<number> {
+export async function speculate(model: Model, runner: SpeculationRunner | undefined, drafter: Drafter | undefined, requestId: string, row: number, lastToken: number, maxDraft: number, costs?: StepCosts): Promise<number> {
   if (!runner || !drafter || !isSpeculationConsumer(drafter)) return 0;
   const all = model.lastHiddenStates?.();
   if (!all) return 0;
   const H = model.info.hiddenSize;
   if ((row + 1) * H > all.length) throw new Error(`speculate: hidden state row ${row} is not in the last forward's ${all.length / H} rows`);
+  const tGate = performance.now();
+  if (costs && !drafter.wantsSpeculation(requestId, maxDraft, costs)) return performance.now() - tGate;
+  // the gate weighs the speculator's own time (the hybrid draft it computed is reused by the next propose)
   const t0 = performance.now();
   const paths = drafter.graftPaths(requestId, maxDraft, runner.depth);
   const tree = await runner.expand(all.subarray(row * H, (row + 1) * H), lastToken, paths);
-  drafter.setSpeculation(requestId, tree);
-  return performance.now() - t0;
+  drafter.setSpeculation(requestId, tree, performance.now() - t0);
+  return performance.now() - tGate;
 }
 
 /** Drafter names that consume a speculator's n-grams (the model then also returns its hidden states). */

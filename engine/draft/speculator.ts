@@ -9,6 +9,12 @@
 // of the speculator's nodes whose parent it reached), as hybrid learns per source. Grafting: the decoder asks
 // for `graftPaths` (hybrid's likeliest paths, up to the speculator's depth) before running it, so the n-grams
 // also continue hybrid's nodes, not only the root.
+//
+// Gate: running the speculator costs time on every step, so the decoder asks `wantsSpeculation` first. The gain
+// (tokens accepted on speculator-only nodes per step) is learned online per bucket of hybrid's own expected
+// acceptance (a confident copy run leaves little to add); the speculator runs only while gain / (tokens the step
+// yields anyway) beats its measured time / the step's time, and every EXPLORE_EVERY-th skipped step runs anyway
+// so the estimate can recover.
 import { DrafterBase } from './base';
 import { HybridDrafter, type HybridParams } from './hybrid';
 import type { Draft } from './types';
@@ -20,16 +26,25 @@ export interface Speculation {
   probs: number[];
 }
 
+/** What a step costs, as the decoder estimates it (drafters never see the model or its cost curve). */
+export interface StepCosts {
+  /** Milliseconds of one step whose forward verifies `tokens` tree tokens (pending token included), overhead included. */
+  stepMs(tokens: number): number;
+}
+
 /** The hooks the decoder calls around the speculator (drafters that have them are speculation consumers). */
 export interface SpeculationConsumer {
+  /** Whether running the speculator for the current context is expected to pay for its time (see the gate above). */
+  wantsSpeculation(requestId: string, maxTokens: number, costs: StepCosts): boolean;
   /** Root paths (continuing the current context) the speculator should also condition on. */
   graftPaths(requestId: string, maxTokens: number, depth: number): number[][];
-  /** The speculation for the request's current context (valid until the next observe). */
-  setSpeculation(requestId: string, speculation: Speculation): void;
+  /** The speculation for the request's current context (valid until the next observe) and the ms it took. */
+  setSpeculation(requestId: string, speculation: Speculation, ms?: number): void;
 }
 
 export function isSpeculationConsumer(d: object): d is SpeculationConsumer {
-  return typeof (d as Partial<SpeculationConsumer>).setSpeculation === 'function' && typeof (d as Partial<SpeculationConsumer>).graftPaths === 'function';
+  const c = d as Partial<SpeculationConsumer>;
+  return typeof c.setSpeculation === 'function' && typeof c.graftPaths === 'function' && typeof c.wantsSpeculation === 'function';
 }
 
 /** Parameters of `speculator` and `hybrid+speculator`; every field has its default here. */
@@ -40,6 +55,10 @@ export const SPECULATOR_PARAMS = {
   graftPaths: 3,
   /** Prior weight (in observations) of the raw softmax probability in each calibration bucket. */
   calibrationPrior: 4,
+  /** Skip the speculator on steps where its learned gain does not pay for its time (false: run it every step). */
+  gate: true,
+  /** While gated off, still run it every this many steps, so that its gain estimate can recover. */
+  exploreEvery: 16,
   /** Parameters of the inner hybrid drafter (withHybrid only). */
   hybrid: {} as Partial<HybridParams>,
 };
@@ -74,6 +93,60 @@ export class SpeculationCalibration {
   }
 }
 
+/** Buckets of hybrid's expected accepted tokens (the sum of its chosen nodes' probabilities): upper bounds. */
+const GAIN_BUCKETS = [0.25, 1, 2.5, 6, Infinity];
+
+/**
+ * When to run the speculator: its extra accepted tokens per step, learned per bucket of hybrid's expected
+ * acceptance, against its measured time. Running pays when (E + g) / (C + t) > E / C, i.e. g·C > E·t, with E the
+ * tokens the step yields without it (bonus included), C the step's ms, g the gain and t the speculator's ms.
+ */
+export class SpeculationGate {
+  private readonly gainSum = GAIN_BUCKETS.map(() => 1); // optimistic prior: one token per step, weight 1
+  private readonly gainWeight = GAIN_BUCKETS.map(() => 1);
+  private msAvg: number | undefined;
+  private sinceRun = 0;
+  /** Decisions taken (for tests and stats). */
+  runs = 0;
+  skips = 0;
+
+  constructor(private readonly exploreEvery: number) {}
+
+  bucket(expectedHybrid: number): number {
+    return GAIN_BUCKETS.findIndex((b) => expectedHybrid < b);
+  }
+
+  gain(bucket: number): number {
+    return this.gainSum[bucket]! / this.gainWeight[bucket]!;
+  }
+
+  get speculatorMs(): number | undefined {
+    return this.msAvg;
+  }
+
+  /** `expected`: tokens the step yields without the speculator (bonus included); `stepMs`: its cost. */
+  decide(bucket: number, expected: number, stepMs: number): boolean {
+    let run = this.msAvg === undefined || this.gain(bucket) * stepMs > expected * this.msAvg;
+    if (!run && ++this.sinceRun >= this.exploreEvery) run = true;
+    if (run) {
+      this.sinceRun = 0;
+      this.runs++;
+    } else this.skips++;
+    return run;
+  }
+
+  recordTime(ms: number): void {
+    if (!(ms >= 0)) return;
+    this.msAvg = this.msAvg === undefined ? ms : this.msAvg + 0.2 * (ms - this.msAvg);
+  }
+
+  recordGain(bucket: number, acceptedSpeculatorOnly: number): void {
+    // decayed so that the estimate follows the current text
+    this.gainSum[bucket] = this.gainSum[bucket]! * 0.97 + acceptedSpeculatorOnly;
+    this.gainWeight[bucket] = this.gainWeight[bucket]! * 0.97 + 1;
+  }
+}
+
 interface SpecRequest {
   /** Tokens in the context so far (prompt plus observed). */
   length: number;
@@ -86,6 +159,10 @@ interface SpecRequest {
   /** Speculator nodes of the last draft: (draft index, depth, raw prob), judged by the next observe. */
   judged: { node: number; depth: number; p: number }[];
   lastDraft: Draft | null;
+  /** The gate's bucket for the current speculation (-1: none ran), credited with its gain by the next observe. */
+  gateBucket: number;
+  /** The gate's bucket of the last draft's speculation (-1: the last draft had none). */
+  lastGateBucket: number;
 }
 
 function depthOf(parents: readonly number[], j: number): number {
@@ -99,6 +176,7 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
   private readonly params: SpeculatorParams;
   private readonly hybrid: HybridDrafter | undefined;
   readonly calibration: SpeculationCalibration;
+  readonly gate: SpeculationGate;
 
   constructor(params: Partial<SpeculatorParams> = {}) {
     super();
@@ -106,11 +184,12 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     this.name = this.params.withHybrid ? 'hybrid+speculator' : 'speculator';
     this.hybrid = this.params.withHybrid ? new HybridDrafter(this.params.hybrid) : undefined;
     this.calibration = new SpeculationCalibration(this.params.calibrationPrior);
+    this.gate = new SpeculationGate(Math.max(1, this.params.exploreEvery));
   }
 
   protected open(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[]): SpecRequest {
     this.hybrid?.begin(requestId, prompt, references);
-    return { length: prompt.length, speculation: null, speculationAt: -1, hybridDraft: null, hybridAt: -1, judged: [], lastDraft: null };
+    return { length: prompt.length, speculation: null, speculationAt: -1, hybridDraft: null, hybridAt: -1, judged: [], lastDraft: null, gateBucket: -1, lastGateBucket: -1 };
   }
 
   protected append(st: SpecRequest, tokens: readonly number[], requestId: string): void {
@@ -128,13 +207,49 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
         if (parent >= 0 && !onPath[parent]) continue; // its parent was not reached: no evidence
         this.calibration.record(depth, p, onPath[node]!);
       }
+      // the gain: tokens on the accepted path that only the speculator proposed
+      if (st.lastGateBucket >= 0) {
+        let gain = 0;
+        for (let j = 0; j < d.tokens.length; j++) if (onPath[j] && d.sources?.[j] === 'speculator') gain++;
+        this.gate.recordGain(st.lastGateBucket, gain);
+      }
     }
     st.judged = [];
     st.lastDraft = null;
+    st.gateBucket = -1;
+    st.lastGateBucket = -1;
     st.length += tokens.length;
     st.speculation = null;
     st.hybridDraft = null;
     this.hybrid?.observe(requestId, tokens);
+  }
+
+  wantsSpeculation(requestId: string, maxTokens: number, costs: StepCosts): boolean {
+    if (!this.hasRequest(requestId)) return false;
+    const st = this.state(requestId);
+    // What the step yields without the speculator: hybrid's best nodes, as many as pay for their verification.
+    const probs = this.hybrid ? this.hybridFor(st, requestId, maxTokens).probs.slice().sort((a, b) => b - a) : [];
+    let bestRate = 1 / costs.stepMs(1);
+    let expected = 1;
+    let chosenSum = 1;
+    let chosenMs = costs.stepMs(1);
+    for (let k = 1; k <= Math.min(maxTokens, probs.length); k++) {
+      expected += Math.min(1, Math.max(0, probs[k - 1]!));
+      const ms = costs.stepMs(1 + k);
+      if (expected / ms > bestRate) {
+        bestRate = expected / ms;
+        chosenSum = expected;
+        chosenMs = ms;
+      }
+    }
+    const bucket = this.gate.bucket(chosenSum - 1);
+    if (!this.params.gate) {
+      st.gateBucket = bucket;
+      return true;
+    }
+    const run = this.gate.decide(bucket, chosenSum, chosenMs);
+    st.gateBucket = run ? bucket : -1;
+    return run;
   }
 
   graftPaths(requestId: string, maxTokens: number, depth: number): number[][] {
@@ -153,7 +268,7 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     return paths;
   }
 
-  setSpeculation(requestId: string, speculation: Speculation): void {
+  setSpeculation(requestId: string, speculation: Speculation, ms?: number): void {
     const st = this.state(requestId);
     const n = speculation.tokens.length;
     if (speculation.parents.length !== n || speculation.probs.length !== n) throw new Error(`${this.name}: speculation arrays differ in length`);
@@ -162,6 +277,9 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     });
     st.speculation = speculation;
     st.speculationAt = st.length;
+    if (ms !== undefined) this.gate.recordTime(ms);
+    // a speculation the decoder ran without asking the gate still has its gain measured
+    if (st.gateBucket < 0) st.gateBucket = this.gate.bucket(0);
   }
 
   private hybridFor(st: SpecRequest, requestId: string, maxTokens: number): Draft {
@@ -243,6 +361,7 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     };
     st.judged = kept.filter((j) => fromSpec[j]).map((j) => ({ node: renum.get(j)!, depth: depthOf(draft.parents, renum.get(j)!), p: rawP[j]! }));
     st.lastDraft = draft;
+    st.lastGateBucket = spec ? st.gateBucket : -1;
     return draft;
   }
 

@@ -1,0 +1,76 @@
+// The speculator drafter's gate: a speculator whose n-grams are accepted keeps being run, one whose n-grams are
+// never accepted is skipped except for exploration, and the gate weighs the speculator's time against the step's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { SpeculationGate, SpeculatorDrafter, type StepCosts } from './speculator';
+
+const COSTS: StepCosts = { stepMs: (tokens) => 10 + 0.5 * tokens };
+
+/** Drives the drafter like the decoder does; `right(step)` says whether the speculation spells the truth. */
+function drive(drafter: SpeculatorDrafter, steps: number, right: (step: number) => boolean, speculatorMs: number): { runs: number; accepted: number } {
+  const truth = Array.from({ length: steps * 5 + 8 }, (_, i) => (i * 7 + 3) % 50);
+  drafter.begin('r', [1, 2, 3]);
+  let at = 0;
+  let runs = 0;
+  let accepted = 0;
+  for (let s = 0; s < steps; s++) {
+    if (drafter.wantsSpeculation('r', 8, COSTS)) {
+      runs++;
+      const next = truth.slice(at, at + 3);
+      const tokens = right(s) ? next : next.map((t) => t + 100);
+      drafter.setSpeculation('r', { tokens, parents: [-1, 0, 1], probs: [0.9, 0.9, 0.9] }, speculatorMs);
+    }
+    const draft = drafter.propose('r', 8);
+    // accept the draft's chain as far as it spells the truth, then the bonus token
+    let n = 0;
+    for (let j = 0; j < draft.tokens.length && draft.tokens[j] === truth[at + n] && draft.parents[j] === n - 1; j++) n++;
+    accepted += n;
+    drafter.observe('r', truth.slice(at, at + n + 1));
+    at += n + 1;
+  }
+  drafter.end('r');
+  return { runs, accepted };
+}
+
+test('gate: a speculator that is always right runs every step, one that is always wrong is explored only', () => {
+  const good = drive(new SpeculatorDrafter(), 200, () => true, 2);
+  assert.equal(good.runs, 200);
+  assert.ok(good.accepted >= 3 * 190, `accepted ${good.accepted}`);
+  const bad = new SpeculatorDrafter({ exploreEvery: 16 });
+  const wrong = drive(bad, 200, () => false, 2);
+  assert.equal(wrong.accepted, 0);
+  assert.ok(wrong.runs <= 200 / 16 + 4, `a never-accepted speculator ran ${wrong.runs} of 200 steps`);
+  assert.ok(wrong.runs >= 200 / 16 - 1, `exploration stopped: ${wrong.runs} runs`);
+  // without the gate it runs every step whatever it gains
+  assert.equal(drive(new SpeculatorDrafter({ gate: false }), 200, () => false, 2).runs, 200);
+});
+
+test('gate: recovers when the speculator turns good after a bad stretch', () => {
+  const d = new SpeculatorDrafter({ exploreEvery: 8 });
+  drive(d, 100, () => false, 2);
+  const later = drive(d, 100, () => true, 2);
+  assert.ok(later.runs >= 80, `after recovering it ran ${later.runs} of 100 steps`);
+});
+
+test('gate: runs exactly when gain times step cost beats expected tokens times speculator time (no exploration)', () => {
+  fc.assert(fc.property(
+    fc.array(fc.nat(3), { minLength: 1, maxLength: 30 }),
+    fc.double({ min: 0.01, max: 20, noNaN: true }),
+    fc.double({ min: 1, max: 8, noNaN: true }),
+    fc.double({ min: 1, max: 50, noNaN: true }),
+    (gains, ms, expected, stepMs) => {
+      const gate = new SpeculationGate(1e9);
+      gate.recordTime(ms);
+      // naive oracle: the decayed mean with its prior of one token at weight one
+      let sum = 1;
+      let weight = 1;
+      for (const g of gains) {
+        gate.recordGain(0, g);
+        sum = sum * 0.97 + g;
+        weight = weight * 0.97 + 1;
+      }
+      return gate.decide(0, expected, stepMs) === ((sum / weight) * stepMs > expected * ms);
+    },
+  ));
+});
