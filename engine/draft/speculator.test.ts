@@ -74,3 +74,36 @@ test('gate: runs exactly when gain times step cost beats expected tokens times s
     },
   ));
 });
+
+/** Root path of node j as a key (the same node in two drafts has the same key). */
+function pathKey(d: { tokens: readonly number[]; parents: readonly number[] }, j: number): string {
+  const out: number[] = [];
+  for (let k = j; k >= 0; k = d.parents[k]!) out.unshift(d.tokens[k]!);
+  return out.join(',');
+}
+
+test('hybrid+speculator: a speculator node takes a slot only when it beats every hybrid node it displaces', () => {
+  const toks = (n: number) => fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: n });
+  fc.assert(fc.property(
+    toks(40),
+    fc.array(fc.record({ parent: fc.nat(), token: fc.integer({ min: 0, max: 5 }), p: fc.double({ min: 0, max: 1, noNaN: true }) }), { minLength: 1, maxLength: 12 }),
+    fc.integer({ min: 1, max: 12 }),
+    (prompt, nodes, budget) => {
+      const hybridAlone = new SpeculatorDrafter({ withHybrid: true });
+      const combined = new SpeculatorDrafter({ withHybrid: true });
+      hybridAlone.begin('r', prompt);
+      combined.begin('r', prompt);
+      const spec = { tokens: nodes.map((n) => n.token), parents: nodes.map((n, j) => (j === 0 ? -1 : (n.parent % (j + 1)) - 1)), probs: nodes.map((n) => n.p) };
+      combined.setSpeculation('r', spec);
+      const alone = hybridAlone.propose('r', budget);
+      const both = combined.propose('r', budget);
+      assert.ok(both.tokens.length <= budget);
+      const kept = new Set(both.tokens.map((_, j) => pathKey(both, j)));
+      const displaced = alone.tokens.map((_, j) => j).filter((j) => !kept.has(pathKey(alone, j)));
+      const displacedBest = Math.max(0, ...displaced.map((j) => alone.probs[j]!));
+      both.sources!.forEach((source, j) => {
+        if (source === 'speculator') assert.ok(both.probs[j]! >= displacedBest, `speculator node ${j} (p ${both.probs[j]}) displaced a hybrid node of p ${displacedBest}`);
+      });
+    },
+  ));
+});
