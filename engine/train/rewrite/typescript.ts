@@ -190,7 +190,7 @@ class Maker {
         if (names.some((n) => assigned.has(n!.text))) continue;
         // var is function-scoped and hoisted: only where block scope changes nothing (the body's own block, no use before).
         if (keyword.text === 'var') {
-          if (decl.parent !== site.body) continue;
+          if (decl.parent?.id !== site.body.id) continue;
           if (nodes.some((n) => n.type === 'identifier' && n.startIndex < decl.startIndex && names.some((m) => m!.text === n.text))) continue;
         }
         edits.push({ start: keyword.startIndex, end: keyword.endIndex, text: 'const' });

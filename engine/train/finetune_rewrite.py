@@ -1,0 +1,251 @@
+"""Fine-tunes the demo model to rewrite: synthetic rewrite examples in the product's base-model rewrite prompt, mixed
+with ordinary code so that completion does not get worse.
+
+  /usr/bin/python3 engine/train/finetune_rewrite.py --base models/demo --rewrites .cache/rewrite/train.jsonl \
+      --code .cache/finetune-code --work .cache/finetune --out .cache/demo-rewrite [--max-seconds 3600 | --steps N] [--resume]
+
+Inputs need no `tokenizers` package: engine/train/rewrite/generate.ts writes each example's prompt ids (`ids`, built
+by the engine's own rewrite prompt) and target ids (`target`: the expected output, a newline and <file_sep>), and
+speculatorCorpus.ts writes the code stream (train.u16, heldout.u16).
+
+A row is either rewrite examples packed back to back (loss on their targets only) or a window of the code stream
+(loss on every token); --code-share sets the share of code rows. Logits are computed only where there is loss.
+The held-out code loss is measured before and after on the same windows (the completion-quality guard).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evaluate import load_model  # noqa: E402
+from export import export  # noqa: E402
+from model import rope_tables  # noqa: E402
+
+
+def log(**kv):
+    print(json.dumps(kv), flush=True)
+
+
+def read_u16(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    return torch.frombuffer(bytearray(data), dtype=torch.int16).to(torch.int32) & 0xFFFF
+
+
+def read_rewrites(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def pack_rewrites(examples, seq, rng):
+    """Rows of `seq + 1` ids with a loss mask over next-token targets, examples packed back to back."""
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    rows, row, mask = [], [], []
+    for i in order:
+        ex = examples[i]
+        ids, target = ex['ids'], ex['target']
+        seq_ids = ids + target
+        if len(seq_ids) > seq + 1:
+            continue
+        if len(row) + len(seq_ids) > seq + 1:
+            rows.append((row, mask))
+            row, mask = [], []
+        row += seq_ids
+        # mask[j] says whether token j is a target predicted from j-1.
+        mask += [0] * len(ids) + [1] * len(target)
+    if row:
+        rows.append((row, mask))
+    return rows
+
+
+def forward_loss(model, ids, loss_mask):
+    """Mean cross-entropy over positions where loss_mask[:, 1:] is set; the vocabulary head runs only there."""
+    spec = model.spec
+    positions = torch.arange(ids.shape[1] - 1)
+    cos, sin = rope_tables(spec, positions, ids.device)
+    x = model.model.embed_tokens(ids[:, :-1])
+    for layer in model.model.layers:
+        x = layer(x, cos, sin, None)
+    h = model.model.norm(x)
+    sel = loss_mask[:, 1:].bool()
+    logits = model.lm_head(h[sel])
+    return F.cross_entropy(logits, ids[:, 1:][sel]), int(sel.sum())
+
+
+@torch.no_grad()
+def code_loss(model, stream, seq, windows):
+    model.eval()
+    total, count = 0.0, 0
+    n = min(windows, (len(stream) - 1) // seq)
+    for i in range(0, n, 8):
+        rows = torch.stack([stream[j * seq:j * seq + seq + 1] for j in range(i, min(n, i + 8))]).long()
+        loss, k = forward_loss(model, rows, torch.ones_like(rows))
+        total += loss.item() * k
+        count += k
+    model.train()
+    return total / max(1, count), count
+
+
+@torch.no_grad()
+def rewrite_loss(model, rows):
+    model.eval()
+    total, count = 0.0, 0
+    for ids, mask in rows:
+        t = torch.tensor([ids]).long()
+        loss, k = forward_loss(model, t, torch.tensor([mask]))
+        total += loss.item() * k
+        count += k
+    model.train()
+    return total / max(1, count), count
+
+
+def lr_at(step, total, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    frac = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--base', required=True)
+    ap.add_argument('--rewrites', required=True, help='train.jsonl from engine/train/rewrite/generate.ts')
+    ap.add_argument('--code', required=True, help='folder with train.u16 and heldout.u16 (speculatorCorpus.ts)')
+    ap.add_argument('--work', required=True, help='resumable checkpoint folder')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--steps', type=int, default=0)
+    ap.add_argument('--max-seconds', type=float, default=0, help='sets --steps after 5 timed steps')
+    ap.add_argument('--resume', action='store_true')
+    ap.add_argument('--seq', type=int, default=768)
+    ap.add_argument('--rows', type=int, default=6, help='rows per optimizer step')
+    ap.add_argument('--code-share', type=float, default=0.25)
+    ap.add_argument('--lr', type=float, default=3e-4)
+    ap.add_argument('--warmup', type=int, default=15)
+    ap.add_argument('--weight-decay', type=float, default=0.0)
+    ap.add_argument('--eval-windows', type=int, default=48)
+    ap.add_argument('--rewrite-eval', type=int, default=24, help='packed rows held back from training to watch the rewrite loss')
+    ap.add_argument('--checkpoint-every', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    t_start = time.time()
+    model, cfg = load_model(args.base, 'cpu')
+    model.train()
+    examples = read_rewrites(args.rewrites)
+    code_train = read_u16(os.path.join(args.code, 'train.u16'))
+    code_heldout = read_u16(os.path.join(args.code, 'heldout.u16'))
+    packed = pack_rewrites(examples, args.seq, rng)
+    eval_rows, packed = packed[:args.rewrite_eval], packed[args.rewrite_eval:]
+    log(event='data', examples=len(examples), packed_rows=len(packed), eval_rows=len(eval_rows),
+        code_train_tokens=len(code_train), code_heldout_tokens=len(code_heldout))
+
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=args.weight_decay)
+    os.makedirs(args.work, exist_ok=True)
+    ckpt = os.path.join(args.work, 'last.pt')
+    state = {'step': 0, 'steps': args.steps, 'train_seconds': 0.0, 'log': []}
+    if args.resume and os.path.exists(ckpt):
+        saved = torch.load(ckpt)
+        model.load_state_dict(saved['model'])
+        opt.load_state_dict(saved['opt'])
+        state = saved['state']
+        log(event='resumed', step=state['step'])
+    else:
+        base_code, n_code = code_loss(model, code_heldout, 512, args.eval_windows)
+        base_rw, n_rw = rewrite_loss(model, eval_rows)
+        state['before'] = {'heldout_code_loss': round(base_code, 4), 'code_tokens': n_code, 'rewrite_loss': round(base_rw, 4), 'rewrite_tokens': n_rw}
+        log(event='before', **state['before'])
+
+    code_rows = max(0, min(args.rows, round(args.rows * args.code_share)))
+    cursor = state['step'] * (args.rows - code_rows)
+    t0 = time.time()
+    while state['steps'] == 0 or state['step'] < state['steps']:
+        step = state['step']
+        total = state['steps'] or 10 ** 9
+        for g in opt.param_groups:
+            g['lr'] = lr_at(step, total, args.lr, args.warmup)
+        batch_ids, batch_mask = [], []
+        for _ in range(args.rows - code_rows):
+            ids, mask = packed[cursor % len(packed)]
+            cursor += 1
+            pad = args.seq + 1 - len(ids)
+            batch_ids.append(ids + [0] * pad)
+            batch_mask.append(mask + [0] * pad)
+        for _ in range(code_rows):
+            j = rng.randrange(len(code_train) - args.seq - 1)
+            batch_ids.append(code_train[j:j + args.seq + 1].tolist())
+            batch_mask.append([1] * (args.seq + 1))
+        ids = torch.tensor(batch_ids).long()
+        mask = torch.tensor(batch_mask)
+        loss, n = forward_loss(model, ids, mask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state['step'] += 1
+        elapsed = time.time() - t0
+        if state['steps'] == 0 and args.max_seconds and state['step'] == 5:
+            state['steps'] = max(6, int(args.max_seconds / (elapsed / 5)))
+            log(event='schedule', steps=state['steps'], seconds_per_step=round(elapsed / 5, 2))
+        if state['step'] % 5 == 0:
+            log(event='step', step=state['step'], steps=state['steps'], loss=round(loss.item(), 4), tokens=n,
+                lr=round(opt.param_groups[0]['lr'], 6), elapsed=round(state['train_seconds'] + elapsed, 1))
+        if state['step'] % args.checkpoint_every == 0:
+            state['train_seconds'] += time.time() - t0
+            t0 = time.time()
+            torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state}, ckpt + '.tmp')
+            os.replace(ckpt + '.tmp', ckpt)
+        if not args.steps and not args.max_seconds:
+            break
+    state['train_seconds'] += time.time() - t0
+
+    after_code, n_code = code_loss(model, code_heldout, 512, args.eval_windows)
+    after_rw, n_rw = rewrite_loss(model, eval_rows)
+    state['after'] = {'heldout_code_loss': round(after_code, 4), 'code_tokens': n_code, 'rewrite_loss': round(after_rw, 4), 'rewrite_tokens': n_rw}
+    log(event='after', **state['after'])
+    model.eval()
+    export(model, args.out, cfg['eos_token_id'])
+    # The demo label travels with the weights: the product says it runs a demo model wherever this folder is loaded.
+    cfg_path = os.path.join(args.out, 'config.json')
+    with open(cfg_path) as f:
+        out_cfg = json.load(f)
+    out_cfg['presage_demo'] = True
+    with open(cfg_path, 'w') as f:
+        json.dump(out_cfg, f, indent=2)
+        f.write('\n')
+    before = state.get('before', {})
+    summary = {
+        'event': 'finetune',
+        'base': args.base,
+        'args': vars(args),
+        'torch': torch.__version__,
+        'threads': args.threads,
+        'steps': state['step'],
+        'rows_per_step': args.rows,
+        'code_rows_per_step': code_rows,
+        'train_seconds': round(state['train_seconds'], 1),
+        'wall_seconds': round(time.time() - t_start, 1),
+        'rewrite_examples': len(examples),
+        'before': before,
+        'after': state['after'],
+        'heldout_code_loss_change': round(after_code / before['heldout_code_loss'] - 1, 4) if before.get('heldout_code_loss') else None,
+    }
+    with open(os.path.join(args.out, 'finetune_summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+        f.write('\n')
+    log(**summary)
+
+
+if __name__ == '__main__':
+    main()
