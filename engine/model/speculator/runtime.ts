@@ -12,7 +12,12 @@ function inline(g: OnnxGraph, name: string, data: Float32Array, dims: number[]):
   return name;
 }
 
-/** ModelProto bytes of head `index`: inputs state [B, in], token [B]; outputs next_state [B, inner], logits [B, vocab]. */
+/**
+ * ModelProto bytes of head `index`: inputs state [B, in], token [B], k [1] and probe [B, P]; outputs
+ * next_state [B, inner], logits [B, vocab], and for drafting without copying or exponentiating whole vocabulary
+ * rows in JS: top_values/top_indices [B, k] (the k best logits), lse [B, 1] (log-sum-exp of the row, so
+ * p = exp(logit - lse)) and probe_logits [B, P] (the logits of the tokens in probe: grafted tokens).
+ */
 export function buildSpeculatorHeadGraph(ckpt: SpeculatorCheckpoint, index: number): Uint8Array {
   const c = ckpt.config;
   const h = ckpt.heads[index]!;
@@ -37,6 +42,9 @@ export function buildSpeculatorHeadGraph(ckpt: SpeculatorCheckpoint, index: numb
   const half = g.op('Mul', [n, inline(g, 'half', Float32Array.of(0.5), [])]);
   g.op('Mul', [half, g.op('Add', [erf, inline(g, 'one', Float32Array.of(1), [])])], {}, '', ['next_state']);
   g.op('Gemm', ['next_state', inline(g, 'head', h.head, [c.vocabSize, I])], { transB: 1 }, '', ['logits']);
+  g.op('TopK', ['logits', 'k'], { axis: -1, largest: 1, sorted: 1 }, '', ['top_values', 'top_indices']);
+  g.op('ReduceLogSumExp', ['logits'], { axes: [-1], keepdims: 1 }, '', ['lse']);
+  g.op('GatherElements', ['logits', 'probe'], { axis: 1 }, '', ['probe_logits']);
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'presage-speculator',
@@ -45,8 +53,12 @@ export function buildSpeculatorHeadGraph(ckpt: SpeculatorCheckpoint, index: numb
       name: `speculator_head_${index}`,
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo('state', FLOAT, ['rows', h.projIn]), valueInfo('token', INT64, ['rows'])],
-      output: [valueInfo('next_state', FLOAT, ['rows', I]), valueInfo('logits', FLOAT, ['rows', c.vocabSize])],
+      input: [valueInfo('state', FLOAT, ['rows', h.projIn]), valueInfo('token', INT64, ['rows']), valueInfo('k', INT64, [1]), valueInfo('probe', INT64, ['rows', 'probes'])],
+      output: [
+        valueInfo('next_state', FLOAT, ['rows', I]), valueInfo('logits', FLOAT, ['rows', c.vocabSize]),
+        valueInfo('top_values', FLOAT, ['rows', 'k']), valueInfo('top_indices', INT64, ['rows', 'k']),
+        valueInfo('lse', FLOAT, ['rows', 1]), valueInfo('probe_logits', FLOAT, ['rows', 'probes']),
+      ],
     },
   });
   return onnx.ModelProto.encode(model).finish();
@@ -69,32 +81,6 @@ export interface ExpandOptions {
    * so the speculator's n-grams also hang below another drafter's nodes, not only below the root.
    */
   graftPaths?: readonly (readonly number[])[];
-}
-
-function softmaxRow(logits: Float32Array, row: number, vocab: number): Float32Array {
-  const off = row * vocab;
-  let max = -Infinity;
-  for (let v = 0; v < vocab; v++) if (logits[off + v]! > max) max = logits[off + v]!;
-  const out = new Float32Array(vocab);
-  let sum = 0;
-  for (let v = 0; v < vocab; v++) sum += out[v] = Math.exp(logits[off + v]! - max);
-  for (let v = 0; v < vocab; v++) out[v]! /= sum;
-  return out;
-}
-
-function topK(p: Float32Array, k: number): number[] {
-  const best: number[] = [];
-  for (let v = 0; v < p.length; v++) {
-    if (best.length === k && p[v]! <= p[best[k - 1]!]!) continue;
-    let i = best.length < k ? best.length : k - 1;
-    best[i] = v;
-    while (i > 0 && p[best[i - 1]!]! < p[v]!) {
-      best[i] = best[i - 1]!;
-      best[i - 1] = v;
-      i--;
-    }
-  }
-  return best;
 }
 
 export class SpeculatorRuntime {
@@ -121,17 +107,47 @@ export class SpeculatorRuntime {
     return this.checkpoint.config;
   }
 
-  /** Head `index` on rows: state [rows, in] and token [rows]. */
-  async step(index: number, state: Float32Array, tokens: readonly number[]): Promise<{ state: Float32Array; logits: Float32Array }> {
+  private feeds(index: number, state: Float32Array, tokens: readonly number[], k: number, probes: readonly (readonly number[])[]) {
     const rows = tokens.length;
     const inDim = this.checkpoint.heads[index]!.projIn;
     if (state.length !== rows * inDim) throw new Error(`speculator head ${index}: state has ${state.length} values, expected ${rows} × ${inDim}`);
+    const width = Math.max(1, ...probes.map((p) => p.length));
+    const probe = new BigInt64Array(rows * width);
+    probes.forEach((p, r) => p.forEach((t, i) => (probe[r * width + i] = BigInt(t))));
     const T = this.ort.Tensor;
-    const out = await this.sessions[index]!.run({
-      state: new T('float32', state, [rows, inDim]),
-      token: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [rows]),
-    });
+    return {
+      feeds: {
+        state: new T('float32', state, [rows, inDim]),
+        token: new T('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [rows]),
+        k: new T('int64', BigInt64Array.of(BigInt(k)), [1]),
+        probe: new T('int64', probe, [rows, width]),
+      },
+      width,
+    };
+  }
+
+  /** Head `index` on rows: state [rows, in] and token [rows]; the whole logit rows. */
+  async step(index: number, state: Float32Array, tokens: readonly number[]): Promise<{ state: Float32Array; logits: Float32Array }> {
+    const { feeds } = this.feeds(index, state, tokens, 1, []);
+    const out = await this.sessions[index]!.run(feeds, ['next_state', 'logits']);
     return { state: out.next_state!.data as Float32Array, logits: out.logits!.data as Float32Array };
+  }
+
+  /**
+   * Head `index` on rows, for drafting: the k likeliest tokens per row with their probabilities, and the
+   * probabilities of the tokens in `probes[row]`; the vocabulary rows stay inside ONNX Runtime.
+   */
+  async stepTop(index: number, state: Float32Array, tokens: readonly number[], k: number, probes: readonly (readonly number[])[] = []): Promise<{ state: Float32Array; top: { token: number; p: number }[][]; probeP: number[][] }> {
+    const kk = Math.max(1, Math.min(k, this.config.vocabSize));
+    const { feeds, width } = this.feeds(index, state, tokens, kk, probes);
+    const out = await this.sessions[index]!.run(feeds, ['next_state', 'top_values', 'top_indices', 'lse', 'probe_logits']);
+    const values = out.top_values!.data as Float32Array;
+    const indices = out.top_indices!.data as BigInt64Array;
+    const lse = out.lse!.data as Float32Array;
+    const probeLogits = out.probe_logits!.data as Float32Array;
+    const top = tokens.map((_, r) => Array.from({ length: kk }, (_, i) => ({ token: Number(indices[r * kk + i]!), p: Math.exp(values[r * kk + i]! - lse[r]!) })));
+    const probeP = tokens.map((_, r) => (probes[r] ?? []).map((_, i) => Math.exp(probeLogits[r * width + i]! - lse[r]!)));
+    return { state: out.next_state!.data as Float32Array, top, probeP };
   }
 
   /**
@@ -153,14 +169,24 @@ export class SpeculatorRuntime {
     let rowTokens = [lastToken];
     let rowNodes = [-1];
     for (let depth = 0; depth < c.nPredict && rowTokens.length > 0; depth++) {
-      const { state, logits } = await this.step(depth, rowState, rowTokens);
-      const created: { node: number; row: number }[] = [];
+      // grafted paths whose prefix ends at a row's node continue with their own next token
+      const probes = rowNodes.map((parent) => {
+        const out: number[] = [];
+        for (const path of grafts) {
+          if (path.length <= depth) continue;
+          if (parent >= 0 && !(graftNode.has(parent) && onPath(tree, parent, path, depth))) continue;
+          const t = path[depth]!;
+          if (Number.isInteger(t) && t >= 0 && t < V && !out.includes(t)) out.push(t);
+        }
+        return out;
+      });
       const k = Math.max(1, topKs[depth] ?? 1);
+      const { state, top, probeP } = await this.stepTop(depth, rowState, rowTokens, k, probes);
+      const created: { node: number; row: number }[] = [];
       for (let r = 0; r < rowTokens.length; r++) {
-        const p = softmaxRow(logits, r, V);
         const parent = rowNodes[r]!;
         const base = parent < 0 ? 1 : pathProb[parent]!;
-        const add = (token: number, graft: boolean): void => {
+        const add = (token: number, p: number, graft: boolean): void => {
           for (const { node } of created) if (tree.parents[node] === parent && tree.tokens[node] === token) {
             if (graft) graftNode.add(node);
             return;
@@ -168,19 +194,13 @@ export class SpeculatorRuntime {
           const node = tree.tokens.length;
           tree.tokens.push(token);
           tree.parents.push(parent);
-          tree.probs.push(p[token]!);
-          pathProb.push(base * p[token]!);
+          tree.probs.push(p);
+          pathProb.push(base * p);
           if (graft) graftNode.add(node);
           created.push({ node, row: r });
         };
-        for (const t of topK(p, k)) add(t, false);
-        // grafted paths whose prefix ends at this row's node continue with their own next token
-        for (const path of grafts) {
-          if (path.length <= depth) continue;
-          if (parent >= 0 && !(graftNode.has(parent) && onPath(tree, parent, path, depth))) continue;
-          const t = path[depth]!;
-          if (Number.isInteger(t) && t >= 0 && t < V) add(t, true);
-        }
+        for (const { token, p } of top[r]!) add(token, p, false);
+        probes[r]!.forEach((t, i) => add(t, probeP[r]![i]!, true));
       }
       if (depth + 1 >= c.nPredict) break;
       // expand the best nodes, plus every grafted node

@@ -56,6 +56,40 @@ for (const tie of [false, true]) {
   });
 }
 
+test('stepTop: the top-k tokens and probe probabilities equal the float64 reference softmax (1e-5)', async () => {
+  const dir = fresh('top');
+  writeTinySpeculator(dir, { seed: 5 });
+  const ckpt = loadSpeculatorCheckpoint(dir);
+  const rt = await SpeculatorRuntime.create(ckpt);
+  const V = ckpt.config.vocabSize;
+  try {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.array(fc.nat(V - 1), { maxLength: 3 }), { maxLength: 4 }), fc.integer({ min: 0, max: 1 << 30 }), async (rows, k, probeLists, seed) => {
+      let s = seed + 1;
+      const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+      const state = Float32Array.from({ length: rows * ckpt.config.embDim }, () => rand() * 3);
+      const tokens = Array.from({ length: rows }, (_, r) => (r * 37 + seed) % V);
+      const probes = Array.from({ length: rows }, (_, r) => probeLists[r] ?? []);
+      const got = await rt.stepTop(0, state, tokens, k, probes);
+      const ref = speculatorStepReference(ckpt, 0, Float64Array.from(state), tokens).logits;
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from({ length: V }, (_, v) => ref[r * V + v]!);
+        const max = Math.max(...row);
+        const z = row.reduce((acc, x) => acc + Math.exp(x - max), 0);
+        const p = row.map((x) => Math.exp(x - max) / z);
+        const order = p.map((_, v) => v).sort((a, b) => p[b]! - p[a]!);
+        assert.equal(got.top[r]!.length, Math.min(k, V));
+        got.top[r]!.forEach(({ token, p: q }, i) => {
+          assert.ok(Math.abs(q - p[token]!) < 1e-5, `row ${r}: p(${token}) ${q} vs ${p[token]}`);
+          assert.ok(Math.abs(p[token]! - p[order[i]!]!) < 1e-5, `row ${r}: rank ${i} is ${token}, the reference ranks ${order[i]} there`);
+        });
+        probes[r]!.forEach((t, i) => assert.ok(Math.abs(got.probeP[r]![i]! - p[t]!) < 1e-5, `row ${r}: probe ${t}`));
+      }
+    }), { numRuns: 20 });
+  } finally {
+    await rt.dispose();
+  }
+});
+
 test('expand: top-k per head, each (parent, token) once, grafted paths continued', async () => {
   const dir = fresh('expand');
   writeTinySpeculator(dir, { nPredict: 3, seed: 11 });
