@@ -13,7 +13,27 @@ import { editParses, parseSource } from './parse';
 import { REWRITE_KINDS, makeRng, type LanguageRewrites, type RewriteExample, type RewriteLanguage } from './types';
 import { javascriptRewrites, typescriptRewrites } from './typescript';
 
-interface Root { language: RewriteLanguage; dir: string; ext: RegExp; /** The package a file belongs to, for the split. */ packageOf(rel: string): string }
+interface Root {
+  language: RewriteLanguage;
+  dir: string;
+  ext: RegExp;
+  /** The package a file belongs to, for the split. */
+  packageOf(rel: string): string;
+  /** The package's license, where the tree holds packages under different ones. */
+  licenseOf?(pkg: string): string;
+}
+
+// Permissive licenses only, as the demo model's corpus (corpus.py); the other trees are PSF, BSD-3 and MIT/Apache.
+const PERMISSIVE = /^\(?(MIT|ISC|Apache-2\.0|BSD-[23]-Clause|0BSD)( OR .*)?\)?$/;
+
+function npmLicense(pkg: string): string {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join('node_modules', pkg, 'package.json'), 'utf8')) as { license?: unknown };
+    return typeof manifest.license === 'string' ? manifest.license : '';
+  } catch {
+    return '';
+  }
+}
 
 const npmPackage = (rel: string): string => {
   const parts = rel.split(path.sep);
@@ -23,8 +43,8 @@ const npmPackage = (rel: string): string => {
 };
 
 const ROOTS: Root[] = [
-  { language: 'typescript', dir: 'node_modules', ext: /\.(ts|mts|cts)$/, packageOf: (rel) => npmPackage(path.join('node_modules', rel)) },
-  { language: 'javascript', dir: 'node_modules', ext: /\.(js|mjs|cjs)$/, packageOf: (rel) => npmPackage(path.join('node_modules', rel)) },
+  { language: 'typescript', dir: 'node_modules', ext: /\.(ts|mts|cts)$/, packageOf: (rel) => npmPackage(path.join('node_modules', rel)), licenseOf: npmLicense },
+  { language: 'javascript', dir: 'node_modules', ext: /\.(js|mjs|cjs)$/, packageOf: (rel) => npmPackage(path.join('node_modules', rel)), licenseOf: npmLicense },
   { language: 'python', dir: '/usr/lib/python3.11', ext: /\.py$/, packageOf: (rel) => rel.split(path.sep)[0]!.replace(/\.py$/, '') },
   { language: 'go', dir: '/usr/share/go-1.19/src', ext: /\.go$/, packageOf: (rel) => path.dirname(rel) },
   { language: 'rust', dir: '/usr/lib/rustlib/src/rust/library', ext: /\.rs$/, packageOf: (rel) => rel.split(path.sep).slice(0, 3).join('/') },
@@ -104,6 +124,10 @@ async function main(): Promise<void> {
       const rel = path.relative(root.dir, file);
       const pkg = root.packageOf(rel);
       if ((perPackage.get(pkg) ?? 0) >= filesPerPackage) continue;
+      if (root.licenseOf && !PERMISSIVE.test(root.licenseOf(pkg))) {
+        perPackage.set(pkg, filesPerPackage);
+        continue;
+      }
       const size = fs.statSync(file).size;
       if (size < 300 || size > 80_000) continue;
       const source = fs.readFileSync(file, 'utf8');
