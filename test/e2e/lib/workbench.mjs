@@ -1,8 +1,9 @@
 // What a user sees and does in the VS Code workbench, as playwright-core actions on the real DOM.
 const QUICK_INPUT = '.quick-input-widget';
-// The quick input's text box by its role: VS Code 1.90 also puts hidden checkboxes (select-all, one per row)
-// inside the widget, so a bare `input` matches one of those first.
-const QUICK_INPUT_BOX = `${QUICK_INPUT} input[role="combobox"]`;
+// The quick input's text box: the input whose aria-controls names the result list, in every VS Code release
+// tested (1.90 also puts hidden checkboxes, select-all and one per row, in the widget, so a bare `input` matches
+// one of those first; 1.139 dropped the box's combobox role and its aria-autocomplete outside the palette).
+const QUICK_INPUT_BOX = `${QUICK_INPUT} input[aria-controls]`;
 const STATUS_BAR = '#workbench\\.parts\\.statusbar';
 
 export async function waitFor(what, probe, { timeoutMs = 10_000, intervalMs = 200 } = {}) {
