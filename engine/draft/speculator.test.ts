@@ -1,5 +1,6 @@
 // The speculator drafter's gate: a speculator whose n-grams are accepted keeps being run, one whose n-grams are
-// never accepted is skipped except for exploration, and the gate weighs the speculator's time against the step's.
+// never accepted is skipped except for shadow runs (judged, never given tree slots), and the gate weighs the
+// speculator's time against the step's; speculator nodes take tree slots only by beating hybrid's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -8,12 +9,13 @@ import { SpeculationGate, SpeculatorDrafter, type StepCosts } from './speculator
 const COSTS: StepCosts = { stepMs: (tokens) => 10 + 0.5 * tokens };
 
 /** Drives the drafter like the decoder does; `right(step)` says whether the speculation spells the truth. */
-function drive(drafter: SpeculatorDrafter, steps: number, right: (step: number) => boolean, speculatorMs: number): { runs: number; accepted: number } {
+function drive(drafter: SpeculatorDrafter, steps: number, right: (step: number) => boolean, speculatorMs: number): { runs: number; accepted: number; drafted: number } {
   const truth = Array.from({ length: steps * 5 + 8 }, (_, i) => (i * 7 + 3) % 50);
   drafter.begin('r', [1, 2, 3]);
   let at = 0;
   let runs = 0;
   let accepted = 0;
+  let drafted = 0;
   for (let s = 0; s < steps; s++) {
     if (drafter.wantsSpeculation('r', 8, COSTS)) {
       runs++;
@@ -22,6 +24,7 @@ function drive(drafter: SpeculatorDrafter, steps: number, right: (step: number) 
       drafter.setSpeculation('r', { tokens, parents: [-1, 0, 1], probs: [0.9, 0.9, 0.9] }, speculatorMs);
     }
     const draft = drafter.propose('r', 8);
+    drafted += draft.tokens.length;
     // accept the draft's chain as far as it spells the truth, then the bonus token
     let n = 0;
     for (let j = 0; j < draft.tokens.length && draft.tokens[j] === truth[at + n] && draft.parents[j] === n - 1; j++) n++;
@@ -30,7 +33,7 @@ function drive(drafter: SpeculatorDrafter, steps: number, right: (step: number) 
     at += n + 1;
   }
   drafter.end('r');
-  return { runs, accepted };
+  return { runs, accepted, drafted };
 }
 
 test('gate: a speculator that is always right runs every step, one that is always wrong is explored only', () => {
@@ -40,7 +43,11 @@ test('gate: a speculator that is always right runs every step, one that is alway
   const bad = new SpeculatorDrafter({ exploreEvery: 16 });
   const wrong = drive(bad, 200, () => false, 2);
   assert.equal(wrong.accepted, 0);
-  assert.ok(wrong.runs <= 200 / 16 + 4, `a never-accepted speculator ran ${wrong.runs} of 200 steps`);
+  // it learns from shadow runs: the wrong n-grams never take a tree slot after the first verdicts
+  assert.ok(wrong.drafted <= 3 * 3, `a never-right speculator drafted ${wrong.drafted} tokens`);
+  assert.ok(bad.gate.counts.use <= 2, `used ${bad.gate.counts.use} times`);
+  // shadow runs until the first verdict (the text must cover its depth), then one per exploreEvery steps
+  assert.ok(wrong.runs <= 200 / 16 + 6, `a never-accepted speculator ran ${wrong.runs} of 200 steps`);
   assert.ok(wrong.runs >= 200 / 16 - 1, `exploration stopped: ${wrong.runs} runs`);
   // without the gate it runs every step whatever it gains
   assert.equal(drive(new SpeculatorDrafter({ gate: false }), 200, () => false, 2).runs, 200);
@@ -62,15 +69,15 @@ test('gate: runs exactly when gain times step cost beats expected tokens times s
     (gains, ms, expected, stepMs) => {
       const gate = new SpeculationGate(1e9);
       gate.recordTime(ms);
-      // naive oracle: the decayed mean with its prior of one token at weight one
-      let sum = 1;
+      // naive oracle: the decayed mean with its prior of half a token at weight one
+      let sum = 0.5;
       let weight = 1;
       for (const g of gains) {
         gate.recordGain(0, g);
         sum = sum * 0.97 + g;
         weight = weight * 0.97 + 1;
       }
-      return gate.decide(0, expected, stepMs) === ((sum / weight) * stepMs > expected * ms);
+      return gate.decide(0, expected, stepMs) === ((sum / weight) * stepMs > expected * ms ? 'use' : 'skip');
     },
   ));
 });

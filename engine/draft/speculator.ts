@@ -11,10 +11,11 @@
 // also continue hybrid's nodes, not only the root.
 //
 // Gate: running the speculator costs time on every step, so the decoder asks `wantsSpeculation` first. The gain
-// (tokens accepted on speculator-only nodes per step) is learned online per bucket of hybrid's own expected
-// acceptance (a confident copy run leaves little to add); the speculator runs only while gain / (tokens the step
-// yields anyway) beats its measured time / the step's time, and every EXPLORE_EVERY-th skipped step runs anyway
-// so the estimate can recover.
+// (how much further the speculator's tree spells the text that followed than hybrid's draft does) is learned
+// online per bucket of hybrid's own expected acceptance (a confident copy run leaves little to add); its nodes
+// join the tree only while gain / (tokens the step yields anyway) beats its measured time / the step's time.
+// Otherwise it runs in shadow (judged, never given tree slots) every `exploreEvery`-th step, so that the gain
+// and the calibration can recover. Speculations are judged once the text that followed covers their depth.
 import { DrafterBase } from './base';
 import { HybridDrafter, type HybridParams } from './hybrid';
 import type { Draft } from './types';
@@ -57,7 +58,7 @@ export const SPECULATOR_PARAMS = {
   calibrationPrior: 4,
   /** Skip the speculator on steps where its learned gain does not pay for its time (false: run it every step). */
   gate: true,
-  /** While gated off, still run it every this many steps, so that its gain estimate can recover. */
+  /** While gated off, still run it (in shadow, no tree slots) every this many steps, so its estimates recover. */
   exploreEvery: 16,
   /** Parameters of the inner hybrid drafter (withHybrid only). */
   hybrid: {} as Partial<HybridParams>,
@@ -96,19 +97,23 @@ export class SpeculationCalibration {
 /** Buckets of hybrid's expected accepted tokens (the sum of its chosen nodes' probabilities): upper bounds. */
 const GAIN_BUCKETS = [0.25, 1, 2.5, 6, Infinity];
 
+/** What the gate decided for one step: its nodes in the tree, run only to be judged, or not run. */
+export type GateDecision = 'use' | 'shadow' | 'skip';
+
 /**
- * When to run the speculator: its extra accepted tokens per step, learned per bucket of hybrid's expected
- * acceptance, against its measured time. Running pays when (E + g) / (C + t) > E / C, i.e. g·C > E·t, with E the
- * tokens the step yields without it (bonus included), C the step's ms, g the gain and t the speculator's ms.
+ * When to run the speculator: its extra tokens per step, learned per bucket of hybrid's expected acceptance,
+ * against its measured time. Running pays when (E + g) / (C + t) > E / C, i.e. g·C > E·t, with E the tokens the
+ * step yields without it (bonus included), C the step's ms, g the gain and t the speculator's ms.
  */
 export class SpeculationGate {
-  private readonly gainSum = GAIN_BUCKETS.map(() => 1); // optimistic prior: one token per step, weight 1
+  /** Decayed gain sums and weights per bucket; prior: half a token per step at weight one. */
+  private readonly gainSum = GAIN_BUCKETS.map(() => 0.5);
   private readonly gainWeight = GAIN_BUCKETS.map(() => 1);
+  private readonly verdicts = GAIN_BUCKETS.map(() => 0);
   private msAvg: number | undefined;
   private sinceRun = 0;
   /** Decisions taken (for tests and stats). */
-  runs = 0;
-  skips = 0;
+  readonly counts: Record<GateDecision, number> = { use: 0, shadow: 0, skip: 0 };
 
   constructor(private readonly exploreEvery: number) {}
 
@@ -125,14 +130,15 @@ export class SpeculationGate {
   }
 
   /** `expected`: tokens the step yields without the speculator (bonus included); `stepMs`: its cost. */
-  decide(bucket: number, expected: number, stepMs: number): boolean {
-    let run = this.msAvg === undefined || this.gain(bucket) * stepMs > expected * this.msAvg;
-    if (!run && ++this.sinceRun >= this.exploreEvery) run = true;
-    if (run) {
-      this.sinceRun = 0;
-      this.runs++;
-    } else this.skips++;
-    return run;
+  decide(bucket: number, expected: number, stepMs: number): GateDecision {
+    let d: GateDecision;
+    // its time, or its gain in this bucket, is unknown until it ran and was judged: run in shadow until then
+    if (this.msAvg === undefined || this.verdicts[bucket] === 0) d = 'shadow';
+    else if (this.gain(bucket) * stepMs > expected * this.msAvg) d = 'use';
+    else d = ++this.sinceRun >= this.exploreEvery ? 'shadow' : 'skip';
+    if (d !== 'skip') this.sinceRun = 0;
+    this.counts[d]++;
+    return d;
   }
 
   recordTime(ms: number): void {
@@ -140,11 +146,37 @@ export class SpeculationGate {
     this.msAvg = this.msAvg === undefined ? ms : this.msAvg + 0.2 * (ms - this.msAvg);
   }
 
-  recordGain(bucket: number, acceptedSpeculatorOnly: number): void {
+  recordGain(bucket: number, extraTokens: number): void {
     // decayed so that the estimate follows the current text
-    this.gainSum[bucket] = this.gainSum[bucket]! * 0.97 + acceptedSpeculatorOnly;
+    this.gainSum[bucket] = this.gainSum[bucket]! * 0.97 + extraTokens;
     this.gainWeight[bucket] = this.gainWeight[bucket]! * 0.97 + 1;
+    this.verdicts[bucket]!++;
   }
+}
+
+/** A speculation waiting for enough of the text that followed it to be judged. */
+interface PendingJudgement {
+  speculation: Speculation;
+  /** hybrid's draft at the same context (null for `speculator` alone). */
+  hybrid: Draft | null;
+  bucket: number;
+  /** Tokens observed since, and how many are needed (the speculation's depth + 1). */
+  followed: number[];
+  need: number;
+}
+
+/** How many leading tokens of `text` some root path of the tree spells (the accepted length if all were verified). */
+function matchLength(tree: { tokens: readonly number[]; parents: readonly number[] }, text: readonly number[]): { length: number; onPath: boolean[] } {
+  const onPath = new Array<boolean>(tree.tokens.length).fill(false);
+  const depth = new Array<number>(tree.tokens.length).fill(0);
+  let length = 0;
+  for (let j = 0; j < tree.tokens.length; j++) {
+    const p = tree.parents[j]!;
+    depth[j] = p < 0 ? 0 : depth[p]! + 1;
+    onPath[j] = (p < 0 || onPath[p]!) && depth[j]! < text.length && text[depth[j]!] === tree.tokens[j];
+    if (onPath[j]) length = Math.max(length, depth[j]! + 1);
+  }
+  return { length, onPath };
 }
 
 interface SpecRequest {
@@ -156,13 +188,11 @@ interface SpecRequest {
   /** hybrid's draft for the current context, computed for graftPaths and reused by the next propose. */
   hybridDraft: Draft | null;
   hybridAt: number;
-  /** Speculator nodes of the last draft: (draft index, depth, raw prob), judged by the next observe. */
-  judged: { node: number; depth: number; p: number }[];
-  lastDraft: Draft | null;
-  /** The gate's bucket for the current speculation (-1: none ran), credited with its gain by the next observe. */
+  /** The gate's bucket for the current speculation, and whether it is in shadow (judged, kept out of the tree). */
   gateBucket: number;
-  /** The gate's bucket of the last draft's speculation (-1: the last draft had none). */
-  lastGateBucket: number;
+  shadow: boolean;
+  /** Speculations drafted from, judged once enough text followed them. */
+  pending: PendingJudgement[];
 }
 
 function depthOf(parents: readonly number[], j: number): number {
@@ -189,38 +219,34 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
 
   protected open(requestId: string, prompt: readonly number[], references: readonly (readonly number[])[]): SpecRequest {
     this.hybrid?.begin(requestId, prompt, references);
-    return { length: prompt.length, speculation: null, speculationAt: -1, hybridDraft: null, hybridAt: -1, judged: [], lastDraft: null, gateBucket: -1, lastGateBucket: -1 };
+    return { length: prompt.length, speculation: null, speculationAt: -1, hybridDraft: null, hybridAt: -1, gateBucket: 0, shadow: false, pending: [] };
   }
 
   protected append(st: SpecRequest, tokens: readonly number[], requestId: string): void {
-    // Judge the speculator's nodes of the last draft: accepted = on the path the observed tokens spell.
-    if (st.lastDraft && st.judged.length > 0) {
-      const d = st.lastDraft;
-      const onPath = new Array<boolean>(d.tokens.length).fill(false);
-      for (let j = 0; j < d.tokens.length; j++) {
-        const p = d.parents[j]!;
-        const depth = depthOf(d.parents, j);
-        onPath[j] = (p < 0 || onPath[p]!) && depth < tokens.length && tokens[depth] === d.tokens[j];
+    // Judge the speculations whose depth the text that followed now covers: calibration per node whose parent
+    // the text reached, and the gain: how much further the speculation spells the text than hybrid's draft.
+    const waiting: PendingJudgement[] = [];
+    for (const j of st.pending) {
+      j.followed.push(...tokens);
+      if (j.followed.length < j.need) {
+        waiting.push(j);
+        continue;
       }
-      for (const { node, depth, p } of st.judged) {
-        const parent = d.parents[node]!;
+      const spec = j.speculation;
+      const { length, onPath } = matchLength(spec, j.followed);
+      for (let n = 0; n < spec.tokens.length; n++) {
+        const parent = spec.parents[n]!;
         if (parent >= 0 && !onPath[parent]) continue; // its parent was not reached: no evidence
-        this.calibration.record(depth, p, onPath[node]!);
+        this.calibration.record(depthOf(spec.parents, n), spec.probs[n]!, onPath[n]!);
       }
-      // the gain: tokens on the accepted path that only the speculator proposed
-      if (st.lastGateBucket >= 0) {
-        let gain = 0;
-        for (let j = 0; j < d.tokens.length; j++) if (onPath[j] && d.sources?.[j] === 'speculator') gain++;
-        this.gate.recordGain(st.lastGateBucket, gain);
-      }
+      const hybridLength = j.hybrid ? matchLength(j.hybrid, j.followed).length : 0;
+      this.gate.recordGain(j.bucket, Math.max(0, length - hybridLength));
     }
-    st.judged = [];
-    st.lastDraft = null;
-    st.gateBucket = -1;
-    st.lastGateBucket = -1;
+    st.pending = waiting;
     st.length += tokens.length;
     st.speculation = null;
     st.hybridDraft = null;
+    st.shadow = false;
     this.hybrid?.observe(requestId, tokens);
   }
 
@@ -242,14 +268,10 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
         chosenMs = ms;
       }
     }
-    const bucket = this.gate.bucket(chosenSum - 1);
-    if (!this.params.gate) {
-      st.gateBucket = bucket;
-      return true;
-    }
-    const run = this.gate.decide(bucket, chosenSum, chosenMs);
-    st.gateBucket = run ? bucket : -1;
-    return run;
+    st.gateBucket = this.gate.bucket(chosenSum - 1);
+    const decision = this.params.gate ? this.gate.decide(st.gateBucket, chosenSum, chosenMs) : 'use';
+    st.shadow = decision === 'shadow';
+    return decision !== 'skip';
   }
 
   graftPaths(requestId: string, maxTokens: number, depth: number): number[][] {
@@ -278,8 +300,6 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     st.speculation = speculation;
     st.speculationAt = st.length;
     if (ms !== undefined) this.gate.recordTime(ms);
-    // a speculation the decoder ran without asking the gate still has its gain measured
-    if (st.gateBucket < 0) st.gateBucket = this.gate.bucket(0);
   }
 
   private hybridFor(st: SpecRequest, requestId: string, maxTokens: number): Draft {
@@ -297,20 +317,14 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
     const parents: number[] = [];
     const probs: number[] = [];
     const sources: string[] = [];
-    const fromSpec: boolean[] = [];
-    const rawP: number[] = [];
     const index = new Map<string, number>();
-    const add = (parent: number, token: number, p: number, source: string, raw: number): number => {
+    const add = (parent: number, token: number, p: number, source: string): number => {
       const key = `${parent}:${token}`;
       const cap = parent < 0 ? 1 : probs[parent]!;
       const existing = index.get(key);
       if (existing !== undefined) {
         // noisy-or of two estimates of the same node, never above its parent
         probs[existing] = Math.min(cap, 1 - (1 - probs[existing]!) * (1 - p));
-        if (source === 'speculator' && !fromSpec[existing]) {
-          fromSpec[existing] = true;
-          rawP[existing] = raw;
-        }
         return existing;
       }
       const j = tokens.length;
@@ -318,8 +332,6 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
       parents.push(parent);
       probs.push(Math.min(cap, p));
       sources.push(source);
-      fromSpec.push(source === 'speculator');
-      rawP.push(raw);
       index.set(key, j);
       return j;
     };
@@ -327,10 +339,16 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
       const map: number[] = [];
       base.tokens.forEach((t, j) => {
         const p = base.parents[j]!;
-        map[j] = add(p < 0 ? -1 : map[p]!, t, base.probs[j]!, base.sources?.[j] ?? 'hybrid', 0);
+        map[j] = add(p < 0 ? -1 : map[p]!, t, base.probs[j]!, base.sources?.[j] ?? 'hybrid');
       });
     }
-    const spec = st.speculation && st.speculationAt === st.length ? st.speculation : null;
+    const current = st.speculation && st.speculationAt === st.length ? st.speculation : null;
+    if (current) {
+      const need = current.tokens.reduce((m, _, j) => Math.max(m, depthOf(current.parents, j) + 2), 0);
+      // judged once, whatever the number of proposes at this context
+      if (!st.pending.some((j) => j.speculation === current)) st.pending.push({ speculation: current, hybrid: base, bucket: st.gateBucket, followed: [], need });
+    }
+    const spec = current && !st.shadow ? current : null;
     if (spec) {
       const map: number[] = [];
       spec.tokens.forEach((t, j) => {
@@ -338,7 +356,7 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
         const parent = p < 0 ? -1 : map[p]!;
         const parentProb = parent < 0 ? 1 : probs[parent]!;
         const cond = this.calibration.estimate(depthOf(spec.parents, j), spec.probs[j]!);
-        map[j] = add(parent, t, parentProb * cond, 'speculator', spec.probs[j]!);
+        map[j] = add(parent, t, parentProb * cond, 'speculator');
       });
     }
     // Best nodes within the budget; a child never outranks its parent (prob capped, ties by index), so the kept
@@ -359,9 +377,7 @@ export class SpeculatorDrafter extends DrafterBase<SpecRequest> implements Specu
       matchLen: base?.matchLen ?? 0,
       sources: kept.map((j) => sources[j]!),
     };
-    st.judged = kept.filter((j) => fromSpec[j]).map((j) => ({ node: renum.get(j)!, depth: depthOf(draft.parents, renum.get(j)!), p: rawP[j]! }));
-    st.lastDraft = draft;
-    st.lastGateBucket = spec ? st.gateBucket : -1;
+
     return draft;
   }
 
