@@ -6,8 +6,9 @@
 //   --vsix [FILE]  install a .vsix with code-server's installer instead of staging the same file set: FILE (e.g.
 //                  dist-vsix/presage-linux-x64-0.1.0.vsix from `npm run package -- --target linux-x64`), or
 //                  without FILE this platform's package built from the current dist/ (slower)
-//   --code-server  a code-server release (npm version, e.g. 4.90.3 = VS Code 1.90, the engines.vscode minimum);
-//                  default the newest tested (toolchain.mjs); each is installed once under .cache/e2e
+//   --code-server  a code-server release (npm version, e.g. 4.92.2 = VS Code 1.92), or `minimum`: the release
+//                  matching engines.vscode (MINIMUM_CODE_SERVER, 4.90.3 = VS Code 1.90; checked against
+//                  package.json); default the newest tested (toolchain.mjs); each is installed once under .cache/e2e
 //   --keep         keep the temporary profile under .cache/e2e/run for inspection
 // Prints one line per scenario with its duration, then "N passed, N failed, N skipped", then one JSON line.
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ import { installVsixWith, makeProfile, startCodeServer, writeSettings } from './
 import { installVsix, installedExtensionDir, stageExtension } from './lib/extension.mjs';
 import { buildTinyModel } from './lib/model.mjs';
 import { stopAll } from './lib/processes.mjs';
-import { CODE_SERVER_RANGE, ensureToolchain, findChromium } from './lib/toolchain.mjs';
+import { assertMinimumMatches, CODE_SERVER_RANGE, ensureToolchain, findChromium, MINIMUM_CODE_SERVER } from './lib/toolchain.mjs';
 import { openWorkbench } from './lib/workbench.mjs';
 import { SCENARIOS, SESSIONS, Skip } from './scenarios.mjs';
 
@@ -29,7 +30,8 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const only = (option('--only') ?? '').split(',').filter(Boolean);
-const codeServerVersion = option('--code-server') ?? CODE_SERVER_RANGE;
+const wantsMinimum = option('--code-server') === 'minimum';
+const codeServerVersion = wantsMinimum ? MINIMUM_CODE_SERVER : option('--code-server') ?? CODE_SERVER_RANGE;
 /** `--vsix` alone builds the package; `--vsix FILE` installs that file. */
 const vsixFile = option('--vsix')?.startsWith('--') ? undefined : option('--vsix');
 const log = (message) => console.log(`[e2e] ${message}`);
@@ -44,6 +46,7 @@ const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^
 async function setUp(sessionName, session) {
   const started = Date.now();
   const toolchain = ensureToolchain(cacheDir, log, codeServerVersion);
+  if (wantsMinimum) assertMinimumMatches(toolchain.vscodeVersion, JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).engines.vscode);
   const chromiumPath = findChromium();
   for (const built of ['dist/extension.js', 'dist/engine.js']) {
     if (!fs.existsSync(path.join(root, built))) throw new Error(`${built} is missing: run npm run build first`);

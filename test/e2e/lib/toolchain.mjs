@@ -8,6 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const CODE_SERVER_RANGE = '4.139';
+/**
+ * The code-server release that carries the oldest VS Code package.json's `engines.vscode` accepts (4.90.3 =
+ * VS Code 1.90.2); `--code-server minimum` runs the suite against it, and CI does on every run.
+ */
+export const MINIMUM_CODE_SERVER = '4.90.3';
 const DEFAULT_NODE_MAJOR = '24';
 
 function nodeVersion(bin) {
@@ -138,6 +143,20 @@ export function ensureToolchain(cacheDir, log = console.log, codeServer = CODE_S
   const codeServerVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
   const vscodeVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'lib', 'vscode', 'package.json'), 'utf8')).version;
   return { node, codeServerEntry, codeServerVersion, vscodeVersion };
+}
+
+/**
+ * Throws unless `vscodeVersion` (what the minimum code-server carries) is the release line `enginesVscode`
+ * (e.g. "^1.90.0") names as the oldest supported: raising one without the other would leave the minimum untested.
+ */
+export function assertMinimumMatches(vscodeVersion, enginesVscode) {
+  const line = (v) => /(\d+)\.(\d+)/.exec(v)?.slice(1, 3).join('.');
+  if (!line(enginesVscode) || line(vscodeVersion) !== line(enginesVscode)) {
+    throw new Error(
+      `code-server ${MINIMUM_CODE_SERVER} carries VS Code ${vscodeVersion}, but engines.vscode is ${enginesVscode}: ` +
+        'set MINIMUM_CODE_SERVER in test/e2e/lib/toolchain.mjs to the code-server release for that VS Code (`npm view code-server versions`)',
+    );
+  }
 }
 
 /** Debian's chromium (apt-get install chromium), or PRESAGE_E2E_CHROMIUM. */
