@@ -30,6 +30,11 @@ import os
 import sys
 import time
 
+# The BLAS library reads its thread count when it loads: set it from --threads before torch is imported.
+for _i, _a in enumerate(sys.argv):
+    if _a == '--threads' and _i + 1 < len(sys.argv):
+        os.environ.setdefault('OPENBLAS_NUM_THREADS', sys.argv[_i + 1])
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -130,6 +135,16 @@ def corpus_hidden(model, tokens, seq, batch, log=None):
         if log and (i // batch) % 20 == 19:
             log(f'hidden states {i + batch}/{windows.shape[0]} windows, {time.time() - t0:.0f}s')
     return windows, torch.cat(hs, 0)
+
+
+def matmul_gflops():
+    """A quick matmul rate: the reference BLAS runs at a few GFLOP/s, OpenBLAS at tens per thread."""
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    a @ b
+    t = time.process_time()
+    for _ in range(4):
+        a @ b
+    return 4 * 2 * 512 ** 3 / max(1e-9, time.process_time() - t) / 1e9
 
 
 def base_fingerprint(base_dir):
@@ -263,6 +278,11 @@ def main():
     def log(msg):
         print(f'[{time.time() - t_start:6.0f}s] {msg}', flush=True)
 
+    gflops = matmul_gflops()
+    log(f'matmul {gflops:.1f} GFLOP/s per thread')
+    if gflops < 15:
+        log('warning: slow BLAS (the reference libblas?): install libopenblas0-pthread or put its openblas-pthread folder '
+            'on LD_LIBRARY_PATH (engine/train/README.md section 4); training will be about 10x slower')
     base, cfg = load_model(args.base, 'cpu')
     for p in base.parameters():
         p.requires_grad_(False)
@@ -327,7 +347,7 @@ def main():
     write_safetensors(os.path.join(args.out, 'model.safetensors'), spec.hf_tensors(torch.float16), {'format': 'pt'})
     summary = {
         'base': args.base, 'args': vars(args), 'torch': torch.__version__, 'threads': args.threads,
-        'wall_s': round(time.time() - t_start, 1), 'timings': timings,
+        'wall_s': round(time.time() - t_start, 1), 'timings': timings, 'matmul_gflops': round(gflops, 1),
         # what a rerun without the cache costs per 100k corpus tokens (cached stages report their load time)
         'hidden_s_per_100k_tokens': round(timings['phase1_hidden_s'] * 1e5 / max(1, h1.shape[0] * h1.shape[1] + h1h.shape[0] * h1h.shape[1]), 1),
         'train_s_per_1k_steps': round((timings['phase1_train_s'] + timings['phase2_train_s']) * 1000 / max(1, total), 1),
