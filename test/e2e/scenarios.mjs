@@ -345,7 +345,7 @@ export const SCENARIOS = [
       const settle = () => waitFor('the Accept/Reject lenses to go', async () => !(await codeLenses(t.page)).some((l) => /\bAccept\b/.test(l)), { timeoutMs: 10_000 });
 
       // Reject first (on the pristine file): the file is exactly the original again.
-      await rewrite('add a doc comment');
+      await rewrite('Rename dx to deltaX');
       await t.shot('rewrite-diff');
       await lensLink('Reject').click();
       await settle();
@@ -354,7 +354,7 @@ export const SCENARIOS = [
       if (rejected !== original) throw new Error(`Reject did not restore the original:\n${rejected}`);
 
       // Accept: the function changes, the rest of the file does not.
-      await rewrite('use Math.hypot');
+      await rewrite('Log when distance is called');
       await lensLink('Accept').click();
       await settle();
       await saveActiveEditor(t.page);
