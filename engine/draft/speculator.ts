@@ -53,7 +53,7 @@ export const SPECULATOR_PARAMS = {
   /** Merge with hybrid's candidates (`hybrid+speculator`) or draft from the speculator alone (`speculator`). */
   withHybrid: false,
   /** Paths of hybrid's draft the speculator also continues (the likeliest leaves first). */
-  graftPaths: 3,
+  graftPaths: 2,
   /** Prior weight (in observations) of the raw softmax probability in each calibration bucket. */
   calibrationPrior: 4,
   /** Skip the speculator on steps where its learned gain does not pay for its time (false: run it every step). */
