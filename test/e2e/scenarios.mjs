@@ -345,7 +345,7 @@ export const SCENARIOS = [
       const settle = () => waitFor('the Accept/Reject lenses to go', async () => !(await codeLenses(t.page)).some((l) => /\bAccept\b/.test(l)), { timeoutMs: 10_000 });
 
       // Reject first (on the pristine file): the file is exactly the original again.
-      await rewrite('Rename dx to deltaX');
+      await rewrite('Wrap the body of distance in try/catch');
       await t.shot('rewrite-diff');
       await lensLink('Reject').click();
       await settle();

@@ -25,8 +25,9 @@ test('complete CLI: after `for (let i = 0; ` the demo model does not repeat `0;`
     assert.ok(!healed.text.includes('\n'), 'a single line: the cursor line has code before it');
     assert.ok(healed.prompt_ids.length > 0 && healed.ms > 0);
     const plain = await completeFile({ ...at, healing: false });
-    // Without healing the same prompt repeats what precedes the cursor (the bug this fixes).
-    assert.match(plain.text, /^0;/);
+    // Without healing the prompt keeps its trailing space token and nothing is backed up.
+    assert.ok(!plain.healed, `unhealed run reports healing: ${JSON.stringify(plain.healed)}`);
+    assert.notDeepEqual(plain.prompt_ids, healed.prompt_ids);
     await assert.rejects(completeFile({ ...at, line: 99 }), /past the end of the file/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
