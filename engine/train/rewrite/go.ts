@@ -5,6 +5,7 @@ import {
   descendants, fitsSelection, lineSelection,
   type LanguageRewrites, type RewriteExample, type RewriteKind, type Rng,
 } from './types';
+import { appendToList, edited, indentationAt, isComment, lineEnd, lineStart, occurrences, ordinal, shuffled, type Selection } from './edits';
 
 /** The driver samples further; more than this per kind per file would let one big file dominate. */
 const MAX_PER_KIND = 4;
@@ -42,93 +43,12 @@ const DELETABLE = new Set([
 
 const STRING_LITERALS = new Set(['interpreted_string_literal', 'raw_string_literal']);
 
-interface Edit {
-  start: number;
-  end: number;
-  text: string;
-}
-
-interface Selection {
-  start: number;
-  end: number;
-  text: string;
-}
-
-/** The selection's text with edits (absolute source offsets inside it) applied. */
-function edited(selection: Selection, edits: readonly Edit[]): string {
-  let out = selection.text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) {
-    out = out.slice(0, e.start - selection.start) + e.text + out.slice(e.end - selection.start);
-  }
-  return out;
-}
-
-function occurrences(haystack: string, needle: string): number {
-  let count = 0;
-  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) count++;
-  return count;
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function hasWord(text: string, word: string): boolean {
   return new RegExp(`(?<![\\w$])${escapeRegExp(word)}(?![\\w$])`).test(text);
-}
-
-function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function lineStart(source: string, index: number): number {
-  return source.lastIndexOf('\n', index - 1) + 1;
-}
-
-function lineEnd(source: string, index: number): number {
-  const nl = source.indexOf('\n', index);
-  return nl < 0 ? source.length : nl;
-}
-
-function indentationAt(source: string, index: number): string {
-  const start = lineStart(source, index);
-  return /^[ \t]*/.exec(source.slice(start, lineEnd(source, start)))![0];
-}
-
-function isComment(node: Node): boolean {
-  return node.type === 'comment' || node.type === 'line_comment' || node.type === 'block_comment';
-}
-
-/**
- * Appends an item to a parenthesised list (parameters or arguments), keeping its layout: `()` → `(x)`,
- * `(a)` → `(a, x)`, and a multi-line list with a trailing comma gets the item on a line of its own.
- * Undefined when the layout is one we cannot extend canonically.
- */
-function appendToList(source: string, list: Node, item: string): Edit | undefined {
-  const children = list.children.filter((c): c is Node => c !== null);
-  const open = children[0];
-  const close = children[children.length - 1];
-  if (open?.type !== '(' || close?.type !== ')') return undefined;
-  const items = children.filter((c) => c.isNamed && !isComment(c));
-  const last = items[items.length - 1];
-  if (!last) {
-    if (close.startIndex !== open.endIndex) return undefined;
-    return { start: close.startIndex, end: close.startIndex, text: item };
-  }
-  const after = children[children.indexOf(last) + 1];
-  if (after?.type === ',') {
-    if (close.startPosition.row > last.endPosition.row) {
-      const indent = indentationAt(source, last.startIndex);
-      return { start: after.endIndex, end: after.endIndex, text: `\n${indent}${item},` };
-    }
-    return { start: after.endIndex, end: after.endIndex, text: ` ${item},` };
-  }
-  return { start: last.endIndex, end: last.endIndex, text: `, ${item}` };
 }
 
 /** Whether this identifier declares a name (parameter, var/const, `:=`, range, type-switch alias, func name). */
@@ -358,10 +278,6 @@ function deleteStatementExample(source: string, fn: Node, selection: Selection, 
   const end = lineEnd(source, start) + 1;
   return example('delete-statement', `Delete the line ${chosen.text}`, selection,
     edited(selection, [{ start, end, text: '' }]));
-}
-
-function ordinal(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sortImportsExample(source: string, decl: Node): RewriteExample | undefined {

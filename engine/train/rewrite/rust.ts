@@ -5,6 +5,7 @@ import {
   descendants, fitsSelection, lineSelection,
   type LanguageRewrites, type RewriteExample, type RewriteKind, type Rng,
 } from './types';
+import { appendToList, edited, indentationAt, isComment, lineEnd, lineStart, occurrences, ordinal, shuffled, type Selection } from './edits';
 
 /** The driver samples further; more than this per kind per file would let one big file dominate. */
 const MAX_PER_KIND = 4;
@@ -33,6 +34,9 @@ const SUFFIX_MAX: Readonly<Record<string, number>> = { u8: 255, i8: 127, u16: 65
 
 const STRING_LITERALS = new Set(['string_literal', 'raw_string_literal']);
 
+/** A list ending in an attribute or `...` takes no item after it. */
+const UNEXTENDABLE: ReadonlySet<string> = new Set(['attribute_item', 'variadic_parameter']);
+
 /** Patterns that bind the identifiers inside them (`(a, b)`, `Some(x)`, `ref mut x`, `x @ ..`). */
 const PATTERN_NODES = new Set([
   'tuple_pattern', 'tuple_struct_pattern', 'struct_pattern', 'field_pattern', 'ref_pattern', 'mut_pattern',
@@ -43,95 +47,13 @@ const PATTERN_NODES = new Set([
 const AMBIGUOUS_BEFORE = new Set(['.', '::', '$']);
 const AMBIGUOUS_AFTER = new Set(['::', '!', ':', '=']);
 
-interface Edit {
-  start: number;
-  end: number;
-  text: string;
-}
-
-interface Selection {
-  start: number;
-  end: number;
-  text: string;
-}
-
-/** The selection's text with edits (absolute source offsets inside it) applied. */
-function edited(selection: Selection, edits: readonly Edit[]): string {
-  let out = selection.text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) {
-    out = out.slice(0, e.start - selection.start) + e.text + out.slice(e.end - selection.start);
-  }
-  return out;
-}
-
-function occurrences(haystack: string, needle: string): number {
-  let count = 0;
-  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) count++;
-  return count;
-}
-
 function hasWord(text: string, word: string): boolean {
   return new RegExp(`(?<!\\w)${word.replace(/[^\w]/g, '\\$&')}(?!\\w)`).test(text);
-}
-
-function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function lineStart(source: string, index: number): number {
-  return source.lastIndexOf('\n', index - 1) + 1;
-}
-
-function lineEnd(source: string, index: number): number {
-  const nl = source.indexOf('\n', index);
-  return nl < 0 ? source.length : nl;
-}
-
-function indentationAt(source: string, index: number): string {
-  const start = lineStart(source, index);
-  return /^[ \t]*/.exec(source.slice(start, lineEnd(source, start)))![0];
-}
-
-function isComment(node: Node): boolean {
-  return node.type === 'line_comment' || node.type === 'block_comment';
 }
 
 function hasAncestor(node: Node, types: ReadonlySet<string>, stop: Node): boolean {
   for (let p = node.parent; p && p.id !== stop.id; p = p.parent) if (types.has(p.type)) return true;
   return false;
-}
-
-/**
- * Appends an item to a parenthesised list (parameters or arguments), keeping its layout: `()` → `(x)`,
- * `(a)` → `(a, x)`, and a multi-line list with a trailing comma gets the item on a line of its own.
- * Undefined when the layout is one we cannot extend canonically.
- */
-function appendToList(source: string, list: Node, item: string): Edit | undefined {
-  const children = list.children.filter((c): c is Node => c !== null);
-  const open = children[0];
-  const close = children[children.length - 1];
-  if (open?.type !== '(' || close?.type !== ')') return undefined;
-  const items = children.filter((c) => c.isNamed && !isComment(c));
-  const last = items[items.length - 1];
-  if (!last) {
-    if (close.startIndex !== open.endIndex) return undefined;
-    return { start: close.startIndex, end: close.startIndex, text: item };
-  }
-  if (last.type === 'attribute_item' || last.type === 'variadic_parameter') return undefined;
-  const after = children[children.indexOf(last) + 1];
-  if (after?.type === ',') {
-    if (close.startPosition.row > last.endPosition.row) {
-      const indent = indentationAt(source, last.startIndex);
-      return { start: after.endIndex, end: after.endIndex, text: `\n${indent}${item},` };
-    }
-    return { start: after.endIndex, end: after.endIndex, text: ` ${item},` };
-  }
-  return { start: last.endIndex, end: last.endIndex, text: `, ${item}` };
 }
 
 /** Whether this identifier is bound by a pattern (let, parameter, closure, for, match, if/while let) or names an item. */
@@ -241,8 +163,8 @@ function addParameterExample(source: string, fn: Node, selection: Selection, rng
   const options = PARAMETER_POOL.filter((p) => !hasWord(selection.text, p.name));
   if (options.length === 0) return undefined;
   const param = rng.pick(options);
-  const paramEdit = appendToList(source, params, `${param.name}: ${param.type}`);
-  const argEdit = appendToList(source, args, param.name);
+  const paramEdit = appendToList(source, params, `${param.name}: ${param.type}`, UNEXTENDABLE);
+  const argEdit = appendToList(source, args, param.name, UNEXTENDABLE);
   if (!paramEdit || !argEdit) return undefined;
   const callee = call.childForFieldName('function')!.text;
   return example(
@@ -338,10 +260,6 @@ function deleteStatementExample(source: string, fn: Node, selection: Selection, 
   const end = lineEnd(source, start) + 1;
   return example('delete-statement', `Delete the line ${chosen.text}`, selection,
     edited(selection, [{ start, end, text: '' }]));
-}
-
-function ordinal(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A top-level `use` alone on its line, not carrying an attribute from the line above. */
