@@ -1,4 +1,4 @@
-// Text and list edits shared by the Go and Rust rewrite generators: edits at absolute source offsets applied to a
+// Text and list edits shared by the rewrite generators (Go, Rust; Python for the line helpers): edits at absolute source offsets applied to a
 // selection, line and indentation lookups, and appending to a parenthesised list without changing its layout.
 import type { Node } from 'web-tree-sitter';
 import type { Rng } from './types';

@@ -5,6 +5,7 @@ import {
   descendants, fitsSelection, lineSelection,
   type LanguageRewrites, type RewriteExample, type RewriteKind, type Rng,
 } from './types';
+import { indentationAt, lineEnd, lineStart, occurrences, shuffled } from './edits';
 
 /** The driver samples among these; more per file would over-weight long files. */
 const MAX_PER_KIND = 4;
@@ -57,24 +58,9 @@ function isField(parent: Node, field: string, child: Node): boolean {
   return sameNode(parent.childForFieldName(field), child);
 }
 
-function lineStartOf(source: string, offset: number): number {
-  return source.lastIndexOf('\n', offset - 1) + 1;
-}
-
-function lineEndOf(source: string, offset: number): number {
-  const end = source.indexOf('\n', offset);
-  return end < 0 ? source.length : end;
-}
-
-/** The whitespace before the first character of the line holding offset. */
-function indentAt(source: string, offset: number): string {
-  const start = lineStartOf(source, offset);
-  return /^[ \t]*/.exec(source.slice(start, lineEndOf(source, start)))![0];
-}
-
 /** Whether the node is the first thing on its line (only indentation before it). */
 function startsLine(source: string, node: Node): boolean {
-  return source.slice(lineStartOf(source, node.startIndex), node.startIndex).trim() === '';
+  return source.slice(lineStart(source, node.startIndex), node.startIndex).trim() === '';
 }
 
 function escapeRegExp(text: string): string {
@@ -85,21 +71,6 @@ function escapeRegExp(text: string): string {
 function wordOffsets(text: string, word: string): number[] {
   const re = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(word)}(?![A-Za-z0-9_])`, 'g');
   return [...text.matchAll(re)].map((m) => m.index!);
-}
-
-function countOccurrences(text: string, part: string): number {
-  let count = 0;
-  for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) count++;
-  return count;
-}
-
-function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** Replaces [from, to) ranges (offsets into text); the ranges must not overlap. */
@@ -117,8 +88,8 @@ export function detectIndentUnit(source: string, tree: Tree): string {
   let unit: string | undefined;
   for (const node of descendants(tree.rootNode)) {
     if (node.type !== 'block' || !node.parent || node.startPosition.row <= node.parent.startPosition.row) continue;
-    const header = indentAt(source, node.parent.startIndex);
-    const body = indentAt(source, node.startIndex);
+    const header = indentationAt(source, node.parent.startIndex);
+    const body = indentationAt(source, node.startIndex);
     if (!body.startsWith(header) || body.length <= header.length) continue;
     const step = body.slice(header.length);
     if (unit === undefined || step.length < unit.length) unit = step;
@@ -323,7 +294,7 @@ function appendToList(source: string, list: Node, item: string): { at: number; i
   const onePerLine = last.startPosition.row > open.startPosition.row && new Set(rows).size === rows.length
     && items.every((i) => startsLine(source, i));
   return onePerLine
-    ? { at: last.endIndex, insert: `,\n${indentAt(source, last.startIndex)}${item}` }
+    ? { at: last.endIndex, insert: `,\n${indentationAt(source, last.startIndex)}${item}` }
     : { at: last.endIndex, insert: `, ${item}` };
 }
 
@@ -405,12 +376,12 @@ function changeLiteralExamples(sites: FunctionSite[], rng: Rng): RewriteExample[
     for (const node of descendants(site.body)) {
       let replacement: string | undefined;
       if (node.type === 'integer' || node.type === 'float') {
-        if (countOccurrences(site.text, node.text) !== 1) continue;
+        if (occurrences(site.text, node.text) !== 1) continue;
         replacement = changedNumber(node.text, rng);
       } else if (node.type === 'string') {
         if (node.parent && isDocstringStatement(node.parent)) continue;
         if (node.parent?.type === 'interpolation' || insideType(node, STRING_TYPES, site.node)) continue;
-        if (countOccurrences(site.text, node.text) !== 1) continue;
+        if (occurrences(site.text, node.text) !== 1) continue;
         replacement = changedString(node, rng);
       } else continue;
       if (!replacement || replacement === node.text) continue;
@@ -432,11 +403,11 @@ function logEntryExamples(source: string, sites: FunctionSite[]): RewriteExample
     let edit: { at: number; insert: string };
     if (site.docstring) {
       const doc = site.docstring;
-      if (source.slice(doc.endIndex, lineEndOf(source, doc.endIndex)).trim() !== '') continue;
-      edit = { at: doc.endIndex, insert: `\n${indentAt(source, doc.startIndex)}${line}` };
+      if (source.slice(doc.endIndex, lineEnd(source, doc.endIndex)).trim() !== '') continue;
+      edit = { at: doc.endIndex, insert: `\n${indentationAt(source, doc.startIndex)}${line}` };
     } else {
       const first = site.statements[0]!;
-      edit = { at: lineStartOf(source, first.startIndex), insert: `${indentAt(source, first.startIndex)}${line}\n` };
+      edit = { at: lineStart(source, first.startIndex), insert: `${indentationAt(source, first.startIndex)}${line}\n` };
     }
     const output = applyEdits(site.text, [{ from: edit.at - site.start, to: edit.at - site.start, insert: edit.insert }]);
     out.push(example('log-entry', `Log when ${site.name} is called`, site, output));
@@ -466,19 +437,19 @@ function tryCatchExamples(source: string, sites: FunctionSite[], unit: string): 
     // move into the try block with it.
     let from: number;
     if (site.docstring) {
-      const end = lineEndOf(source, site.docstring.endIndex);
+      const end = lineEnd(source, site.docstring.endIndex);
       if (source.slice(site.docstring.endIndex, end).trim() !== '') continue;
       from = end + 1;
     } else {
       const colon = kids(site.node).find((c) => c.type === ':' && c.startIndex < site.body.startIndex);
       if (!colon) continue;
-      const end = lineEndOf(source, colon.endIndex);
+      const end = lineEnd(source, colon.endIndex);
       if (!/^\s*(#.*)?$/.test(source.slice(colon.endIndex, end))) continue;
       from = end + 1;
     }
     const to = site.end;
     if (from >= to) continue;
-    const indent = indentAt(source, body[0]!.startIndex);
+    const indent = indentationAt(source, body[0]!.startIndex);
     const strings = [...descendants(site.body)].filter((n) => n.type === 'string' && n.text.includes('\n'));
     const wrapped = `${indent}try:\n${indentRegion(source, from, to, unit, strings)}\n`
       + `${indent}except Exception as err:\n${indent}${unit}print(err)\n${indent}${unit}raise`;
@@ -500,12 +471,12 @@ function deleteStatementExamples(source: string, sites: FunctionSite[]): Rewrite
       for (const statement of statements) {
         if (statement.type !== 'expression_statement' || isDocstringStatement(statement)) continue;
         if (statement.startPosition.row !== statement.endPosition.row) continue;
-        const lineStart = lineStartOf(source, statement.startIndex);
-        const lineEnd = lineEndOf(source, statement.startIndex);
-        const stripped = source.slice(lineStart, lineEnd).trim();
-        if (stripped !== statement.text || countOccurrences(site.text, stripped) !== 1) continue;
-        const from = lineStart - site.start;
-        const to = lineEnd - site.start;
+        const first = lineStart(source, statement.startIndex);
+        const last = lineEnd(source, statement.startIndex);
+        const stripped = source.slice(first, last).trim();
+        if (stripped !== statement.text || occurrences(site.text, stripped) !== 1) continue;
+        const from = first - site.start;
+        const to = last - site.start;
         // The whole line goes with its newline; the selection's last line takes the newline before it instead.
         const output = to < site.text.length
           ? site.text.slice(0, from) + site.text.slice(to + 1)
@@ -531,7 +502,7 @@ function sortImportExamples(source: string, tree: Tree): RewriteExample[] {
   for (const node of namedKids(tree.rootNode)) {
     const simple = (node.type === 'import_statement' || node.type === 'import_from_statement')
       && node.startPosition.row === node.endPosition.row && node.startPosition.column === 0
-      && source.slice(node.startIndex, lineEndOf(source, node.startIndex)) === node.text
+      && source.slice(node.startIndex, lineEnd(source, node.startIndex)) === node.text
       && !/^from\s+__future__\b/.test(node.text);
     const previous = run[run.length - 1];
     if (simple && previous && node.startPosition.row === previous.startPosition.row + 1) {
