@@ -8,11 +8,15 @@ Inputs need no `tokenizers` package: engine/train/rewrite/generate.ts writes eac
 by the engine's own rewrite prompt) and target ids (`target`: the expected output, a newline and <file_sep>), and
 speculatorCorpus.ts writes the code stream (train.u16, heldout.u16).
 
-A row is either rewrite examples packed back to back (loss on their targets only) or a window of the code stream
-(loss on every token); --code-share sets the share of code rows. Logits are computed only where there is loss.
-The held-out code loss is measured before and after on the same windows (the completion-quality guard).
+A row is either rewrite examples packed back to back (loss on their targets only; each example attends only to
+itself, as at inference) or a window of the code stream (loss on every token); --code-share sets the share of code
+rows and --code-weight their weight in the loss. Without that weight the code rows, whose per-token loss is several
+times a learned rewrite's, dominate the gradient. --edit-weight weighs the few target tokens where an edit departs
+from a copy (edit_points), and --repeat over-samples the kinds that lag. Logits are computed only where there is
+loss. The held-out code loss is measured before and after on the same windows (the completion-quality guard).
 """
 import argparse
+import difflib
 import json
 import math
 import os
@@ -44,11 +48,43 @@ def read_rewrites(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def pack_rewrites(examples, seq, rng):
-    """Rows of `seq + 1` ids with a loss mask over next-token targets, examples packed back to back."""
+def edit_points(ids, target):
+    """Target positions where the output departs from a plain copy of the selection: tokens that are not copied,
+    and the first copied token after a jump (where a deletion or replacement resumes copying). Copy tokens are
+    nearly free to learn; these few decide whether an edit is right."""
+    sep = ids[0]
+    cut = max(i for i, t in enumerate(ids) if t == sep)  # the selection ends where the rewritten file's header starts
+    matcher = difflib.SequenceMatcher(None, ids[:cut], target, autojunk=False)
+    copied = [False] * len(target)
+    points = set()
+    end_a = end_b = None
+    for a, b, n in matcher.get_matching_blocks():
+        if n == 0:
+            continue
+        for j in range(b, b + n):
+            copied[j] = True
+        if end_a is not None and (a != end_a or b != end_b):
+            points.add(b)
+        end_a, end_b = a + n, b + n
+    points.update(j for j, c in enumerate(copied) if not c)
+    return points
+
+
+def repeated(examples, repeats, rng):
+    """Examples with kinds over- or under-sampled: `repeats[kind]` copies on average (a fraction rounds at random)."""
+    out = []
+    for ex in examples:
+        r = repeats.get(ex['kind'], 1.0)
+        out += [ex] * (int(r) + (1 if rng.random() < r - int(r) else 0))
+    return out
+
+
+def pack_rewrites(examples, seq, rng, edit_weight=1.0):
+    """Rows of `seq + 1` ids, a loss weight per id (0 on prompts; `edit_weight` on edit points) and a segment number
+    per id (packed examples attend only within their own segment)."""
     order = list(range(len(examples)))
     rng.shuffle(order)
-    rows, row, mask = [], [], []
+    rows, row, weight, segment = [], [], [], []
     for i in order:
         ex = examples[i]
         ids, target = ex['ids'], ex['target']
@@ -56,28 +92,39 @@ def pack_rewrites(examples, seq, rng):
         if len(seq_ids) > seq + 1:
             continue
         if len(row) + len(seq_ids) > seq + 1:
-            rows.append((row, mask))
-            row, mask = [], []
+            rows.append((row, weight, segment))
+            row, weight, segment = [], [], []
+        points = edit_points(ids, target) if edit_weight != 1.0 else set()
         row += seq_ids
-        # mask[j] says whether token j is a target predicted from j-1.
-        mask += [0] * len(ids) + [1] * len(target)
+        # weight[j] is the loss weight of token j as a target predicted from j-1.
+        weight += [0.0] * len(ids) + [edit_weight if j in points else 1.0 for j in range(len(target))]
+        segment += [(segment[-1] + 1 if segment else 1)] * len(seq_ids)
     if row:
-        rows.append((row, mask))
+        rows.append((row, weight, segment))
     return rows
 
 
-def forward_loss(model, ids, loss_mask):
-    """Mean cross-entropy over positions where loss_mask[:, 1:] is set; the vocabulary head runs only there."""
+def forward_loss(model, ids, weights, segments=None):
+    """Weighted mean cross-entropy over positions where weights[:, 1:] > 0, and how many there were; the vocabulary
+    head runs only there. With `segments`, a token attends only to earlier tokens of its own segment."""
     spec = model.spec
     positions = torch.arange(ids.shape[1] - 1)
     cos, sin = rope_tables(spec, positions, ids.device)
+    attn_mask = None
+    if segments is not None:
+        seg = segments[:, :-1]
+        attn_mask = seg[:, :, None] == seg[:, None, :]
     x = model.model.embed_tokens(ids[:, :-1])
     for layer in model.model.layers:
-        x = layer(x, cos, sin, None)
+        x = layer(x, cos, sin, None, attn_mask)
     h = model.model.norm(x)
-    sel = loss_mask[:, 1:].bool()
+    w = weights[:, 1:].float()
+    sel = w > 0
+    if not bool(sel.any()):
+        return h.sum() * 0.0, 0
     logits = model.lm_head(h[sel])
-    return F.cross_entropy(logits, ids[:, 1:][sel]), int(sel.sum())
+    ce = F.cross_entropy(logits, ids[:, 1:][sel], reduction='none')
+    return (ce * w[sel]).sum() / w[sel].sum(), int(sel.sum())
 
 
 @torch.no_grad()
@@ -98,9 +145,10 @@ def code_loss(model, stream, seq, windows):
 def rewrite_loss(model, rows):
     model.eval()
     total, count = 0.0, 0
-    for ids, mask in rows:
+    for ids, weight, segment in rows:
         t = torch.tensor([ids]).long()
-        loss, k = forward_loss(model, t, torch.tensor([mask]))
+        # Unweighted, so that runs with different --edit-weight compare.
+        loss, k = forward_loss(model, t, (torch.tensor([weight]) > 0).float(), torch.tensor([segment]))
         total += loss.item() * k
         count += k
     model.train()
@@ -135,6 +183,11 @@ def main():
     ap.add_argument('--checkpoint-every', type=int, default=20)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--init', help='start from the model weights of a work folder\'s last.pt (full precision) instead of --base\'s')
+    ap.add_argument('--code-weight', type=float, default=0.25,
+                    help='loss = rewrite loss + this x code loss; the code rows guard completion, they need not dominate the gradient')
+    ap.add_argument('--edit-weight', type=float, default=1.0, help='loss weight of edit points (edit_points) in rewrite targets')
+    ap.add_argument('--repeat', default='', help='kind=copies,... (e.g. rename=2,sort-imports=3): sampling per kind')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -142,12 +195,18 @@ def main():
     rng = random.Random(args.seed)
     t_start = time.time()
     model, cfg = load_model(args.base, 'cpu')
+    if args.init:
+        model.load_state_dict(torch.load(args.init)['model'])
     model.train()
     examples = read_rewrites(args.rewrites)
     code_train = read_u16(os.path.join(args.code, 'train.u16'))
     code_heldout = read_u16(os.path.join(args.code, 'heldout.u16'))
-    packed = pack_rewrites(examples, args.seq, rng)
-    eval_rows, packed = packed[:args.rewrite_eval], packed[args.rewrite_eval:]
+    rng.shuffle(examples)
+    # Examples held back to watch the rewrite loss never reach training, whatever --repeat does.
+    held_back = examples[:args.rewrite_eval * 3]
+    eval_rows = pack_rewrites(held_back, args.seq, rng)
+    repeats = {k: float(v) for k, v in (item.split('=') for item in args.repeat.split(',') if item)}
+    packed = pack_rewrites(repeated(examples[len(held_back):], repeats, rng), args.seq, rng, args.edit_weight)
     log(event='data', examples=len(examples), packed_rows=len(packed), eval_rows=len(eval_rows),
         code_train_tokens=len(code_train), code_heldout_tokens=len(code_heldout))
 
@@ -175,22 +234,23 @@ def main():
         total = state['steps'] or 10 ** 9
         for g in opt.param_groups:
             g['lr'] = lr_at(step, total, args.lr, args.warmup)
-        batch_ids, batch_mask = [], []
+        rw_ids, rw_weight, rw_segment = [], [], []
         for _ in range(args.rows - code_rows):
-            ids, mask = packed[cursor % len(packed)]
+            ids, weight, segment = packed[cursor % len(packed)]
             cursor += 1
             pad = args.seq + 1 - len(ids)
-            batch_ids.append(ids + [0] * pad)
-            batch_mask.append(mask + [0] * pad)
-        for _ in range(code_rows):
-            j = rng.randrange(len(code_train) - args.seq - 1)
-            batch_ids.append(code_train[j:j + args.seq + 1].tolist())
-            batch_mask.append([1] * (args.seq + 1))
-        ids = torch.tensor(batch_ids).long()
-        mask = torch.tensor(batch_mask)
-        loss, n = forward_loss(model, ids, mask)
+            rw_ids.append(ids + [0] * pad)
+            rw_weight.append(weight + [0.0] * pad)
+            rw_segment.append(segment + [0] * pad)
         opt.zero_grad(set_to_none=True)
+        loss, n = forward_loss(model, torch.tensor(rw_ids).long(), torch.tensor(rw_weight), torch.tensor(rw_segment))
         loss.backward()
+        if code_rows:
+            starts = [rng.randrange(len(code_train) - args.seq - 1) for _ in range(code_rows)]
+            code = torch.stack([code_train[j:j + args.seq + 1] for j in starts]).long()
+            c_loss, c_n = forward_loss(model, code, torch.ones_like(code))
+            (args.code_weight * c_loss).backward()
+            n += c_n
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         state['step'] += 1
@@ -199,7 +259,8 @@ def main():
             state['steps'] = max(6, int(args.max_seconds / (elapsed / 5)))
             log(event='schedule', steps=state['steps'], seconds_per_step=round(elapsed / 5, 2))
         if state['step'] % 5 == 0:
-            log(event='step', step=state['step'], steps=state['steps'], loss=round(loss.item(), 4), tokens=n,
+            log(event='step', step=state['step'], steps=state['steps'], loss=round(loss.item(), 4),
+                code_loss=round(c_loss.item(), 4) if code_rows else None, tokens=n,
                 lr=round(opt.param_groups[0]['lr'], 6), elapsed=round(state['train_seconds'] + elapsed, 1))
         if state['step'] % args.checkpoint_every == 0:
             state['train_seconds'] += time.time() - t0

@@ -72,7 +72,9 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(d, spec.num_key_value_heads * hd, bias=False)
         self.o_proj = nn.Linear(spec.num_attention_heads * hd, d, bias=False)
 
-    def forward(self, x, cos, sin, cache=None):
+    def forward(self, x, cos, sin, cache=None, attn_mask=None):
+        """`attn_mask` ([B, T, T] bool, True where a query may attend) replaces the causal mask, e.g. to keep
+        examples packed into one training row from seeing each other."""
         b, t, _ = x.shape
         s = self.spec
         q = self.q_proj(x).view(b, t, s.num_attention_heads, s.head_dim).transpose(1, 2)
@@ -90,11 +92,17 @@ class Attention(nn.Module):
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
         past = k.shape[2] - t
-        if HAS_SDPA and (past == 0 or t == 1):
+        mask = None
+        if attn_mask is not None:
+            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past) & attn_mask[:, None]
+        if HAS_SDPA and mask is not None:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        elif HAS_SDPA and (past == 0 or t == 1):
             y = F.scaled_dot_product_attention(q, k, v, is_causal=(past == 0 and t > 1))
         else:
+            if mask is None:
+                mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
             att = (q @ k.transpose(-1, -2)) / math.sqrt(s.head_dim)
-            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
             att = att.masked_fill(~mask, float('-inf')).softmax(-1)
             y = att @ v
         return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
@@ -119,8 +127,8 @@ class Block(nn.Module):
         self.post_attention_layernorm = RMSNorm(spec.hidden_size, spec.rms_norm_eps)
         self.mlp = MLP(spec)
 
-    def forward(self, x, cos, sin, cache=None):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache)
+    def forward(self, x, cos, sin, cache=None, attn_mask=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache, attn_mask)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
