@@ -6,30 +6,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadTokenizer } from '../tokenizer';
+import { CORPUS_HELDOUT, walkSources } from './sourceTree';
 
 const CODE = /\.(js|mjs|cjs|ts|mts|cts|tsx|jsx|py)$/;
-// Same held-out names as corpus.py, so text the base model never saw stays out of training here too.
-const HELDOUT_DIRS = new Set(['koa', 'semver', 'marked', 'ws', 'dayjs', 'pino', 'email', 'json', 'tomllib', 'argparse', 'difflib', 'csv', 'textwrap', 'statistics', 'fractions', 'shlex']);
+const RULES = {
+  maxDepth: 12,
+  skipDirs: ['test', 'tests', '__pycache__'],
+  accept: (name: string) => CODE.test(name) && !name.endsWith('.d.ts') && !name.includes('.min.'),
+};
 
 function arg(name: string, fallback?: string): string[] {
   const out: string[] = [];
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) if (argv[i] === `--${name}`) out.push(argv[++i]!);
   return out.length ? out : fallback === undefined ? [] : [fallback];
-}
-
-function* walk(dir: string, depth = 0): Generator<string> {
-  if (depth > 12) return;
-  let entries: fs.Dirent[];
-  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === 'test' || e.name === 'tests' || e.name === '__pycache__' || e.name.startsWith('.')) continue;
-      yield* walk(p, depth + 1);
-    } else if (e.isFile() && CODE.test(e.name) && !e.name.endsWith('.d.ts') && !e.name.includes('.min.')) yield p;
-  }
 }
 
 function looksMinified(text: string): boolean {
@@ -58,7 +48,7 @@ const trainBudget = Number(arg('train-tokens', '400000')[0]);
 const heldoutBudget = Number(arg('heldout-tokens', '40000')[0]);
 const eos = tokenizer.eosTokenIds[0] ?? 0;
 
-const files = shuffled(roots.flatMap((r) => [...walk(r)]), 1234);
+const files = shuffled(roots.flatMap((r) => [...walkSources(r, RULES)]), 1234);
 const split = { train: [] as number[], heldout: [] as number[] };
 const sources = { train: 0, heldout: 0 };
 for (const file of files) {
@@ -67,7 +57,7 @@ for (const file of files) {
   if (stat.size < 200 || stat.size > 60_000) continue;
   const text = fs.readFileSync(file, 'utf8');
   if (text.includes('\uFFFD') || looksMinified(text)) continue;
-  const heldout = file.split(path.sep).some((part) => HELDOUT_DIRS.has(part.replace(/\.py$/, '')));
+  const heldout = file.split(path.sep).some((part) => CORPUS_HELDOUT.has(part.replace(/\.py$/, '')));
   const which = heldout ? 'heldout' : 'train';
   const budget = heldout ? heldoutBudget : trainBudget;
   if (split[which].length >= budget) continue;

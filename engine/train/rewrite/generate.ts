@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildRewritePrompt } from '../../prompt/chat';
 import { loadTokenizer } from '../../tokenizer';
+import { CORPUS_HELDOUT, walkSources, type WalkRules } from '../sourceTree';
 import { editParses, parseSource } from './parse';
 import { REWRITE_KINDS, makeRng, type LanguageRewrites, type RewriteExample, type RewriteLanguage } from './types';
 import { javascriptRewrites, typescriptRewrites } from './typescript';
@@ -50,29 +51,20 @@ const ROOTS: Root[] = [
   { language: 'rust', dir: '/usr/lib/rustlib/src/rust/library', ext: /\.rs$/, packageOf: (rel) => rel.split(path.sep).slice(0, 3).join('/') },
 ];
 
-// The demo model's own held-out packages (corpus.py) stay held out here too.
-const ALWAYS_HELDOUT = new Set(['koa', 'semver', 'marked', 'ws', 'dayjs', 'pino', 'email', 'json', 'tomllib', 'argparse', 'difflib', 'csv', 'textwrap', 'statistics', 'fractions', 'shlex']);
-
 function isHeldout(pkg: string): boolean {
-  if (ALWAYS_HELDOUT.has(pkg)) return true;
+  // The demo model's own held-out packages stay held out here too.
+  if (CORPUS_HELDOUT.has(pkg)) return true;
   let h = 2166136261;
   for (let i = 0; i < pkg.length; i++) h = Math.imul(h ^ pkg.charCodeAt(i), 16777619) >>> 0;
   return h % 10 === 0;
 }
 
-function* walk(dir: string, ext: RegExp, depth = 0): Generator<string> {
-  if (depth > 14) return;
-  let entries: fs.Dirent[];
-  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (['test', 'tests', 'testdata', '__pycache__', 'vendor', 'fixtures'].includes(e.name) || e.name.startsWith('.')) continue;
-      yield* walk(p, ext, depth + 1);
-    } else if (e.isFile() && ext.test(e.name) && !/\.d\.[mc]?ts$|\.min\.|_test\.go$|\.bundle\./.test(e.name)) yield p;
-  }
-}
+/** Sources with this extension, less tests, fixtures, vendored, declaration, minified and bundled files. */
+const walkRules = (ext: RegExp): WalkRules => ({
+  maxDepth: 14,
+  skipDirs: ['test', 'tests', 'testdata', '__pycache__', 'vendor', 'fixtures'],
+  accept: (name) => ext.test(name) && !/\.d\.[mc]?ts$|\.min\.|_test\.go$|\.bundle\./.test(name),
+});
 
 function looksGenerated(text: string): boolean {
   const lines = text.split('\n');
@@ -120,7 +112,7 @@ async function main(): Promise<void> {
     const rewrites = modules[root.language];
     if (!rewrites) continue;
     const perPackage = new Map<string, number>();
-    for (const file of walk(root.dir, root.ext)) {
+    for (const file of walkSources(root.dir, walkRules(root.ext))) {
       const rel = path.relative(root.dir, file);
       const pkg = root.packageOf(rel);
       if ((perPackage.get(pkg) ?? 0) >= filesPerPackage) continue;
