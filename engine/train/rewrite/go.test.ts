@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { goRewrites } from './go';
 import { editParses, parseSource } from './parse';
-import { fitsSelection, makeRng, REWRITE_KINDS, type RewriteExample } from './types';
+import { assertWholeLineExamples, examplesOf } from './testExamples';
+import { makeRng, type RewriteExample } from './types';
 
 const SERVER = `package server
 
@@ -113,38 +114,13 @@ function naiveRename(selection: string, oldName: string, newName: string): strin
   return out;
 }
 
-async function examples(source: string, seeds: number): Promise<RewriteExample[]> {
-  const out: RewriteExample[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const tree = await parseSource('go', source);
-    try {
-      assert.equal(tree.rootNode.hasError, false, 'the fixture parses');
-      out.push(...goRewrites.generate(source, tree, makeRng(seed)));
-    } finally {
-      tree.delete();
-    }
-  }
-  return out;
-}
+const examples = (source: string, seeds: number): Promise<RewriteExample[]> => examplesOf(goRewrites, source, seeds);
 
 /** Per function, names declared twice (shadowing) or used as a composite-literal key: never renamed. */
 const NOT_RENAMED: Record<string, string[]> = { SetName: ['name', 's'], load: ['err', 'x'], collect: ['item', 'x', '_'] };
 
 test('go: every kind that applies to Go yields examples, each a whole-line selection whose edit parses', async () => {
-  const all = await examples(SERVER, 8);
-  const kinds = new Set(all.map((ex) => ex.kind));
-  for (const kind of REWRITE_KINDS) {
-    if (kind === 'const' || kind === 'try-catch') assert.ok(!kinds.has(kind), kind);
-    else assert.ok(kinds.has(kind), `no ${kind} example`);
-  }
-  for (const ex of all) {
-    assert.equal(ex.language, 'go');
-    assert.equal(SERVER.slice(ex.start, ex.end), ex.selection);
-    assert.ok(ex.start === 0 || SERVER[ex.start - 1] === '\n', 'selection starts at a line start');
-    assert.ok(fitsSelection(ex.selection));
-    assert.notEqual(ex.output, ex.selection);
-    assert.ok(await editParses('go', SERVER, ex), `${ex.kind} ${ex.instruction} parses:\n${ex.output}`);
-  }
+  await assertWholeLineExamples(goRewrites, SERVER, await examples(SERVER, 8), ['const', 'try-catch']);
 });
 
 test('go rename: exactly the binding\'s references change, never fields, keys, strings or shadowed names', async () => {

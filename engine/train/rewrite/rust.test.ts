@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { rustRewrites } from './rust';
 import { editParses, parseSource } from './parse';
-import { fitsSelection, makeRng, REWRITE_KINDS, type RewriteExample } from './types';
+import { assertWholeLineExamples, examplesOf } from './testExamples';
+import { makeRng, type RewriteExample } from './types';
 
 const INVENTORY = `use std::time::Duration;
 use std::collections::HashMap;
@@ -115,38 +116,13 @@ function naiveRename(selection: string, oldName: string, newName: string): strin
   return out;
 }
 
-async function examples(source: string, seeds: number): Promise<RewriteExample[]> {
-  const out: RewriteExample[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const tree = await parseSource('rust', source);
-    try {
-      assert.equal(tree.rootNode.hasError, false, 'the fixture parses');
-      out.push(...rustRewrites.generate(source, tree, makeRng(seed)));
-    } finally {
-      tree.delete();
-    }
-  }
-  return out;
-}
+const examples = (source: string, seeds: number): Promise<RewriteExample[]> => examplesOf(rustRewrites, source, seeds);
 
 /** Per function: shadowed, shorthand-field and inline-format names, never renamed. */
 const NOT_RENAMED: Record<string, string[]> = { shift: ['x', 'spare'], area: ['y', 'width', 'step'] };
 
 test('rust: every kind that applies to Rust yields examples, each a whole-line selection whose edit parses', async () => {
-  const all = await examples(INVENTORY, 8);
-  const kinds = new Set(all.map((ex) => ex.kind));
-  for (const kind of REWRITE_KINDS) {
-    if (kind === 'const' || kind === 'try-catch') assert.ok(!kinds.has(kind), kind);
-    else assert.ok(kinds.has(kind), `no ${kind} example`);
-  }
-  for (const ex of all) {
-    assert.equal(ex.language, 'rust');
-    assert.equal(INVENTORY.slice(ex.start, ex.end), ex.selection);
-    assert.ok(ex.start === 0 || INVENTORY[ex.start - 1] === '\n', 'selection starts at a line start');
-    assert.ok(fitsSelection(ex.selection));
-    assert.notEqual(ex.output, ex.selection);
-    assert.ok(await editParses('rust', INVENTORY, ex), `${ex.kind} ${ex.instruction} parses:\n${ex.output}`);
-  }
+  await assertWholeLineExamples(rustRewrites, INVENTORY, await examples(INVENTORY, 8), ['const', 'try-catch']);
 });
 
 test('rust rename: exactly the binding\'s references change, in macros too, never fields or shadowed names', async () => {

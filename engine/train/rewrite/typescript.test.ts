@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { editParses, parseSource } from './parse';
-import { makeRng, REWRITE_KINDS, type RewriteExample, type RewriteLanguage } from './types';
+import { editParses } from './parse';
+import { assertWholeLineExamples, examplesOf } from './testExamples';
+import { type RewriteExample, type RewriteLanguage } from './types';
 import { javascriptRewrites, typescriptRewrites } from './typescript';
 
 const TS_SOURCE = `import { z } from './z';
@@ -61,15 +62,8 @@ function load(path, encoding) {
 module.exports = { load };
 `;
 
-async function examples(language: RewriteLanguage, source: string, seeds = 12): Promise<RewriteExample[]> {
-  const module = language === 'typescript' ? typescriptRewrites : javascriptRewrites;
-  const out: RewriteExample[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const tree = await parseSource(language, source);
-    out.push(...module.generate(source, tree, makeRng(seed)));
-    tree.delete();
-  }
-  return out;
+function examples(language: RewriteLanguage, source: string, seeds = 12): Promise<RewriteExample[]> {
+  return examplesOf(language === 'typescript' ? typescriptRewrites : javascriptRewrites, source, seeds);
 }
 
 /** Identifier tokens with their offsets: a naive lexer, independent of tree-sitter. */
@@ -78,14 +72,7 @@ function words(text: string): { word: string; at: number }[] {
 }
 
 test('every TypeScript kind but const-only cases yields examples whose edited file parses', async () => {
-  const all = await examples('typescript', TS_SOURCE);
-  const kinds = new Set(all.map((e) => e.kind));
-  for (const kind of REWRITE_KINDS) assert.ok(kinds.has(kind), `no ${kind} example`);
-  for (const ex of all) {
-    assert.equal(TS_SOURCE.slice(ex.start, ex.end), ex.selection);
-    assert.notEqual(ex.output, ex.selection, ex.instruction);
-    assert.ok(await editParses('typescript', TS_SOURCE, ex), `${ex.kind}: ${ex.instruction}\n${ex.output}`);
-  }
+  await assertWholeLineExamples(typescriptRewrites, TS_SOURCE, await examples('typescript', TS_SOURCE), []);
 });
 
 test('JavaScript examples parse, and var becomes const only where never reassigned', async () => {
