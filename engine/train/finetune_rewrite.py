@@ -18,7 +18,6 @@ loss. The held-out code loss is measured before and after on the same windows (t
 import argparse
 import difflib
 import json
-import math
 import os
 import random
 import sys
@@ -31,10 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate import load_model  # noqa: E402
 from export import export  # noqa: E402
 from model import rope_tables  # noqa: E402
-
-
-def log(**kv):
-    print(json.dumps(kv), flush=True)
+from train import log, lr_at, save_checkpoint  # noqa: E402
 
 
 def read_u16(path):
@@ -155,13 +151,6 @@ def rewrite_loss(model, rows):
     return total / max(1, count), count
 
 
-def lr_at(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    frac = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--base', required=True)
@@ -179,7 +168,7 @@ def main():
     ap.add_argument('--warmup', type=int, default=15)
     ap.add_argument('--weight-decay', type=float, default=0.0)
     ap.add_argument('--eval-windows', type=int, default=48)
-    ap.add_argument('--rewrite-eval', type=int, default=24, help='packed rows held back from training to watch the rewrite loss')
+    ap.add_argument('--rewrite-eval', type=int, default=24, help='held back from training to watch the rewrite loss: 3x this many examples, about this many packed rows')
     ap.add_argument('--checkpoint-every', type=int, default=20)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
@@ -265,8 +254,7 @@ def main():
         if state['step'] % args.checkpoint_every == 0:
             state['train_seconds'] += time.time() - t0
             t0 = time.time()
-            torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state}, ckpt + '.tmp')
-            os.replace(ckpt + '.tmp', ckpt)
+            save_checkpoint(ckpt, model, opt, state)
         if not args.steps and not args.max_seconds:
             break
     state['train_seconds'] += time.time() - t0
