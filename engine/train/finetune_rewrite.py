@@ -27,21 +27,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evaluate import load_model  # noqa: E402
+from evaluate import load_model, read_jsonl  # noqa: E402
 from export import export  # noqa: E402
 from model import rope_tables  # noqa: E402
-from train import log, lr_at, save_checkpoint  # noqa: E402
+from train import log, lr_at, make_autocast, save_checkpoint  # noqa: E402
 
 
 def read_u16(path):
     with open(path, 'rb') as f:
         data = f.read()
     return torch.frombuffer(bytearray(data), dtype=torch.int16).to(torch.int32) & 0xFFFF
-
-
-def read_rewrites(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def edit_points(ids, target):
@@ -104,11 +99,13 @@ def forward_loss(model, ids, weights, segments=None):
     """Weighted mean cross-entropy over positions where weights[:, 1:] > 0, and how many there were; the vocabulary
     head runs only there. With `segments`, a token attends only to earlier tokens of its own segment."""
     spec = model.spec
-    positions = torch.arange(ids.shape[1] - 1)
-    cos, sin = rope_tables(spec, positions, ids.device)
+    device = model.lm_head.weight.device
+    ids, weights = ids.to(device), weights.to(device)
+    positions = torch.arange(ids.shape[1] - 1, device=device)
+    cos, sin = rope_tables(spec, positions, device)
     attn_mask = None
     if segments is not None:
-        seg = segments[:, :-1]
+        seg = segments.to(device)[:, :-1]
         attn_mask = seg[:, :, None] == seg[:, None, :]
     x = model.model.embed_tokens(ids[:, :-1])
     for layer in model.model.layers:
@@ -154,7 +151,7 @@ def rewrite_loss(model, rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--base', required=True)
-    ap.add_argument('--rewrites', required=True, help='train.jsonl from engine/train/rewrite/generate.ts')
+    ap.add_argument('--rewrites', required=True, help='train.jsonl (or .jsonl.xz) from engine/train/rewrite/generate.ts')
     ap.add_argument('--code', required=True, help='folder with train.u16 and heldout.u16 (speculatorCorpus.ts)')
     ap.add_argument('--work', required=True, help='resumable checkpoint folder')
     ap.add_argument('--out', required=True)
@@ -177,21 +174,25 @@ def main():
                     help='loss = rewrite loss + this x code loss; the code rows guard completion, they need not dominate the gradient')
     ap.add_argument('--edit-weight', type=float, default=1.0, help='loss weight of edit points (edit_points) in rewrite targets')
     ap.add_argument('--repeat', default='', help='kind=copies,... (e.g. rename=2,sort-imports=3): sampling per kind')
+    ap.add_argument('--device', default='cpu', help='cpu or cuda (training under bf16 autocast there)')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     t_start = time.time()
-    model, cfg = load_model(args.base, 'cpu')
+    device = torch.device(args.device)
+    autocast = make_autocast(device)
+    model, cfg = load_model(args.base, device)
     if args.init:
-        model.load_state_dict(torch.load(args.init)['model'])
+        model.load_state_dict(torch.load(args.init, map_location=device)['model'])
     model.train()
-    examples = read_rewrites(args.rewrites)
+    examples = read_jsonl(args.rewrites)
     code_train = read_u16(os.path.join(args.code, 'train.u16'))
     code_heldout = read_u16(os.path.join(args.code, 'heldout.u16'))
-    rng.shuffle(examples)
-    # Examples held back to watch the rewrite loss never reach training, whatever --repeat does.
+    # Examples held back to watch the rewrite loss never reach training, whatever --repeat does, and are the same
+    # whatever --seed is, so that a run continued from another's weights never trains on its own held-back ones.
+    random.Random(0).shuffle(examples)
     held_back = examples[:args.rewrite_eval * 3]
     eval_rows = pack_rewrites(held_back, args.seq, rng)
     repeats = {k: float(v) for k, v in (item.split('=') for item in args.repeat.split(',') if item)}
@@ -204,7 +205,7 @@ def main():
     ckpt = os.path.join(args.work, 'last.pt')
     state = {'step': 0, 'steps': args.steps, 'train_seconds': 0.0, 'log': []}
     if args.resume and os.path.exists(ckpt):
-        saved = torch.load(ckpt)
+        saved = torch.load(ckpt, map_location=device)
         model.load_state_dict(saved['model'])
         opt.load_state_dict(saved['opt'])
         state = saved['state']
@@ -232,12 +233,14 @@ def main():
             rw_weight.append(weight + [0.0] * pad)
             rw_segment.append(segment + [0] * pad)
         opt.zero_grad(set_to_none=True)
-        loss, n = forward_loss(model, torch.tensor(rw_ids).long(), torch.tensor(rw_weight), torch.tensor(rw_segment))
+        with autocast():
+            loss, n = forward_loss(model, torch.tensor(rw_ids).long(), torch.tensor(rw_weight), torch.tensor(rw_segment))
         loss.backward()
         if code_rows:
             starts = [rng.randrange(len(code_train) - args.seq - 1) for _ in range(code_rows)]
             code = torch.stack([code_train[j:j + args.seq + 1] for j in starts]).long()
-            c_loss, c_n = forward_loss(model, code, torch.ones_like(code))
+            with autocast():
+                c_loss, c_n = forward_loss(model, code, torch.ones_like(code))
             (args.code_weight * c_loss).backward()
             n += c_n
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
