@@ -79,11 +79,12 @@ def hf_config(spec, dtype, eos_id):
     }
 
 
-def export(model, out_dir, eos_id, dtype=torch.float16, shard_bytes=0):
+def export(model, out_dir, eos_id, dtype=torch.float16, shard_bytes=0, extra_config=None):
+    """`extra_config` adds keys to config.json, e.g. the demo label."""
     os.makedirs(out_dir, exist_ok=True)
     tensors = hf_state_dict(model, dtype)
     with open(os.path.join(out_dir, 'config.json'), 'w') as f:
-        json.dump(hf_config(model.spec, dtype, eos_id), f, indent=2)
+        json.dump({**hf_config(model.spec, dtype, eos_id), **(extra_config or {})}, f, indent=2)
         f.write('\n')
     with open(os.path.join(out_dir, 'generation_config.json'), 'w') as f:
         json.dump({'eos_token_id': eos_id, 'do_sample': False, 'max_new_tokens': 128}, f, indent=2)

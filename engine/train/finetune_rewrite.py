@@ -267,15 +267,8 @@ def main():
     state['after'] = {'heldout_code_loss': round(after_code, 4), 'code_tokens': n_code, 'rewrite_loss': round(after_rw, 4), 'rewrite_tokens': n_rw}
     log(event='after', **state['after'])
     model.eval()
-    export(model, args.out, cfg['eos_token_id'])
     # The demo label travels with the weights: the product says it runs a demo model wherever this folder is loaded.
-    cfg_path = os.path.join(args.out, 'config.json')
-    with open(cfg_path) as f:
-        out_cfg = json.load(f)
-    out_cfg['presage_demo'] = True
-    with open(cfg_path, 'w') as f:
-        json.dump(out_cfg, f, indent=2)
-        f.write('\n')
+    export(model, args.out, cfg['eos_token_id'], extra_config={'presage_demo': True})
     before = state.get('before', {})
     summary = {
         'event': 'finetune',

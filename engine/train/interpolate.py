@@ -53,13 +53,7 @@ def main():
         result = {'event': 'mix', 'fine_weight': w, 'heldout_code_loss': round(loss, 4), 'code_tokens': tokens}
         if args.out:
             out = f'{args.out}-{w}'
-            export(model.eval(), out, cfg['eos_token_id'])
-            with open(os.path.join(out, 'config.json')) as f:
-                out_cfg = json.load(f)
-            out_cfg['presage_demo'] = True
-            with open(os.path.join(out, 'config.json'), 'w') as f:
-                json.dump(out_cfg, f, indent=2)
-                f.write('\n')
+            export(model.eval(), out, cfg['eos_token_id'], extra_config={'presage_demo': True})
             for name in ('tokenizer.json', 'tokenizer_config.json'):
                 shutil.copy(os.path.join(args.tokenizer, name), os.path.join(out, name))
             result['out'] = out
