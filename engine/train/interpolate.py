@@ -46,8 +46,8 @@ def main():
     anchor, fine = state_of(args.anchor), state_of(args.fine)
     if anchor.keys() != fine.keys() or any(anchor[k].shape != fine[k].shape for k in anchor):
         sys.exit('interpolate: --anchor and --fine are not the same architecture')
+    model, cfg = load_model(args.tokenizer, 'cpu')
     for w in (float(x) for x in args.weights.split(',')):
-        model, cfg = load_model(args.tokenizer, 'cpu')
         model.load_state_dict({k: w * fine[k] + (1 - w) * anchor[k] for k in anchor})
         loss, tokens = code_loss(model, heldout, 512, args.windows)
         result = {'event': 'mix', 'fine_weight': w, 'heldout_code_loss': round(loss, 4), 'code_tokens': tokens}
