@@ -92,19 +92,18 @@ class Attention(nn.Module):
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
         past = k.shape[2] - t
-        mask = None
-        if attn_mask is not None:
-            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past) & attn_mask[:, None]
-        if HAS_SDPA and mask is not None:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        elif HAS_SDPA and (past == 0 or t == 1):
+        if HAS_SDPA and attn_mask is None and (past == 0 or t == 1):
             y = F.scaled_dot_product_attention(q, k, v, is_causal=(past == 0 and t > 1))
         else:
-            if mask is None:
-                mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(s.head_dim)
-            att = att.masked_fill(~mask, float('-inf')).softmax(-1)
-            y = att @ v
+            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
+            if attn_mask is not None:
+                mask = mask & attn_mask[:, None]
+            if HAS_SDPA and attn_mask is not None:
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            else:
+                att = (q @ k.transpose(-1, -2)) / math.sqrt(s.head_dim)
+                att = att.masked_fill(~mask, float('-inf')).softmax(-1)
+                y = att @ v
         return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
 
 
