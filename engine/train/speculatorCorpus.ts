@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadTokenizer } from '../tokenizer';
-import { CORPUS_HELDOUT, walkSources } from './sourceTree';
+import { CORPUS_HELDOUT, walkSources, type WalkRules } from './sourceTree';
 
 const CODE = /\.(js|mjs|cjs|ts|mts|cts|tsx|jsx|py)$/;
-const RULES = {
+const RULES: WalkRules = {
   maxDepth: 12,
   skipDirs: ['test', 'tests', '__pycache__'],
-  accept: (name: string) => CODE.test(name) && !name.endsWith('.d.ts') && !name.includes('.min.'),
+  accept: (name) => CODE.test(name) && !name.endsWith('.d.ts') && !name.includes('.min.'),
 };
 
 function arg(name: string, fallback?: string): string[] {
